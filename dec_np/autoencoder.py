@@ -1,0 +1,275 @@
+"""The paper's stacked denoising autoencoder (SAE): greedy layer-wise pretraining, then fine-tuning.
+
+Each depth i is a denoising autoencoder h_i -> h_{i+1} -> h_i trained on the clean
+output of the depths before it; its encoder and decoder layers are then stacked into
+d-500-500-2000-10-2000-500-500-d and fine-tuned end to end without dropout.  After
+that only the encoder f_theta: x -> z is used by DEC (Sec. 3.2 of the paper).
+"""
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+
+from .backend import DEFAULT_DTYPE, get_array_module, get_backend, seed_sequence, to_device
+from .layers import Dense, Dropout, ReLU, Sequential
+from .losses import mse
+from .optim import SGD
+
+
+def check_array(X, n_features=None, name="X"):
+    """Validate a data matrix before any work: 2-D, finite, and of the expected width.
+
+    Raises ValueError with a message saying what is wrong.  Works on either backend.
+    """
+    xp = get_array_module(X)
+    if not hasattr(X, "ndim"):
+        X = np.asarray(X)
+    if X.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}")
+    if X.shape[0] < 1:
+        raise ValueError(f"{name} has no rows")
+    if n_features is not None and X.shape[1] != n_features:
+        raise ValueError(f"{name} has {X.shape[1]} features but the network expects {n_features}")
+    if not xp.issubdtype(X.dtype, xp.number) or xp.issubdtype(X.dtype, xp.complexfloating):
+        raise ValueError(f"{name} must be real numbers, got dtype {X.dtype}")
+    if not bool(xp.isfinite(X).all()):
+        raise ValueError(f"{name} contains NaN or inf")
+    return X
+
+
+def batches(n, batch_size, rng, xp=np):
+    """Endless stream of index arrays: a fresh permutation of range(n) each epoch.
+
+    The permutation is drawn on the host (same batches on every backend) and moved to
+    the device once per epoch.  Yields ``(epoch, idx)``; an epoch's last batch may be smaller.
+    """
+    epoch = 0
+    while True:
+        perm = xp.asarray(rng.permutation(n))
+        for start in range(0, n, batch_size):
+            yield epoch, perm[start:start + batch_size]
+        epoch += 1
+
+
+class Progress:
+    """Prints ``label  it/total  loss  it/s  time left`` to stderr at most every ``every`` seconds."""
+
+    def __init__(self, label, total, verbose, every=2.0):
+        self.label, self.total, self.verbose, self.every = label, total, verbose, every
+        self.t0 = self.last = time.perf_counter()
+
+    def __call__(self, it, loss, force=False):
+        if not self.verbose:
+            return
+        now = time.perf_counter()
+        if not force and now - self.last < self.every:
+            return
+        self.last = now
+        rate = it / max(now - self.t0, 1e-9)
+        left = (self.total - it) / max(rate, 1e-9)
+        print(f"{self.label} {it:>7d}/{self.total}  loss {loss:.5f}  {rate:7.1f} it/s  "
+              f"{left:6.0f} s left", file=sys.stderr, flush=True)
+
+
+class StackedAutoencoder:
+    """Stacked denoising autoencoder ``dims[0] - ... - dims[-1] - ... - dims[0]``.
+
+    Parameters
+    ----------
+    dims : sequence of int, default (784, 500, 500, 2000, 10)
+        Widths from the input to the embedding z.
+    p_drop : float, default 0.2
+        Dropout rate of the denoising autoencoders during layer-wise pretraining (the
+        raw input and the embedding are never dropped, as in the original code).
+    init_std : float or "glorot", default 0.01
+        Initial weights ~ N(0, init_std^2) (the paper), or Glorot-uniform.
+    dtype : default float32
+    backend : "numpy", "cupy" or None (``$DEC_NP_BACKEND``, else numpy)
+    random_state : None, int or numpy Generator
+        Seeds the initial weights, the batch order and the dropout masks.
+
+    Attributes
+    ----------
+    encoders, decoders : list of Dense
+        ``encoders[i]`` maps width dims[i] to dims[i+1]; ``decoders[i]`` maps back.
+    history_ : dict
+        Mean loss per epoch of each training stage ("layer0", ..., "finetune").
+    """
+
+    def __init__(self, dims=(784, 500, 500, 2000, 10), p_drop=0.2, init_std=0.01,
+                 dtype=DEFAULT_DTYPE, backend=None, random_state=None):
+        dims = tuple(int(d) for d in dims)
+        if len(dims) < 2 or min(dims) < 1:
+            raise ValueError(f"dims needs at least two positive widths, got {dims}")
+        if not 0.0 <= float(p_drop) < 1.0:
+            raise ValueError(f"p_drop must be in [0, 1), got {p_drop}")
+        self.dims, self.p_drop, self.init_std = dims, float(p_drop), init_std
+        self.dtype = np.dtype(dtype)
+        self.backend = backend
+        self.xp = get_backend(backend)
+        self.rng = seed_sequence(random_state)
+        self.encoders = [Dense(dims[i], dims[i + 1], init_std, self.dtype, self.xp, self.rng)
+                         for i in range(len(dims) - 1)]
+        self.decoders = [Dense(dims[i + 1], dims[i], init_std, self.dtype, self.xp, self.rng)
+                         for i in range(len(dims) - 1)]
+        self.history_ = {}
+
+    # -- the networks ---------------------------------------------------------------
+    @property
+    def n_layers(self):
+        return len(self.encoders)
+
+    def encoder(self):
+        """Sequential d -> ... -> z: ReLU after every layer but the last (z is linear)."""
+        layers = []
+        for i, enc in enumerate(self.encoders):
+            layers += [enc] if i == self.n_layers - 1 else [enc, ReLU()]
+        return Sequential(*layers)
+
+    def decoder(self):
+        """Sequential z -> ... -> x_hat: ReLU after every layer but the last (x_hat is linear)."""
+        layers = []
+        for i in reversed(range(self.n_layers)):
+            layers += [self.decoders[i]] if i == 0 else [self.decoders[i], ReLU()]
+        return Sequential(*layers)
+
+    def layer_pair(self, i):
+        """The denoising autoencoder of depth i: h_i -> h_{i+1} -> h_i, with dropout.
+
+        Dropout on the input unless i == 0 (raw pixels), on the hidden code unless it
+        is the embedding z; ReLU on the code unless it is z, on the output unless i == 0.
+        """
+        last = i == self.n_layers - 1
+        seed = lambda: int(self.rng.integers(2**31 - 1))
+        layers = [] if i == 0 else [Dropout(self.p_drop, seed())]
+        layers.append(self.encoders[i])
+        if not last:
+            layers += [ReLU(), Dropout(self.p_drop, seed())]
+        layers.append(self.decoders[i])
+        if i > 0:
+            layers.append(ReLU())
+        return Sequential(*layers)
+
+    @property
+    def params(self):
+        """Every parameter array by name ("enc0.W", "enc0.b", ..., "dec0.W", ...); live references."""
+        out = {}
+        for side, layers in (("enc", self.encoders), ("dec", self.decoders)):
+            for i, layer in enumerate(layers):
+                out.update({f"{side}{i}.{k}": v for k, v in layer.params.items()})
+        return out
+
+    @property
+    def grads(self):
+        """Gradients under the keys of :attr:`params` (filled by the last backward pass)."""
+        out = {}
+        for side, layers in (("enc", self.encoders), ("dec", self.decoders)):
+            for i, layer in enumerate(layers):
+                out.update({f"{side}{i}.{k}": v for k, v in layer.grads.items()})
+        return out
+
+    # -- inference ------------------------------------------------------------------
+    def _to_model(self, X):
+        X = check_array(X, self.dims[0])
+        return to_device(X, self.xp, self.dtype)
+
+    def _apply(self, net, X, batch_size=4096):
+        out = [net.forward(X[s:s + batch_size]) for s in range(0, X.shape[0], batch_size)]
+        return out[0] if len(out) == 1 else self.xp.concatenate(out)
+
+    def encode(self, X, batch_size=4096):
+        """z = f_theta(X): array of shape (N, dims[-1]) on the model's device."""
+        return self._apply(self.encoder(), self._to_model(X), batch_size)
+
+    def decode(self, Z, batch_size=4096):
+        """x_hat = g(Z): array of shape (N, dims[0]) on the model's device."""
+        Z = to_device(check_array(Z, self.dims[-1], "Z"), self.xp, self.dtype)
+        return self._apply(self.decoder(), Z, batch_size)
+
+    def reconstruct(self, X, batch_size=4096):
+        """decode(encode(X)) without dropout."""
+        net = Sequential(*self.encoder().layers, *self.decoder().layers)
+        return self._apply(net, self._to_model(X), batch_size)
+
+    def reconstruction_loss(self, X, batch_size=4096):
+        """The loss of :func:`dec_np.losses.mse` over all of X (mean over rows), as a float."""
+        X = self._to_model(X)
+        return float(mse(self.reconstruct(X, batch_size), X)[0])
+
+    # -- training -------------------------------------------------------------------
+    def pretrain_layerwise(self, X, epochs=None, iterations=None, batch_size=256, lr=0.1,
+                           momentum=0.9, lr_step=None, gamma=0.1, weight_decay=0.0, verbose=False):
+        """Greedy layer-wise denoising pretraining (Sec. 3.2): depth by depth, bottom up.
+
+        Depth i is trained on the clean (no dropout) output of depths 0..i-1 for
+        ``epochs`` epochs or ``iterations`` mini-batch steps (give one), with its own
+        SGD-with-momentum optimiser; ``lr`` is divided by ``1/gamma`` every ``lr_step``
+        steps (the paper: 50,000 iterations, lr 0.1, lr_step 20,000, batch 256).
+
+        Returns
+        -------
+        dict "layer<i>" -> list of mean losses, one per epoch.
+        """
+        H = self._to_model(X)
+        for i in range(self.n_layers):
+            net = self.layer_pair(i)
+            named = {f"enc{i}": self.encoders[i], f"dec{i}": self.decoders[i]}
+            self.history_[f"layer{i}"] = self._train(
+                net, named, H, epochs, iterations, batch_size, lr, momentum, lr_step, gamma,
+                weight_decay, verbose, f"layer {i}")
+            if i < self.n_layers - 1:
+                H = self._apply(Sequential(self.encoders[i], ReLU()), H)
+        return {k: v for k, v in self.history_.items() if k.startswith("layer")}
+
+    def finetune(self, X, epochs=None, iterations=None, batch_size=256, lr=0.1, momentum=0.9,
+                 lr_step=None, gamma=0.1, weight_decay=0.0, verbose=False):
+        """Fine-tune the whole stack end to end on the reconstruction loss, without dropout.
+
+        Same keywords as :meth:`pretrain_layerwise` (the paper: 100,000 iterations).
+        Returns the list of mean losses per epoch.
+        """
+        H = self._to_model(X)
+        net = Sequential(*self.encoder().layers, *self.decoder().layers)
+        named = {f"enc{i}": e for i, e in enumerate(self.encoders)}
+        named.update({f"dec{i}": d for i, d in enumerate(self.decoders)})
+        self.history_["finetune"] = self._train(
+            net, named, H, epochs, iterations, batch_size, lr, momentum, lr_step, gamma,
+            weight_decay, verbose, "finetune")
+        return self.history_["finetune"]
+
+    def _train(self, net, named, X, epochs, iterations, batch_size, lr, momentum, lr_step,
+               gamma, weight_decay, verbose, label):
+        n = X.shape[0]
+        per_epoch = -(-n // batch_size)
+        if (epochs is None) == (iterations is None):
+            raise ValueError("give exactly one of epochs or iterations")
+        total = int(iterations) if iterations is not None else int(epochs) * per_epoch
+        if total < 1 or batch_size < 1:
+            raise ValueError("epochs/iterations and batch_size must be positive")
+        params = {f"{name}.{k}": v for name, l in named.items() for k, v in l.params.items()}
+        grads = {f"{name}.{k}": v for name, l in named.items() for k, v in l.grads.items()}
+        opt = SGD(lr, momentum, weight_decay, lr_step, gamma)
+        progress = Progress(label, total, verbose)
+        history, running, count = [], 0.0, 0
+        stream = batches(n, batch_size, self.rng, self.xp)
+        for it in range(1, total + 1):
+            epoch, idx = next(stream)
+            xb = X[idx]
+            out = net.forward(xb, train=True)
+            loss, dout = mse(out, xb)
+            net.backward(dout, need_dx=False)
+            opt.step(params, grads)
+            running = running + loss
+            count += 1
+            if count == per_epoch or it == total:
+                mean = float(running) / count
+                if not np.isfinite(mean):
+                    raise FloatingPointError(
+                        f"{label}: the loss became {mean} at iteration {it}; lower lr "
+                        f"(now {opt.current_lr:g}) or check the input scaling")
+                history.append(mean)
+                running, count = 0.0, 0
+                progress(it, mean, force=it == total)
+        return history

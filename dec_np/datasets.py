@@ -1,0 +1,369 @@
+"""Datasets for DEC: MNIST, Fashion-MNIST, USPS, and the embedded UCI digits.
+
+Every loader returns ``(X, y)``: ``X`` float32 of shape (n_samples, n_features), one flattened
+image per row, and ``y`` int64 of shape (n_samples,). Files are read with NumPy alone (IDX
+parsing, ``.npz``); missing MNIST files are downloaded and verified by :mod:`dec_np._download`.
+"""
+from __future__ import annotations
+
+import gzip
+import zlib
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from dec_np._download import (FASHION_MNIST_MD5, FASHION_MNIST_MIRRORS, MNIST_MD5,
+                              MNIST_MIRRORS, DatasetNotFoundError, default_data_dir,
+                              download_file, fetch, payload_md5, resolve_data_dir)
+from dec_np.backend import asnumpy, get_array_module, seed_sequence
+
+__all__ = [
+    "DatasetNotFoundError", "MNIST_MIRRORS", "FASHION_MNIST_MIRRORS", "MNIST_MD5",
+    "FASHION_MNIST_MD5", "default_data_dir", "download_file", "payload_md5",
+    "parse_idx", "read_idx", "write_idx", "paper_scale", "load_mnist", "load_fashion_mnist",
+    "load_usps", "load_digits", "imbalanced_subsample", "load_dataset",
+]
+
+#: IDX type byte -> big-endian dtype (the IDX format's table; MNIST uses 0x08 only).
+_IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+_IDX_NAMES = {  # subset -> (images, labels), in the order "all" concatenates them
+    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+}
+_SCALINGS = ("unit", "paper", "none")
+
+
+# ----------------------------------------------------------------------------- IDX files
+def parse_idx(raw_bytes, name="<bytes>"):
+    """Decode an (uncompressed) IDX file, the format of the MNIST distribution.
+
+    Layout: two zero bytes, a type byte (0x08 = uint8), the number of dimensions, then one
+    big-endian uint32 per dimension and the row-major payload. MNIST labels start with
+    0x00000801 (uint8, 1-D), images with 0x00000803 (uint8, 3-D).
+
+    Parameters
+    ----------
+    raw_bytes : bytes
+        The whole file content.
+    name : str
+        File name used in error messages.
+
+    Returns
+    -------
+    ndarray of shape dims
+        In native byte order (uint8 for MNIST).
+
+    Raises
+    ------
+    ValueError
+        For a bad magic number, an unknown type byte, or a payload whose length does not match
+        the dimensions (a truncated file, or trailing bytes).
+    """
+    raw = memoryview(raw_bytes)
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES or raw[3] < 1:
+        magic = bytes(raw[:4]).hex() or "empty"
+        raise ValueError(f"{name}: not an IDX file (magic 0x{magic}; expected 0x00000801 for "
+                         "labels or 0x00000803 for images)")
+    dtype, ndim = np.dtype(_IDX_DTYPES[raw[2]]), raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise ValueError(f"{name}: truncated IDX header ({len(raw)} bytes, need {header})")
+    dims = tuple(int(d) for d in np.frombuffer(raw, ">u4", count=ndim, offset=4))
+    expected = header + int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    if len(raw) != expected:
+        what = "truncated" if len(raw) < expected else "has trailing bytes"
+        raise ValueError(f"{name}: IDX file {what}: {len(raw)} bytes, expected {expected} "
+                         f"for shape {dims}")
+    return np.frombuffer(raw, dtype, offset=header).reshape(dims).astype(dtype.newbyteorder("="))
+
+
+def read_idx(path):
+    """Read an IDX file from disk, through :mod:`gzip` when its name ends in ``.gz``."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:  # a cut or damaged download
+        raise ValueError(f"{path}: damaged gzip stream ({exc})") from None
+    return parse_idx(raw, name=str(path))
+
+
+def write_idx(array, path=None):
+    """Encode ``array`` as IDX; also write it to ``path`` (gzipped if it ends in ``.gz``).
+
+    The inverse of :func:`parse_idx`, for tests and benchmarks.
+
+    Returns
+    -------
+    bytes
+        The uncompressed IDX content.
+    """
+    array = np.asarray(array)
+    codes = {np.dtype(v).newbyteorder("="): k for k, v in _IDX_DTYPES.items()}
+    code = codes.get(array.dtype)
+    if code is None:
+        raise ValueError(f"IDX cannot store dtype {array.dtype}")
+    header = bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, ">u4").tobytes()
+    raw = header + array.astype(array.dtype.newbyteorder(">")).tobytes()
+    if path is not None:
+        opener = gzip.open if str(path).endswith(".gz") else open
+        with opener(path, "wb") as f:
+            f.write(raw)
+    return raw
+
+
+# ----------------------------------------------------------------------------- scaling
+def paper_scale(X):
+    """Scale ``X`` by one scalar so that the mean over samples of (1/d)*||x||^2 is 1.
+
+    This is the normalisation the DEC paper states for its datasets. The factor is computed
+    from the data: ``factor = sqrt(n * d / sum(X**2))``. On MNIST bytes it is about 0.0117;
+    the original Caffe code multiplies by a fixed 0.02 instead, which gives a mean
+    (1/d)*||x||^2 of about 2.9.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+
+    Returns
+    -------
+    X_scaled : ndarray of shape (n_samples, n_features), float32
+    factor : float
+        ``X_scaled = factor * X``.
+    """
+    X = np.asarray(X)
+    # Sum in float64 for accuracy, in row blocks so 70,000 MNIST rows never exist in float64.
+    sq = sum(float(np.sum(np.square(X[i:i + 8192], dtype=np.float64)))
+             for i in range(0, len(X), 8192))
+    if sq == 0.0:
+        raise ValueError("paper_scale: X is all zeros, no scale makes its norm 1")
+    factor = float(np.sqrt(X.size / sq))
+    return X.astype(np.float32) * np.float32(factor), factor
+
+
+def _scale(X, maxval, scaling):
+    # One place for the three conventions, so every loader documents and behaves the same.
+    if scaling == "unit":
+        return (X / np.float32(maxval)).astype(np.float32)
+    if scaling == "paper":
+        return paper_scale(X)[0]
+    if scaling == "none":
+        return X.astype(np.float32)
+    raise ValueError(f"scaling must be one of {_SCALINGS}, got {scaling!r}")
+
+
+def _check_subset(subset):
+    if subset not in ("all", "train", "test"):
+        raise ValueError(f"subset must be 'all', 'train' or 'test', got {subset!r}")
+    return ["train", "test"] if subset == "all" else [subset]
+
+
+# ----------------------------------------------------------------------------- loaders
+def _load_idx_dataset(folder, what, mirrors, md5s, subset, scaling, download):
+    parts = _check_subset(subset)
+    names = [n for part in parts for n in _IDX_NAMES[part]]
+    paths = fetch(names, folder, mirrors, md5s, download=download, what=what)
+    X, y = [], []
+    for image_path, label_path in zip(paths[0::2], paths[1::2]):
+        images, labels = read_idx(image_path), read_idx(label_path)
+        if images.shape[1:] != (28, 28) or labels.shape != images.shape[:1]:
+            raise ValueError(f"{what}: {image_path.name} has shape {images.shape} and "
+                             f"{label_path.name} {labels.shape}; expected (n, 28, 28) and (n,)")
+        X.append(images.reshape(len(images), 28 * 28))
+        y.append(labels.astype(np.int64))
+    return _scale(np.concatenate(X), 255.0, scaling), np.concatenate(y)
+
+
+def load_mnist(data_dir=None, subset="all", scaling="unit", download=True):
+    """MNIST handwritten digits, 28x28, flattened to 784 features.
+
+    Parameters
+    ----------
+    data_dir : str or Path, optional
+        Folder holding ``mnist/<the four IDX .gz files>``. Default: ``$DEC_NP_DATA``, else
+        ``$XDG_CACHE_HOME/dec_np`` or ``~/.cache/dec_np``.
+    subset : {"all", "train", "test"}
+        "all" is the 60,000 training images followed by the 10,000 test images (as in DEC).
+    scaling : {"unit", "paper", "none"}
+        "unit": pixels / 255, in [0, 1]. "paper": one scalar so that the mean over samples of
+        (1/d)*||x||^2 is 1 (:func:`paper_scale`). "none": the bytes 0..255 as floats.
+    download : bool
+        Download missing files from :data:`MNIST_MIRRORS` (md5-verified). False: never touch
+        the network.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 784), float32
+    y : ndarray of shape (n_samples,), int64
+        Digits 0..9.
+
+    Raises
+    ------
+    DatasetNotFoundError
+        When files are missing and cannot be downloaded; the message says where to put them.
+    """
+    folder = resolve_data_dir(data_dir) / "mnist"
+    return _load_idx_dataset(folder, "MNIST", MNIST_MIRRORS, MNIST_MD5, subset, scaling,
+                             download)
+
+
+def load_fashion_mnist(data_dir=None, subset="all", scaling="unit", download=True):
+    """Fashion-MNIST (Zalando, MIT licence): 28x28 clothing images in 10 classes, flattened.
+
+    Same parameters and returns as :func:`load_mnist`; files live in
+    ``<data_dir>/fashion-mnist/`` under the MNIST file names, and are downloaded from
+    :data:`FASHION_MNIST_MIRRORS`.
+    """
+    folder = resolve_data_dir(data_dir) / "fashion-mnist"
+    return _load_idx_dataset(folder, "Fashion-MNIST", FASHION_MNIST_MIRRORS, FASHION_MNIST_MD5,
+                             subset, scaling, download)
+
+
+def load_usps(data_dir=None, subset="all", scaling="unit", download=True):
+    """USPS handwritten digits, 16x16, flattened to 256 features (9,298 = 7,291 + 2,007).
+
+    Read from ``<data_dir>/usps/usps.npz`` with keys ``X`` (float32 in [0, 1]), ``y`` and
+    ``split`` (0 = train, 1 = test), train rows first. There is no public mirror of this file,
+    so ``download`` is accepted for a uniform signature but nothing is downloaded.
+
+    Parameters
+    ----------
+    data_dir, subset
+        As in :func:`load_mnist`.
+    scaling : {"unit", "paper", "none"}
+        The stored values are already in [0, 1], so "unit" and "none" both return them as is;
+        "paper" as in :func:`paper_scale`.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 256), float32
+    y : ndarray of shape (n_samples,), int64
+    """
+    parts = _check_subset(subset)
+    folder = resolve_data_dir(data_dir) / "usps"
+    (path,) = fetch(["usps.npz"], folder, mirrors=(), download=download, what="USPS",
+                    hint="Expected keys: X (9298 x 256 float32 in [0, 1]), y, split (0 = train, "
+                         "1 = test).")
+    with np.load(path) as z:
+        X, y, split = z["X"], z["y"].astype(np.int64), z["split"]
+    keep = np.isin(split, [{"train": 0, "test": 1}[p] for p in parts])
+    return _scale(X[keep], 1.0, scaling), y[keep]
+
+
+def load_digits(scaling="unit"):
+    """The embedded UCI optical digits (1,797 images, 8x8, values 0..16; CC BY 4.0).
+
+    Shipped inside the package (``dec_np/data/digits.npz``, see the README there), so it
+    needs no download: the default dataset for tutorials and tests.
+
+    Parameters
+    ----------
+    scaling : {"unit", "paper", "none"}
+        "unit": values / 16, in [0, 1]. "paper": :func:`paper_scale`. "none": 0..16 as floats.
+
+    Returns
+    -------
+    X : ndarray of shape (1797, 64), float32
+    y : ndarray of shape (1797,), int64
+    """
+    with resources.files("dec_np").joinpath("data", "digits.npz").open("rb") as f:
+        with np.load(f) as z:
+            X, y = z["X"], z["y"].astype(np.int64)
+    return _scale(X, 16.0, scaling), y
+
+
+# ----------------------------------------------------------------------------- protocols
+def imbalanced_subsample(X, y, r_min, random_state=None):
+    """Subsample to an imbalanced dataset, the protocol of the DEC paper's imbalanced-data test.
+
+    With the K distinct labels sorted, class c (c = 0 .. K-1) keeps each of its samples
+    independently with probability ``r_min + (1 - r_min) * c / (K - 1)``: the first class
+    with ``r_min``, the last with 1.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        NumPy or CuPy; the result stays on the same device.
+    y : ndarray of shape (n_samples,)
+    r_min : float in (0, 1]
+        Retention rate of the smallest class.
+    random_state : None, int or numpy Generator
+
+    Returns
+    -------
+    X_sub : ndarray of shape (n_kept, n_features)
+    y_sub : ndarray of shape (n_kept,)
+        Rows kept in their original order.
+    """
+    if not 0.0 < r_min <= 1.0:
+        raise ValueError(f"r_min must be in (0, 1], got {r_min}")
+    y_host = asnumpy(y)
+    if len(y_host) != len(X):
+        raise ValueError(f"X has {len(X)} rows but y has {len(y_host)}")
+    classes, c = np.unique(y_host, return_inverse=True)
+    K = len(classes)
+    p_keep = r_min + (1.0 - r_min) * np.arange(K) / max(K - 1, 1)
+    if K == 1:  # a single class is the "last" class: keep everything
+        p_keep[:] = 1.0
+    keep = seed_sequence(random_state).random(len(y_host)) < p_keep[c.ravel()]
+    # Each array is indexed with a mask on its own device (X may be on the GPU, y on the host).
+    return X[get_array_module(X).asarray(keep)], y[get_array_module(y).asarray(keep)]
+
+
+def load_dataset(name, data_dir=None, scaling="unit", **kw):
+    """Load a dataset by name, or from a ``.npy`` / ``.npz`` file.
+
+    Parameters
+    ----------
+    name : str or Path
+        "mnist" (70,000), "mnist-test" (10,000), "fashion-mnist", "usps", "digits", or a path
+        to a ``.npy`` (X only) or ``.npz`` file (key ``X``, optional ``y``).
+    data_dir : str or Path, optional
+        Passed to the loaders (ignored by "digits" and files).
+    scaling : {"unit", "paper", "none"}
+        As in :func:`load_mnist`. For a file, "unit" keeps data already in [0, 1] and otherwise
+        maps its global min..max to [0, 1].
+    **kw
+        Passed to the loader, e.g. ``subset=`` or ``download=``.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features), float32
+    y : ndarray of shape (n_samples,), int64, or None when the file has no labels
+    """
+    key = str(name).lower()
+    if key == "mnist":
+        return load_mnist(data_dir, scaling=scaling, **kw)
+    elif key == "mnist-test":
+        return load_mnist(data_dir, subset="test", scaling=scaling, **kw)
+    elif key in ("fashion-mnist", "fashion_mnist", "fashion"):
+        return load_fashion_mnist(data_dir, scaling=scaling, **kw)
+    elif key == "usps":
+        return load_usps(data_dir, scaling=scaling, **kw)
+    elif key == "digits":
+        return load_digits(scaling=scaling, **kw)
+    elif key.endswith((".npy", ".npz")):
+        return _load_array_file(Path(name), scaling)
+    raise ValueError(f"unknown dataset {name!r}: use 'mnist', 'mnist-test', 'fashion-mnist', "
+                     "'usps', 'digits' or a path to a .npy/.npz file")
+
+
+def _load_array_file(path, scaling):
+    if not path.exists():
+        raise FileNotFoundError(f"no such data file: {path}")
+    if path.suffix.lower() == ".npy":
+        X, y = np.load(path, allow_pickle=False), None
+    else:
+        with np.load(path, allow_pickle=False) as z:
+            if "X" not in z:
+                raise ValueError(f"{path}: an .npz needs a key 'X' (found {sorted(z.files)})")
+            X, y = z["X"], (z["y"] if "y" in z else None)
+    X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
+    y = None if y is None else np.asarray(y).astype(np.int64)
+    if scaling == "unit" and X.size and (X.min() < 0 or X.max() > 1):
+        span = X.max() - X.min()
+        X = (X - X.min()) / (span if span > 0 else 1.0)
+        scaling = "none"  # already in [0, 1]
+    return _scale(X, 1.0, scaling), y

@@ -1,0 +1,105 @@
+import numpy as np
+import pytest
+
+from dec_np.autoencoder import StackedAutoencoder
+from dec_np.gradcheck import check_params
+from dec_np.layers import Sequential
+from dec_np.losses import mse
+
+
+def _sae_loss_and_grads(sae, x, net):
+    def f():
+        out = net.forward(x, train=True)
+        loss, dout = mse(out, x)
+        net.backward(dout)
+        return loss, sae.grads
+    return f
+
+
+def test_whole_sae_gradients_float64(xp):
+    backend = "cupy" if xp is not np else "numpy"
+    sae = StackedAutoencoder(dims=(6, 8, 7, 3), init_std=0.5, dtype=np.float64, backend=backend,
+                             random_state=0)
+    x = xp.asarray(np.random.default_rng(1).standard_normal((10, 6)))
+    net = Sequential(*sae.encoder().layers, *sae.decoder().layers)
+    f = _sae_loss_and_grads(sae, x, net)
+    assert all(float(abs(g).sum()) > 0 for g in f()[1].values())  # no tensor is trivially dead
+    errors = check_params(f, sae.params)
+    assert len(errors) == 12
+    assert max(errors.values()) < 1e-6, errors
+
+
+def test_layer_pair_with_dropout_gradients(xp):
+    backend = "cupy" if xp is not np else "numpy"
+    sae = StackedAutoencoder(dims=(6, 5, 4), init_std=0.5, dtype=np.float64, backend=backend,
+                             random_state=0)
+    x = xp.abs(xp.asarray(np.random.default_rng(2).standard_normal((8, 5))))
+    net = sae.layer_pair(1)
+    for layer in net.layers:
+        layer.freeze_mask = True
+    errors = check_params(_sae_loss_and_grads(sae, x, net),
+                          {k: v for k, v in sae.params.items() if k[3] == "1"})
+    assert max(errors.values()) < 1e-6, errors
+
+
+def test_layer_pair_structure():
+    sae = StackedAutoencoder(dims=(8, 6, 4, 2), random_state=0)
+    names = [[type(l).__name__ for l in sae.layer_pair(i).layers] for i in range(3)]
+    assert names[0] == ["Dense", "ReLU", "Dropout", "Dense"]          # raw input not dropped
+    assert names[1] == ["Dropout", "Dense", "ReLU", "Dropout", "Dense", "ReLU"]
+    assert names[2] == ["Dropout", "Dense", "Dense", "ReLU"]          # linear, undropped z
+
+
+def test_shapes_and_dtype():
+    sae = StackedAutoencoder(dims=(12, 8, 3), random_state=0)
+    X = np.random.default_rng(0).random((20, 12))
+    z = sae.encode(X)
+    assert z.shape == (20, 3) and z.dtype == np.float32
+    assert sae.decode(z).shape == (20, 12)
+    assert sae.reconstruct(X).shape == (20, 12)
+
+
+def test_training_is_reproducible():
+    X = np.random.default_rng(0).random((64, 10)).astype(np.float32)
+    runs = []
+    for _ in range(2):
+        sae = StackedAutoencoder(dims=(10, 8, 4), random_state=3)
+        sae.pretrain_layerwise(X, epochs=2, batch_size=16)
+        sae.finetune(X, epochs=2, batch_size=16)
+        runs.append(sae.encode(X))
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.full((5, 10), np.nan), "NaN"),
+    (np.ones((5, 9)), "features"),
+    (np.ones(10), "2-D"),
+    (np.array([[np.inf] * 10]), "NaN or inf"),
+])
+def test_bad_input(bad, match):
+    sae = StackedAutoencoder(dims=(10, 4), random_state=0)
+    for method in (sae.encode, lambda X: sae.finetune(X, epochs=1), lambda X: sae.pretrain_layerwise(X, epochs=1)):
+        with pytest.raises(ValueError, match=match):
+            method(bad)
+
+
+def test_bad_settings():
+    with pytest.raises(ValueError, match="p_drop"):
+        StackedAutoencoder(dims=(10, 4), p_drop=1.0)
+    sae = StackedAutoencoder(dims=(10, 4))
+    with pytest.raises(ValueError, match="exactly one"):
+        sae.finetune(np.ones((4, 10)), epochs=1, iterations=5)
+
+
+def test_pretraining_on_mnist_lowers_loss(data_dir):
+    from dec_np.datasets import load_mnist
+    X, _ = load_mnist(data_dir=data_dir, subset="test", scaling="paper")
+    X = X[:2000]
+    sae = StackedAutoencoder(dims=(784, 128, 64, 10), random_state=0)
+    start = sae.reconstruction_loss(X)
+    sae.pretrain_layerwise(X, epochs=3, lr=0.003)
+    after_layerwise = sae.reconstruction_loss(X)
+    sae.finetune(X, epochs=3, lr=0.003)
+    end = sae.reconstruction_loss(X)
+    assert after_layerwise < 0.8 * start
+    assert end < after_layerwise and end < 0.5 * start, (start, after_layerwise, end)

@@ -1,0 +1,259 @@
+"""Tests for dec_np.datasets: IDX parsing, verified downloads, loaders, scalings, protocols.
+
+Downloads are exercised end to end against a local HTTP server on 127.0.0.1 serving small
+generated files; the real MNIST/USPS checks use the ``data_dir`` fixture and skip without it.
+"""
+import functools
+import gzip
+import hashlib
+import http.server
+import threading
+
+import numpy as np
+import pytest
+
+from dec_np import _download, datasets
+from dec_np.datasets import (DatasetNotFoundError, imbalanced_subsample, load_dataset,
+                             load_digits, load_mnist, load_usps, paper_scale, parse_idx,
+                             read_idx, write_idx)
+
+MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+USPS_COUNTS = [1553, 1269, 929, 824, 852, 716, 834, 792, 708, 821]
+DIGITS_COUNTS = [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
+NAMES = list(_download.MNIST_MD5)
+
+
+# ----------------------------------------------------------------------------- IDX
+@pytest.mark.parametrize("shape, dtype", [((7,), np.uint8), ((5, 28, 28), np.uint8),
+                                          ((3, 4), np.int32), ((2, 3), np.float32)])
+def test_idx_round_trip(shape, dtype):
+    a = (np.arange(np.prod(shape)) % 251).reshape(shape).astype(dtype)
+    raw = write_idx(a)
+    b = parse_idx(raw)
+    assert b.shape == shape and b.dtype == dtype
+    np.testing.assert_array_equal(a, b)
+
+
+def test_idx_magic_of_mnist_files():
+    assert write_idx(np.zeros(3, np.uint8))[:4] == bytes.fromhex("00000801")
+    assert write_idx(np.zeros((1, 2, 2), np.uint8))[:4] == bytes.fromhex("00000803")
+
+
+def test_read_idx_gz_and_plain(tmp_path):
+    a = np.random.default_rng(0).integers(0, 256, (4, 28, 28), dtype=np.uint8)
+    write_idx(a, tmp_path / "x-idx3-ubyte.gz")
+    write_idx(a, tmp_path / "x-idx3-ubyte")
+    np.testing.assert_array_equal(read_idx(tmp_path / "x-idx3-ubyte.gz"), a)
+    np.testing.assert_array_equal(read_idx(tmp_path / "x-idx3-ubyte"), a)
+
+
+def test_bad_magic_names_the_file(tmp_path):
+    path = tmp_path / "bad-idx1-ubyte.gz"
+    with gzip.open(path, "wb") as f:
+        f.write(b"PK\x03\x04" + bytes(20))
+    with pytest.raises(ValueError, match=r"bad-idx1-ubyte\.gz.*not an IDX file"):
+        read_idx(path)
+    with pytest.raises(ValueError, match="magic"):
+        parse_idx(b"")
+
+
+@pytest.mark.parametrize("cut", [1, 100, 4 + 4 * 3 + 10])
+def test_truncated_file_names_the_file(tmp_path, cut):
+    raw = write_idx(np.ones((2, 28, 28), np.uint8))
+    path = tmp_path / "cut-idx3-ubyte.gz"
+    with gzip.open(path, "wb") as f:
+        f.write(raw[:-cut])
+    with pytest.raises(ValueError, match=r"cut-idx3-ubyte\.gz.*truncated"):
+        read_idx(path)
+
+
+def test_trailing_bytes_and_cut_gzip_stream(tmp_path):
+    with pytest.raises(ValueError, match="trailing"):
+        parse_idx(write_idx(np.ones(3, np.uint8)) + b"\0")
+    path = tmp_path / "half.gz"
+    gz = gzip.compress(write_idx(np.arange(1000, dtype=np.uint8).reshape(10, 10, 10)))
+    path.write_bytes(gz[: len(gz) // 2])
+    with pytest.raises(ValueError, match="half.gz"):
+        read_idx(path)
+
+
+# ----------------------------------------------------------------------------- downloads
+def _fake_mnist(folder, n_train=30, n_test=20):
+    """Write four small MNIST-like files; return name -> md5 of the decompressed content."""
+    rng = np.random.default_rng(1)
+    folder.mkdir(parents=True, exist_ok=True)
+    md5s = {}
+    for part, n in (("train", n_train), ("t10k", n_test)):
+        for kind, a in (("images-idx3", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)),
+                        ("labels-idx1", (np.arange(n) % 10).astype(np.uint8))):
+            name = f"{part}-{kind}-ubyte.gz"
+            md5s[name] = hashlib.md5(write_idx(a, folder / name)).hexdigest()
+    return md5s
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep the test output clean
+        pass
+
+
+@pytest.fixture
+def server(tmp_path):
+    """An HTTP server on 127.0.0.1 serving tmp_path/www; yields its base URL."""
+    root = tmp_path / "www"
+    root.mkdir()
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_download_falls_back_past_404_and_corrupt_mirrors(tmp_path, server, capsys):
+    www = tmp_path / "www"
+    md5s = _fake_mnist(www / "good")
+    (www / "empty").mkdir()                            # mirror 1: 404 for everything
+    (www / "corrupt").mkdir()                          # mirror 2: wrong content
+    name = "t10k-labels-idx1-ubyte.gz"
+    write_idx(np.zeros(20, np.uint8), www / "corrupt" / name)
+    mirrors = [server + "empty/", server + "corrupt/", server + "good/"]
+    cache = tmp_path / "cache" / "mnist"
+    path = _download.download_file(name, cache, mirrors, md5s[name])
+    assert path == cache / name and _download.payload_md5(path) == md5s[name]
+    assert sorted(p.name for p in cache.iterdir()) == [name]  # no .part files left
+    assert "downloading" in capsys.readouterr().err
+
+
+def test_corrupt_download_is_never_cached(tmp_path, server):
+    www = tmp_path / "www"
+    md5s = _fake_mnist(www / "good")
+    name = "t10k-images-idx3-ubyte.gz"
+    (www / "bad").mkdir()
+    gz = (www / "good" / name).read_bytes()
+    (www / "bad" / name).write_bytes(gz[:-40])        # a cut gzip stream
+    cache = tmp_path / "cache"
+    with pytest.raises(DatasetNotFoundError, match="tried"):
+        _download.download_file(name, cache, [server + "bad/"], md5s[name], progress=False)
+    wrong = "0" * 32                                   # a whole file, wrong checksum
+    with pytest.raises(DatasetNotFoundError, match=f"expected {wrong}"):
+        _download.download_file(name, cache, [server + "good/"], wrong, progress=False)
+    assert list(cache.iterdir()) == []
+
+
+def test_load_mnist_end_to_end_from_local_mirror(tmp_path, server, monkeypatch):
+    md5s = _fake_mnist(tmp_path / "www" / "mnist")
+    monkeypatch.setattr(datasets, "MNIST_MIRRORS", [server + "missing/", server + "mnist/"])
+    monkeypatch.setattr(datasets, "MNIST_MD5", md5s)
+    X, y = load_mnist(data_dir=tmp_path / "data")
+    assert X.shape == (50, 784) and X.dtype == np.float32 and y.dtype == np.int64
+    assert 0.0 <= X.min() and X.max() <= 1.0
+    assert sorted(p.name for p in (tmp_path / "data" / "mnist").iterdir()) == sorted(md5s)
+    Xt, yt = load_mnist(data_dir=tmp_path / "data", subset="test", download=False)
+    np.testing.assert_array_equal(Xt, X[30:])
+    np.testing.assert_array_equal(yt, y[30:])
+
+
+def test_no_network_error_lists_files_and_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(datasets, "MNIST_MIRRORS", ["http://127.0.0.1:1/"])  # refused
+    for download in (True, False):
+        with pytest.raises(DatasetNotFoundError) as err:
+            load_mnist(data_dir=tmp_path, subset="test", download=download)
+        msg = str(err.value)
+        assert "t10k-images-idx3-ubyte.gz" in msg and "t10k-labels-idx1-ubyte.gz" in msg
+        assert str(tmp_path / "mnist") in msg and "DEC_NP_DATA" in msg
+    assert isinstance(err.value, FileNotFoundError)
+    assert not any((tmp_path / "mnist").glob("*"))
+    with pytest.raises(DatasetNotFoundError, match=r"usps\.npz.*no public mirror"):
+        load_usps(data_dir=tmp_path)
+
+
+def test_default_data_dir(monkeypatch, tmp_path):
+    monkeypatch.delenv("DEC_NP_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert _download.default_data_dir() == tmp_path / "xdg" / "dec_np"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert _download.default_data_dir().parts[-2:] == (".cache", "dec_np")
+    monkeypatch.setenv("DEC_NP_DATA", str(tmp_path / "env"))
+    assert _download.default_data_dir() == tmp_path / "env"
+
+
+# ------------------------------------------------------------------ embedded data, scaling
+def test_embedded_digits():
+    X, y = load_digits()
+    assert X.shape == (1797, 64) and X.dtype == np.float32 and y.dtype == np.int64
+    assert np.bincount(y).tolist() == DIGITS_COUNTS
+    assert X.min() == 0.0 and X.max() == 1.0
+    Xn, _ = load_digits(scaling="none")
+    np.testing.assert_array_equal(Xn, X * 16)
+    assert set(np.unique(Xn)) <= set(range(17))
+
+
+def test_scalings():
+    Xp, y = load_digits(scaling="paper")
+    assert abs(np.mean(np.sum(Xp.astype(np.float64) ** 2, axis=1) / Xp.shape[1]) - 1) < 1e-5
+    X = np.random.default_rng(0).integers(0, 256, (500, 784)).astype(np.float32)
+    Xs, factor = paper_scale(X)
+    assert Xs.dtype == np.float32 and factor > 0
+    np.testing.assert_allclose(Xs, X * factor, rtol=1e-6)
+    assert abs(np.mean(np.sum(Xs.astype(np.float64) ** 2, axis=1)) / 784 - 1) < 1e-5
+    with pytest.raises(ValueError, match="scaling"):
+        load_digits(scaling="minmax")
+
+
+# ----------------------------------------------------------------------------- protocols, dispatch
+def test_imbalanced_subsample_proportions():
+    n_per, K, r_min = 20000, 10, 0.1
+    y = np.repeat(np.arange(K), n_per)[::-1].copy()   # order must not matter
+    X = y[:, None].astype(np.float32) * np.ones((1, 3), np.float32)
+    Xs, ys = imbalanced_subsample(X, y, r_min, random_state=0)
+    np.testing.assert_array_equal(Xs[:, 0], ys)        # rows stay paired
+    p = r_min + (1 - r_min) * np.arange(K) / (K - 1)
+    kept = np.bincount(ys, minlength=K) / n_per
+    assert np.all(np.abs(kept - p) <= 5 * np.sqrt(p * (1 - p) / n_per) + 1e-12)
+    assert kept[-1] == 1.0
+    Xs2, ys2 = imbalanced_subsample(X, y, r_min, random_state=0)
+    np.testing.assert_array_equal(ys, ys2)
+    with pytest.raises(ValueError):
+        imbalanced_subsample(X, y, 0.0)
+
+
+def test_load_dataset_dispatch(tmp_path):
+    X, y = load_dataset("digits", scaling="none")
+    np.savez(tmp_path / "d.npz", X=X.reshape(-1, 8, 8), y=y)
+    Xf, yf = load_dataset(tmp_path / "d.npz")
+    np.testing.assert_allclose(Xf, X / 16)             # "unit" maps 0..16 to [0, 1]
+    np.testing.assert_array_equal(yf, y)
+    np.save(tmp_path / "d.npy", X / 16)
+    Xn, yn = load_dataset(str(tmp_path / "d.npy"))
+    assert yn is None and Xn.dtype == np.float32
+    np.testing.assert_allclose(Xn, X / 16)              # already in [0, 1]: unchanged
+    np.savez(tmp_path / "nolabels.npz", X=X)
+    assert load_dataset(tmp_path / "nolabels.npz", scaling="none")[1] is None
+    with pytest.raises(ValueError, match="unknown dataset"):
+        load_dataset("cifar")
+    with pytest.raises(FileNotFoundError):
+        load_dataset(tmp_path / "absent.npz")
+
+
+# ----------------------------------------------------------------------------- the real data
+def test_mnist_test_split(data_dir):
+    X, y = load_mnist(data_dir=data_dir, subset="test", download=False)
+    assert X.shape == (10000, 784) and X.dtype == np.float32
+    assert np.bincount(y).tolist() == MNIST_TEST_COUNTS
+    assert X.max() == 1.0
+    X2, y2 = load_dataset("mnist-test", data_dir=data_dir, scaling="none", download=False)
+    np.testing.assert_array_equal(X2, X * 255)
+    assert (_download.payload_md5(data_dir / "mnist" / "t10k-labels-idx1-ubyte.gz")
+            == _download.MNIST_MD5["t10k-labels-idx1-ubyte.gz"])
+
+
+def test_usps(data_dir):
+    if not (data_dir / "usps" / "usps.npz").exists():
+        pytest.skip("USPS not found")
+    X, y = load_usps(data_dir=data_dir)
+    assert X.shape == (9298, 256) and X.dtype == np.float32 and y.dtype == np.int64
+    assert np.bincount(y).tolist() == USPS_COUNTS
+    assert 0.0 <= X.min() and X.max() <= 1.0
+    assert load_usps(data_dir=data_dir, subset="train")[0].shape == (7291, 256)
+    assert load_usps(data_dir=data_dir, subset="test")[0].shape == (2007, 256)

@@ -1,0 +1,62 @@
+import numpy as np
+import pytest
+
+from dec_np.gradcheck import check_loss
+from dec_np.losses import mse
+from dec_np.optim import SGD
+
+
+def test_mse_known_value(xp):
+    x_hat = xp.asarray([[1.0, 2.0], [0.0, 0.0]])
+    x = xp.asarray([[0.0, 0.0], [0.0, 2.0]])
+    loss, dx_hat = mse(x_hat, x)
+    # (1 + 4 + 4) / (2 * 2)
+    assert float(loss) == pytest.approx(2.25)
+    assert dx_hat.tolist() == [[0.5, 1.0], [0.0, -1.0]]
+
+
+def test_mse_gradient(xp):
+    rng = np.random.default_rng(0)
+    x_hat, x = (xp.asarray(rng.standard_normal((5, 4))) for _ in range(2))
+    assert check_loss(mse, x_hat, x)["x_hat"] < 1e-6
+
+
+def test_sgd_momentum_by_hand():
+    w = np.array([1.0, -2.0])
+    opt = SGD(lr=0.1, momentum=0.9)
+    opt.step({"w": w}, {"w": np.array([0.5, 1.0])})
+    # v1 = -0.1 * g = [-0.05, -0.1]
+    np.testing.assert_allclose(w, [0.95, -2.1])
+    opt.step({"w": w}, {"w": np.array([1.0, 0.0])})
+    # v2 = 0.9 v1 - 0.1 g = [-0.145, -0.09]
+    np.testing.assert_allclose(w, [0.805, -2.19])
+
+
+def test_sgd_weight_decay_by_hand():
+    w = np.array([2.0])
+    SGD(lr=0.5, momentum=0.0, weight_decay=0.1).step({"w": w}, {"w": np.array([1.0])})
+    np.testing.assert_allclose(w, [2.0 - 0.5 * (1.0 + 0.1 * 2.0)])
+
+
+def test_sgd_updates_in_place_and_keeps_dtype(xp):
+    w = xp.ones(3, dtype=xp.float32)
+    ref = w
+    SGD(lr=0.1).step({"w": w}, {"w": xp.ones(3, dtype=xp.float32)})
+    assert ref is w and w.dtype == xp.float32
+    assert float(w[0]) == pytest.approx(0.9)
+
+
+def test_step_schedule():
+    opt = SGD(lr=0.1, step_size=3, gamma=0.1)
+    w, g = np.zeros(1), np.zeros(1)
+    seen = []
+    for _ in range(8):
+        seen.append(opt.current_lr)
+        opt.step({"w": w}, {"w": g})
+    np.testing.assert_allclose(seen, [0.1] * 3 + [0.01] * 3 + [0.001] * 2)
+
+
+@pytest.mark.parametrize("kw", [{"lr": 0}, {"lr": 0.1, "momentum": 1.0}, {"lr": 0.1, "step_size": 0}])
+def test_sgd_rejects_bad_settings(kw):
+    with pytest.raises(ValueError):
+        SGD(**kw)

@@ -85,6 +85,9 @@ class StackedAutoencoder:
         raw input and the embedding are never dropped, as in the original code).
     init_std : float or "glorot", default 0.01
         Initial weights ~ N(0, init_std^2) (the paper), or Glorot-uniform.
+    loss_reduction : {"batch", "mean"}, default "batch"
+        Reduction of the reconstruction loss (:func:`dec_np.losses.mse`): "mean" also
+        averages over features, as the paper's code does, so its lr 0.1 applies.
     dtype : default float32
     backend : "numpy", "cupy" or None (``$DEC_NP_BACKEND``, else numpy)
     random_state : None, int or numpy Generator
@@ -99,13 +102,16 @@ class StackedAutoencoder:
     """
 
     def __init__(self, dims=(784, 500, 500, 2000, 10), p_drop=0.2, init_std=0.01,
-                 dtype=DEFAULT_DTYPE, backend=None, random_state=None):
+                 loss_reduction="batch", dtype=DEFAULT_DTYPE, backend=None, random_state=None):
         dims = tuple(int(d) for d in dims)
         if len(dims) < 2 or min(dims) < 1:
             raise ValueError(f"dims needs at least two positive widths, got {dims}")
         if not 0.0 <= float(p_drop) < 1.0:
             raise ValueError(f"p_drop must be in [0, 1), got {p_drop}")
+        if loss_reduction not in ("batch", "mean"):
+            raise ValueError(f"loss_reduction must be 'batch' or 'mean', got {loss_reduction!r}")
         self.dims, self.p_drop, self.init_std = dims, float(p_drop), init_std
+        self.loss_reduction = loss_reduction
         self.dtype = np.dtype(dtype)
         self.backend = backend
         self.xp = get_backend(backend)
@@ -194,9 +200,9 @@ class StackedAutoencoder:
         return self._apply(net, self._to_model(X), batch_size)
 
     def reconstruction_loss(self, X, batch_size=4096):
-        """The loss of :func:`dec_np.losses.mse` over all of X (mean over rows), as a float."""
+        """The loss of :func:`dec_np.losses.mse` over all of X (``loss_reduction``), as a float."""
         X = self._to_model(X)
-        return float(mse(self.reconstruct(X, batch_size), X)[0])
+        return float(mse(self.reconstruct(X, batch_size), X, self.loss_reduction)[0])
 
     # -- training -------------------------------------------------------------------
     def pretrain_layerwise(self, X, epochs=None, iterations=None, batch_size=256, lr=0.1,
@@ -205,15 +211,20 @@ class StackedAutoencoder:
 
         Depth i is trained on the clean (no dropout) output of depths 0..i-1 for
         ``epochs`` epochs or ``iterations`` mini-batch steps (give one), with its own
-        SGD-with-momentum optimiser; ``lr`` is divided by ``1/gamma`` every ``lr_step``
-        steps (the paper: 50,000 iterations, lr 0.1, lr_step 20,000, batch 256).
+        SGD-with-momentum optimiser; ``lr`` (one value, or one per depth) is divided by
+        ``1/gamma`` every ``lr_step`` steps (the paper: 50,000 iterations, lr_step 20,000,
+        batch 256, and lr 0.1 for a loss averaged over features too, i.e. 0.1 / d_i here).
 
         Returns
         -------
         dict "layer<i>" -> list of mean losses, one per epoch.
         """
         H = self._to_model(X)
+        lrs = [float(lr)] * self.n_layers if np.isscalar(lr) else [float(v) for v in lr]
+        if len(lrs) != self.n_layers:
+            raise ValueError(f"lr needs one value per depth ({self.n_layers}), got {len(lrs)}")
         for i in range(self.n_layers):
+            lr = lrs[i]
             net = self.layer_pair(i)
             named = {f"enc{i}": self.encoders[i], f"dec{i}": self.decoders[i]}
             self.history_[f"layer{i}"] = self._train(
@@ -258,7 +269,7 @@ class StackedAutoencoder:
             epoch, idx = next(stream)
             xb = X[idx]
             out = net.forward(xb, train=True)
-            loss, dout = mse(out, xb)
+            loss, dout = mse(out, xb, self.loss_reduction)
             net.backward(dout, need_dx=False)
             opt.step(params, grads)
             running = running + loss

@@ -11,19 +11,19 @@ import copy
 
 SCHEDULES = {
     "paper": {
-        "model": {"p_drop": 0.2, "init_std": 0.01},
+        "model": {"p_drop": 0.2, "init_std": 0.01, "loss_reduction": "mean"},
         "layerwise": {"iterations": 50000, "batch_size": 256, "lr": 0.1, "lr_step": 20000},
         "finetune": {"iterations": 100000, "batch_size": 256, "lr": 0.1, "lr_step": 20000},
     },
     "default": {
-        "model": {"p_drop": 0.2, "init_std": 0.01},
-        "layerwise": {"epochs": 30, "batch_size": 256, "lr": 0.003},
-        "finetune": {"epochs": 60, "batch_size": 256, "lr": 0.003},
+        "model": {"p_drop": 0.2, "init_std": 0.01, "loss_reduction": "mean"},
+        "layerwise": {"epochs": 30, "batch_size": 256, "lr": 1.0},
+        "finetune": {"epochs": 60, "batch_size": 256, "lr": 0.5},
     },
     "fast": {
-        "model": {"p_drop": 0.2, "init_std": 0.01},
-        "layerwise": {"epochs": 5, "batch_size": 128, "lr": 0.003},
-        "finetune": {"epochs": 10, "batch_size": 128, "lr": 0.003},
+        "model": {"p_drop": 0.2, "init_std": 0.01, "loss_reduction": "mean"},
+        "layerwise": {"epochs": 5, "batch_size": 128, "lr": 1.0},
+        "finetune": {"epochs": 10, "batch_size": 128, "lr": 0.5},
     },
 }
 

@@ -60,3 +60,16 @@ def test_step_schedule():
 def test_sgd_rejects_bad_settings(kw):
     with pytest.raises(ValueError):
         SGD(**kw)
+
+
+def test_mse_mean_reduction(xp):
+    x_hat = xp.asarray([[1.0, 2.0], [0.0, 0.0]])
+    x = xp.asarray([[0.0, 0.0], [0.0, 2.0]])
+    loss, dx_hat = mse(x_hat, x, reduction="mean")
+    assert float(loss) == pytest.approx(9 / 8)
+    assert dx_hat.tolist() == [[0.25, 0.5], [0.0, -0.5]]
+    rng = np.random.default_rng(1)
+    a, b = (xp.asarray(rng.standard_normal((3, 5))) for _ in range(2))
+    assert check_loss(lambda u, v: mse(u, v, "mean"), a, b)["x_hat"] < 1e-6
+    with pytest.raises(ValueError, match="reduction"):
+        mse(a, b, reduction="sum")

@@ -28,10 +28,14 @@ def variants():
             s[part][key] = value
         out[name] = (s, dec_kw or {})
 
-    var("lw2-ft1", layerwise__lr=2.0, finetune__lr=1.0)
-    var("step", layerwise__lr_step=800, finetune__lr_step=1600)
+    # Round 1 (H200, seeds 0 1, defaults then lw 1.0 / ft 0.5): lw2-ft1 was best, so it
+    # became the default; the variants below are relative to it.
+    var("lw4-ft2", layerwise__lr=4.0, finetune__lr=2.0)
+    var("lw1-ft0.5", layerwise__lr=1.0, finetune__lr=0.5)
     var("long", layerwise__epochs=50, finetune__epochs=100)
-    var("lw0.3-ft0.3", layerwise__lr=0.3, finetune__lr=0.3)
+    var("ft-step", finetune__epochs=90, finetune__lr_step=2400)
+    var("no-dropout", model__p_drop=0.0)
+    var("dec-ui280", dec_kw={"update_interval": 280})
     var("dec-lr0.001", dec_kw={"lr": 0.001})
     return out
 

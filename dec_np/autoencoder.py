@@ -7,6 +7,7 @@ that only the encoder f_theta: x -> z is used by DEC (Sec. 3.2 of the paper).
 """
 from __future__ import annotations
 
+import copy
 import sys
 import time
 
@@ -121,6 +122,13 @@ class StackedAutoencoder:
         self.decoders = [Dense(dims[i + 1], dims[i], init_std, self.dtype, self.xp, self.rng)
                          for i in range(len(dims) - 1)]
         self.history_ = {}
+
+    def __deepcopy__(self, memo):
+        """Copy the weights and state; share the array module (a module cannot be copied)."""
+        memo[id(self.xp)] = self.xp
+        new = memo[id(self)] = self.__class__.__new__(self.__class__)
+        new.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return new
 
     # -- the networks ---------------------------------------------------------------
     @property

@@ -1,8 +1,8 @@
 """k-means from scratch on NumPy or CuPy arrays: k-means++ seeding, Lloyd's iterations, restarts.
 
-DEC initialises its cluster centres ``mu`` with k-means on the embedded points ``z``
-(Section 3.3 of the paper).  Every numeric function takes ``xp = get_array_module(X)`` and
-keeps its work on X's device; only the seeding's random numbers come from the host.
+DEC initialises its centres ``mu`` with k-means on the embedded points ``z`` (Section 3.3).
+All work stays on X's device (``xp = get_array_module(X)``); only the seeding's random
+numbers come from the host.
 """
 from __future__ import annotations
 
@@ -12,21 +12,23 @@ from .backend import asnumpy, get_array_module, seed_sequence, to_device
 
 __all__ = ["squared_distances", "kmeans_plusplus", "lloyd", "kmeans", "KMeans"]
 
+
 def _chunk_rows(xp, chunk_size, width):
     """Rows per block for the chunked passes (``width``: columns of the per-block result)."""
     if chunk_size is not None:
         return max(1, int(chunk_size))
     if xp is np:
-        # Measured on 2 cores, 70000 x 10, k = 10: 4096-row blocks do a Lloyd pass's GEMMs
-        # in about 0.5 ms whether or not other processes share the cores; one GEMM over all
-        # rows took the same when idle but 8 to 30 ms under load (OpenBLAS threading).
+        # One Lloyd pass over 70000 x 10, k = 10, on 2 cores shared with other jobs: 3 ms
+        # in 4096-row blocks, 50 to 370 ms in blocks of 8192 rows or more (OpenBLAS's
+        # threads stall on busy cores); single-threaded, bigger blocks gain only a third.
         return 4096
     # On the GPU each block costs a few kernel launches: take big ones (about 64 MiB each).
     return max(4096, 2**24 // max(int(width), 1))
 
 
-def _check_array(X):
-    """X as a finite 2-D float32/float64 array on its own device (other dtypes become float64)."""
+def _check_array(X, n_clusters=None):
+    """X as a finite 2-D float32/float64 array on its own device (other dtypes become
+    float64); also checks that n_clusters, if given, is an integer in [1, n_samples]."""
     xp = get_array_module(X)
     X = xp.asarray(X)
     if X.ndim != 2:
@@ -37,20 +39,17 @@ def _check_array(X):
         X = X.astype(xp.float64)
     if not bool(xp.isfinite(X).all()):
         raise ValueError("X contains NaN or infinity")
+    if n_clusters is not None and (int(n_clusters) != n_clusters
+                                   or not 1 <= n_clusters <= X.shape[0]):
+        raise ValueError(f"n_clusters must be an integer in [1, n_samples={X.shape[0]}], "
+                         f"got {n_clusters}")
     return xp, X
 
 
-def _check_n_clusters(n_clusters, n_samples):
-    if int(n_clusters) != n_clusters or not 1 <= n_clusters <= n_samples:
-        raise ValueError(f"n_clusters must be an integer in [1, n_samples={n_samples}], "
-                         f"got {n_clusters}")
-    return int(n_clusters)
-
-
 def _row_norms(X):
-    """|x_i|^2 for every row, shape (n_samples,), in X's dtype."""
+    """|x_i|^2 for every row, shape (n_samples,), in X's dtype, with no (n, d) temporary."""
     xp = get_array_module(X)
-    return xp.sum(X * X, axis=1)
+    return xp.einsum("ij,ij->i", X, X)
 
 
 def squared_distances(X, C, out=None, chunk_size=None, x_squared_norms=None):
@@ -58,20 +57,17 @@ def squared_distances(X, C, out=None, chunk_size=None, x_squared_norms=None):
 
     .. math:: D_{ij} = \max(0,\ |x_i|^2 - 2\, x_i \cdot c_j + |c_j|^2)
 
-    One BLAS (cuBLAS on the GPU) matrix product per block of ``chunk_size`` rows, written
-    straight into ``out``; the clip at 0 removes the small negative values that
-    cancellation leaves for points on top of a centre.
+    One BLAS (cuBLAS) product per block of rows, written into ``out``; the clip at 0
+    removes the small negative values that cancellation leaves near a centre.
 
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
-    C : ndarray of shape (n_centers, n_features)
-        Cast to X's dtype.
+    C : ndarray of shape (n_centers, n_features), cast to X's dtype
     out : ndarray of shape (n_samples, n_centers), optional
-        C-contiguous, X's dtype, on X's device; filled and returned.
+        C-contiguous, X's dtype and device; filled and returned.
     chunk_size : int, optional
-        Rows of X per block, which bounds the temporaries; default 4096 on NumPy, larger
-        blocks on CuPy.
+        Rows per block, bounding the temporaries; default 4096 on NumPy, more on CuPy.
     x_squared_norms : ndarray of shape (n_samples,), optional
         Precomputed :math:`|x_i|^2`.
 
@@ -123,9 +119,9 @@ def _argmin_axis0(D):
 def _lloyd_pass(X, centers, rows, with_sums=True):
     """Assign every row of X to its nearest centre, block by block.
 
-    Returns labels (n_samples,) int64, ``|c|^2 - 2 x.c`` for the chosen centre
-    (n_samples,) -- add |x|^2 for the squared distance -- and, if ``with_sums``, the
-    per-cluster sums of the rows, float64 (n_clusters, n_features).
+    Returns labels (n_samples,) int64, ``|c|^2 - 2 x.c`` for the chosen centre (add |x|^2
+    for the squared distance) and, if ``with_sums``, the per-cluster sums of the rows,
+    float64 (n_clusters, n_features).
     """
     xp = get_array_module(X)
     n, k = X.shape[0], centers.shape[0]
@@ -152,11 +148,9 @@ def _lloyd_pass(X, centers, rows, with_sums=True):
 
 
 def _new_centers(X, labels, sums, d_min, centers):
-    """Cluster means; an empty cluster takes the point farthest from its centre.
-
-    ``d_min`` (n_samples,) orders the points by distance to their centre; the point is
-    removed from the cluster that held it.  A cluster left with no point keeps its centre.
-    """
+    """Cluster means; an empty cluster takes the point farthest from its centre (by
+    ``d_min``, shape (n_samples,)), out of the cluster that held it.  A cluster left with
+    no point keeps its centre."""
     xp = get_array_module(X)
     counts = asnumpy(xp.bincount(labels, minlength=centers.shape[0])).astype(np.float64)
     empty = np.flatnonzero(counts == 0)
@@ -174,33 +168,29 @@ def _new_centers(X, labels, sums, d_min, centers):
 
 
 def kmeans_plusplus(X, k, rng=None, n_local_trials=None, chunk_size=None):
-    r"""Greedy k-means++ seeding (Arthur and Vassilvitskii, 2007; as in scikit-learn).
+    r"""Greedy k-means++ seeding (Arthur and Vassilvitskii, 2007), as in scikit-learn.
 
-    The first centre is a uniformly drawn point.  Each next one: draw
-    ``n_local_trials`` candidates with probability :math:`D(x)^2 / \sum_x D(x)^2`,
-    :math:`D(x)` the distance to the nearest centre so far, and keep the candidate that
-    lowers the potential :math:`\sum_x D(x)^2` most.
+    The first centre is a uniformly drawn point.  For each next one, ``n_local_trials``
+    candidates (default ``2 + int(log k)``) are drawn with probability
+    :math:`D(x)^2 / \sum_x D(x)^2`, :math:`D(x)` the distance to the nearest centre so far,
+    and the one that lowers the potential :math:`\sum_x D(x)^2` most is kept.
 
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
-    k : int
-        Number of centres, 1 <= k <= n_samples.
+    k : int, 1 <= k <= n_samples
     rng : None, int or numpy.random.Generator
-        Host randomness (see :func:`~dec_np.backend.seed_sequence`); the same seed picks
-        the same points on NumPy and CuPy.
-    n_local_trials : int, optional
-        Candidates per centre; default ``2 + int(log k)``.
-    chunk_size : int, optional
-        Rows per block, see :func:`squared_distances`.
+        Host randomness (:func:`~dec_np.backend.seed_sequence`): a seed picks the same
+        points on NumPy and CuPy.
+    n_local_trials, chunk_size : int, optional
+        See above; rows per block, see :func:`squared_distances`.
 
     Returns
     -------
     centers : ndarray of shape (k, n_features), X's dtype, on X's device
     """
-    xp, X = _check_array(X)
-    n = X.shape[0]
-    k = _check_n_clusters(k, n)
+    xp, X = _check_array(X, k)
+    n, k = X.shape[0], int(k)
     rng = seed_sequence(rng)
     n_local_trials = 2 + int(np.log(k)) if n_local_trials is None else int(n_local_trials)
     x_sq = _row_norms(X)
@@ -211,7 +201,7 @@ def kmeans_plusplus(X, k, rng=None, n_local_trials=None, chunk_size=None):
                                 x_squared_norms=x_sq)[:, 0]
     potential = xp.sum(closest, dtype=xp.float64)
     for c in range(1, k):
-        # everything stays on the device: no host round trip per centre
+        # only the uniform draws come from the host: no device-to-host copy per centre
         targets = xp.asarray(rng.random(n_local_trials)) * potential
         candidates = xp.searchsorted(xp.cumsum(closest, dtype=xp.float64), targets)
         candidates = xp.minimum(candidates, n - 1)
@@ -228,39 +218,32 @@ def lloyd(X, centers, max_iter=300, tol=1e-4, chunk_size=None):
     r"""Lloyd's iterations from the given centres.
 
     Alternates :math:`c_i = \arg\min_j |x_i - \mu_j|^2` and :math:`\mu_j` = mean of the
-    points with :math:`c_i = j` until the total squared centre shift
+    points with :math:`c_i = j`, until the squared centre shift
     :math:`\sum_j |\mu_j^{new} - \mu_j|^2` is at most ``tol`` times the mean per-feature
-    variance of X (scikit-learn's rule), or ``max_iter`` updates.  An empty cluster gets
-    the point farthest from its current centre.  The returned labels and inertia are
-    those of the returned centres.
+    variance of X (scikit-learn's rule) or after ``max_iter`` updates.  An empty cluster
+    takes the point farthest from its centre.  Labels and inertia are those of the
+    returned centres.
 
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
-    centers : ndarray of shape (n_clusters, n_features)
-        Starting centres (not modified).
+    centers : ndarray of shape (n_clusters, n_features), the start (not modified)
     max_iter : int
-        Most centre updates.
     tol : float
-        Relative tolerance, see above.
-    chunk_size : int, optional
-        Rows per block, see :func:`squared_distances`.
+    chunk_size : int, optional, rows per block, see :func:`squared_distances`
 
     Returns
     -------
     centers : ndarray of shape (n_clusters, n_features), X's dtype, on X's device
     labels : ndarray of shape (n_samples,), int64, on X's device
-    inertia : float
-        :math:`\sum_i |x_i - \mu_{c_i}|^2`, accumulated in float64.
-    n_iter : int
-        Centre updates done.
+    inertia : float, :math:`\sum_i |x_i - \mu_{c_i}|^2` summed in float64
+    n_iter : int, centre updates done
     """
-    xp, X = _check_array(X)
+    xp, X = _check_array(X, len(centers))
     centers = to_device(centers, xp, dtype=X.dtype)
     if centers.ndim != 2 or centers.shape[1] != X.shape[1]:
         raise ValueError(f"centers must have shape (n_clusters, {X.shape[1]}), "
                          f"got {centers.shape}")
-    _check_n_clusters(centers.shape[0], X.shape[0])
     rows = _chunk_rows(xp, chunk_size, max(centers.shape[0], X.shape[1]))
     tol_abs = tol * float(xp.mean(xp.var(X, axis=0)))
     x_sq = _row_norms(X)
@@ -280,51 +263,44 @@ def lloyd(X, centers, max_iter=300, tol=1e-4, chunk_size=None):
 
 def kmeans(X, n_clusters, n_init=20, max_iter=300, tol=1e-4, random_state=None,
            chunk_size=None, return_n_iter=False):
-    r"""k-means with k-means++ seeding and ``n_init`` restarts, keeping the lowest inertia.
+    r"""k-means: ``n_init`` runs of :func:`lloyd` from :func:`kmeans_plusplus` seeds.
 
-    Minimises the inertia :math:`\sum_i \min_j |x_i - \mu_j|^2`.
+    Keeps the run with the lowest inertia :math:`\sum_i \min_j |x_i - \mu_j|^2`.  Works
+    on a centred copy of X, as scikit-learn does, so that the distance formula of
+    :func:`squared_distances` loses fewer digits.
 
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
-        NumPy or CuPy; float32 stays float32 (other non-float dtypes become float64).
-    n_clusters : int
-        1 <= n_clusters <= n_samples.
-    n_init : int
-        Restarts, each from its own k-means++ seeding.
-    max_iter, tol :
-        See :func:`lloyd`.
+        NumPy or CuPy; float32 stays float32, non-float dtypes become float64.
+    n_clusters : int, 1 <= n_clusters <= n_samples
+    n_init : int, the number of restarts
+    max_iter, tol, chunk_size : see :func:`lloyd`
     random_state : None, int or numpy.random.Generator
-        Seeds the host generator that draws all restarts' seedings.
-    chunk_size : int, optional
-        Rows per block, see :func:`squared_distances`.
-    return_n_iter : bool
-        Also return the best run's number of iterations.
+        Seeds the host generator that draws every restart's seeding.
+    return_n_iter : bool, also return the kept run's number of iterations
 
     Returns
     -------
-    centers : ndarray of shape (n_clusters, n_features), on X's device
+    centers : ndarray of shape (n_clusters, n_features), X's dtype, on X's device
     labels : ndarray of shape (n_samples,), int64, on X's device
     inertia : float
-    n_iter : int
-        Only if ``return_n_iter``.
+    n_iter : int, only if ``return_n_iter``
 
     Raises
     ------
     ValueError
-        For X not 2-D, empty or holding NaN/inf, or n_clusters outside [1, n_samples].
+        X not 2-D, empty or with NaN/inf; n_clusters outside [1, n_samples]; n_init < 1.
     """
-    xp, X = _check_array(X)
-    n_clusters = _check_n_clusters(n_clusters, X.shape[0])
+    xp, X = _check_array(X, n_clusters)
     if n_init < 1 or max_iter < 1:
         raise ValueError(f"n_init and max_iter must be >= 1, got {n_init} and {max_iter}")
     rng = seed_sequence(random_state)
-    # centred data make |x|^2 - 2 x.c + |c|^2 lose fewer digits (as scikit-learn does)
     mean = xp.mean(X, axis=0)
     X = X - mean
     best = None
     for _ in range(int(n_init)):
-        seeds = kmeans_plusplus(X, n_clusters, rng, chunk_size=chunk_size)
+        seeds = kmeans_plusplus(X, int(n_clusters), rng, chunk_size=chunk_size)
         run = lloyd(X, seeds, max_iter=max_iter, tol=tol, chunk_size=chunk_size)
         if best is None or run[2] < best[2]:
             best = run
@@ -333,23 +309,15 @@ def kmeans(X, n_clusters, n_init=20, max_iter=300, tol=1e-4, random_state=None,
 
 
 class KMeans:
-    """k-means estimator in scikit-learn style, on NumPy or CuPy arrays.
+    """k-means estimator in scikit-learn style, on NumPy or CuPy; parameters as :func:`kmeans`.
 
-    Fitted attributes live on the device of the array given to :meth:`fit`;
-    :meth:`predict` moves the centres to the device of its input when they differ.
-
-    Parameters
-    ----------
-    n_clusters : int
-    n_init : int, default 20
-    max_iter : int, default 300
-    tol : float, default 1e-4
-    random_state : None, int or numpy.random.Generator
+    The fitted attributes stay on the device of the array given to :meth:`fit`;
+    :meth:`predict` copies the centres to its input's device when that differs.
 
     Attributes
     ----------
     cluster_centers_ : ndarray of shape (n_clusters, n_features)
-    labels_ : ndarray of shape (n_samples,)
+    labels_ : ndarray of shape (n_samples,), int64
     inertia_ : float
     n_iter_ : int
     n_features_in_ : int
@@ -363,7 +331,7 @@ class KMeans:
         self.random_state = random_state
 
     def fit(self, X):
-        """Run :func:`kmeans` on X (n_samples, n_features); returns self."""
+        """Cluster X, shape (n_samples, n_features); returns self."""
         _, X = _check_array(X)
         centers, labels, inertia, n_iter = kmeans(
             X, self.n_clusters, n_init=self.n_init, max_iter=self.max_iter, tol=self.tol,
@@ -373,7 +341,7 @@ class KMeans:
         return self
 
     def predict(self, X):
-        """Index of the nearest centre for each row of X; shape (n_samples,), on X's device."""
+        """Nearest centre of every row of X: shape (n_samples,), int64, on X's device."""
         if not hasattr(self, "cluster_centers_"):
             raise ValueError("this KMeans is not fitted yet; call fit first")
         xp, X = _check_array(X)

@@ -44,7 +44,9 @@ class Dense:
     def forward(self, x, train=False):
         """x: (N, n_in) -> out: (N, n_out)."""
         self.cache = x
-        return x @ self.params["W"] + self.params["b"]
+        out = x @ self.params["W"]
+        out += self.params["b"]  # in place: no second (N, n_out) temporary
+        return out
 
     def backward(self, dout, need_dx=True):
         """dout: (N, n_out) -> dx: (N, n_in); fills grads "W" (n_in, n_out), "b" (n_out,).
@@ -132,7 +134,13 @@ class Sequential:
         return x
 
     def backward(self, dout, need_dx=True):
-        """Back-propagate ``dout`` through every layer; returns dx (None if not ``need_dx``)."""
-        for i in range(len(self.layers) - 1, -1, -1):
-            dout = self.layers[i].backward(dout, need_dx=need_dx or i > 0)
-        return dout
+        """Back-propagate ``dout`` through every layer; returns dx (None if not ``need_dx``).
+
+        Without ``need_dx`` the pass stops at the first layer that has parameters: the
+        layers below it (a leading Dropout, say) need no gradient, and that layer skips
+        the product for its dx.
+        """
+        first = 0 if need_dx else next((i for i, l in enumerate(self.layers) if l.params), 0)
+        for i in range(len(self.layers) - 1, first - 1, -1):
+            dout = self.layers[i].backward(dout, need_dx=need_dx or i > first)
+        return dout if need_dx else None

@@ -2,7 +2,7 @@
 
 All metrics run on the host (NumPy + SciPy); device arrays are copied with
 :func:`~dec_np.backend.asnumpy`.  Labels may be any hashable values NumPy can sort
-(ints, strings); the two labelings need not use the same label set or size.
+(ints, strings); the two labelings need not share labels nor their number.
 """
 from __future__ import annotations
 
@@ -18,16 +18,18 @@ def _check_labels(y_true, y_pred):
     """Both labelings as host 1-D arrays of the same, non-zero length."""
     y_true, y_pred = asnumpy(y_true), asnumpy(y_pred)
     if y_true.ndim != 1 or y_pred.ndim != 1:
-        raise ValueError(f"labels must be 1-D, got shapes {y_true.shape} and {y_pred.shape}")
+        raise ValueError(f"labels must be 1-D, got shapes {y_true.shape} and "
+                         f"{y_pred.shape}")
     if y_true.shape[0] != y_pred.shape[0]:
-        raise ValueError(f"y_true and y_pred differ in length: {y_true.shape[0]} != {y_pred.shape[0]}")
+        raise ValueError(f"y_true and y_pred differ in length: {y_true.shape[0]} != "
+                         f"{y_pred.shape[0]}")
     if y_true.shape[0] == 0:
         raise ValueError("labels are empty")
     return y_true, y_pred
 
 
 def _contingency(y_true, y_pred):
-    """(classes, clusters, table) with table[i, j] = #{n : y_true[n] = classes[i], y_pred[n] = clusters[j]}."""
+    """(classes, clusters, table), table[i, j] = #{y_true == classes[i], y_pred == clusters[j]}."""
     y_true, y_pred = _check_labels(y_true, y_pred)
     classes, i = np.unique(y_true, return_inverse=True)
     clusters, j = np.unique(y_pred, return_inverse=True)
@@ -185,8 +187,8 @@ def ari(y_true, y_pred) -> float:
 
     Returns
     -------
-    ari : float in [-1, 1]
-        1 for identical partitions, about 0 for independent ones.
+    ari : float, at most 1
+        1 for identical partitions, about 0 (possibly negative) for independent ones.
     """
     table = contingency_matrix(y_true, y_pred)
 

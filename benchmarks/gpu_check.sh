@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# GPU check for a lent machine (CuPy, NumPy, SciPy preinstalled; no network, nothing is installed).
+# Runs the numeric tests on CuPy, then a short benchmark; about 5 minutes.  Logs go to $OUT
+# when set (the device tool), else to ./gpu_check_logs.
+#   bash benchmarks/gpu_check.sh
+set -u
+cd "$(dirname "$0")/.."
+LOG="${OUT:-gpu_check_logs}"
+mkdir -p "$LOG"
+export PYTHONUNBUFFERED=1
+PY="${PYTHON:-python3}"
+status=0
+
+{ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+  $PY -c "import sys, numpy, cupy; print(sys.version.split()[0], 'numpy', numpy.__version__, 'cupy', cupy.__version__, 'gpus', cupy.cuda.runtime.getDeviceCount())"
+  $PY -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())" 2>&1 | tail -1
+} 2>&1 | tee "$LOG/env.txt"
+
+if $PY -c "import pytest" 2>/dev/null; then
+  DEC_NP_BACKEND=cupy timeout 200 $PY -m pytest -q -x -p no:cacheprovider \
+    tests/test_layers.py tests/test_losses_optim.py tests/test_dec_math.py \
+    tests/test_autoencoder.py tests/test_kmeans.py tests/test_metrics.py \
+    tests/test_backend_parity.py tests/test_strict_backend.py 2>&1 | tee "$LOG/pytest.txt"
+  status=${PIPESTATUS[0]}
+else
+  echo "pytest is not installed here: the tests were NOT run (nothing can be installed offline)" \
+    | tee "$LOG/pytest.txt"
+  status=1
+fi
+
+timeout 150 $PY benchmarks/bench.py --backend cupy,torch-cuda --n 70000 --repeat 2 \
+  --json "$LOG/bench.json" 2>&1 | tee "$LOG/bench.txt" || status=1
+timeout 120 $PY benchmarks/bench.py --scaling --backend cupy,torch-cuda \
+  --json "$LOG/scaling.json" 2>&1 | tee "$LOG/scaling.txt" || status=1
+echo "gpu_check exit status $status" | tee -a "$LOG/env.txt"
+exit $status

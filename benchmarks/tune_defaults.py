@@ -47,6 +47,7 @@ def main(argv=None):
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--only", nargs="*", default=None)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args(argv)
     X, y = load_mnist(data_dir=args.data_dir, subset="test", download=False)
     rows = []
@@ -56,7 +57,8 @@ def main(argv=None):
         for seed in args.seeds:
             t0 = time.perf_counter()
             try:
-                m = DEC(10, schedule=schedule, backend=args.backend, random_state=seed, **dec_kw).fit(X)
+                m = DEC(10, schedule=schedule, backend=args.backend, random_state=seed, verbose=args.verbose,
+                        **dec_kw).fit(X)
             except Exception as exc:  # keep sweeping
                 print(json.dumps({"variant": name, "seed": seed, "error": repr(exc)}), flush=True)
                 continue

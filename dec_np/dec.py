@@ -12,8 +12,9 @@ import warnings
 
 import numpy as np
 
-from .autoencoder import Progress, StackedAutoencoder, batches, check_array
+from .autoencoder import Progress, StackedAutoencoder, check_array
 from .backend import DEFAULT_DTYPE, asnumpy, get_backend, seed_sequence, to_device
+from .checkpoint import BatchStream, FitCheckpoint, load_fit_state
 from .dec_math import kl_divergence, kl_gradients, soft_assignment, target_distribution
 from .kmeans import kmeans
 from .metrics import cluster_accuracy, nmi
@@ -33,7 +34,8 @@ class DEC:
         Degrees of freedom of the Student's t kernel.
     autoencoder : StackedAutoencoder or None
         An already pretrained SAE to start from (it is copied, not modified); None
-        pretrains one with ``schedule``.
+        pretrains one with ``schedule``.  X is scaled by ``input_scaling`` before it is
+        encoded, so give the setting the SAE was trained with (None if it saw X as is).
     schedule : str or dict, default "default"
         Pretraining schedule by name (see :data:`dec_np.schedules.SCHEDULES`: "default",
         "paper", "fast") or a dict of the same form.
@@ -121,7 +123,7 @@ class DEC:
         return X
 
     # -- fitting --------------------------------------------------------------------
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, checkpoint_path=None, resume_from=None):
         """Pretrain (unless given an autoencoder), initialise with k-means, then run DEC.
 
         Parameters
@@ -129,6 +131,13 @@ class DEC:
         X : array of shape (n_samples, n_features)
         y : array of shape (n_samples,), optional
             Only recorded for monitoring (ACC and NMI in ``history_``); never used to train.
+        checkpoint_path : str or Path, optional
+            Save the state of the clustering phase there (atomically) at target updates, at
+            most every 10 s, and on Ctrl-C at the end of the current iteration before raising
+            KeyboardInterrupt (see :class:`dec_np.checkpoint.FitCheckpoint`).
+        resume_from : str or Path, optional
+            Continue from such a state instead of pretraining and k-means: with the same X,
+            settings and ``random_state`` the result equals that of an uninterrupted fit.
 
         Returns
         -------
@@ -146,7 +155,11 @@ class DEC:
         Xd = to_device(X, xp, DEFAULT_DTYPE) * DEFAULT_DTYPE(self.scale_)
 
         t0 = time.perf_counter()
-        if self.autoencoder is None:
+        state = None if resume_from is None else load_fit_state(resume_from, self, X)
+        if state is not None:
+            sae = state["autoencoder"]
+            t0 -= state["pretrain_time"]
+        elif self.autoencoder is None:
             sae = StackedAutoencoder((X.shape[1],) + tuple(self.hidden_dims), backend=self.backend,
                                      random_state=rng, **get_schedule(self.schedule)["model"])
             s = get_schedule(self.schedule)
@@ -160,14 +173,26 @@ class DEC:
         self.autoencoder_ = sae
 
         z = sae.encode(Xd)
-        mu, labels, _ = kmeans(z, self.n_clusters, n_init=self.n_init, random_state=rng)
-        self.init_centers_, self.init_labels_ = asnumpy(mu), asnumpy(labels)
-        self._run(Xd, z, mu, y, rng, xp)
+        if state is None:
+            mu, labels, _ = kmeans(z, self.n_clusters, n_init=self.n_init, random_state=rng)
+            self.init_centers_, self.init_labels_ = asnumpy(mu), asnumpy(labels)
+        else:
+            mu, self.init_centers_, self.init_labels_ = (state["mu"], state["init_centers"],
+                                                         state["init_labels"])
+        if checkpoint_path is None:
+            self._run(Xd, z, mu, y, rng, xp, None, state)
+        else:
+            with FitCheckpoint(checkpoint_path) as checkpoint:
+                self._run(Xd, z, mu, y, rng, xp, checkpoint, state)
         self.fit_time_ = time.perf_counter() - t0
         return self
 
-    def _run(self, X, z, mu, y, rng, xp):
-        """The clustering phase: SGD on KL(P||Q) with P refreshed every update_interval steps."""
+    def _run(self, X, z, mu, y, rng, xp, checkpoint=None, state=None):
+        """The clustering phase: SGD on KL(P||Q) with P refreshed every update_interval steps.
+
+        ``checkpoint`` (a :class:`~dec_np.checkpoint.FitCheckpoint`) saves the state at the top
+        of an iteration; ``state`` (from ``load_fit_state``) resumes from such a state.
+        """
         encoder = self.autoencoder_.encoder()
         mu = mu.astype(X.dtype)
         params = {f"enc{i}.{k}": v for i, e in enumerate(self.autoencoder_.encoders)
@@ -177,13 +202,21 @@ class DEC:
         params["mu"] = mu
         opt = SGD(self.lr, self.momentum)
         n = X.shape[0]
-        stream = batches(n, self.batch_size, rng, xp)
+        stream = BatchStream(n, self.batch_size, rng, xp, state and state["stream"])
         hist = {"iteration": [], "delta_label": [], "loss": []}
         if y is not None:
             hist.update(acc=[], nmi=[])
         progress = Progress("dec", self.max_iter, self.verbose)
-        labels_prev, it = None, 0
+        labels_prev, it, p = None, 0, None
+        if state is not None:
+            it, labels_prev, p = state["iteration"], state["labels_prev"], state["p"]
+            opt.velocity, opt.t = state["velocity"], state["opt_t"]
+            hist = {k: state["history"].get(k, [float("nan")] * len(state["history"]["loss"]))
+                    for k in hist}
         while True:
+            if checkpoint is not None:
+                checkpoint.maybe_save(self, it, it % self.update_interval == 0, mu, opt, stream,
+                                      labels_prev, hist, p)
             if it % self.update_interval == 0:
                 if self.update_encoder and it > 0:
                     z = self.autoencoder_._apply(encoder, X)

@@ -95,11 +95,12 @@ def test_pretraining_on_mnist_lowers_loss(data_dir):
     from dec_np.datasets import load_mnist
     X, _ = load_mnist(data_dir=data_dir, subset="test", scaling="paper")
     X = X[:2000]
-    sae = StackedAutoencoder(dims=(784, 128, 64, 10), random_state=0)
+    sae = StackedAutoencoder(dims=(784, 128, 64, 10), loss_reduction="mean", random_state=0)
     start = sae.reconstruction_loss(X)
-    sae.pretrain_layerwise(X, epochs=3, lr=0.003)
+    sae.pretrain_layerwise(X, epochs=3, lr=2.0)
     after_layerwise = sae.reconstruction_loss(X)
-    sae.finetune(X, epochs=3, lr=0.003)
+    sae.finetune(X, epochs=3, lr=1.0)
     end = sae.reconstruction_loss(X)
-    assert after_layerwise < 0.8 * start
-    assert end < after_layerwise and end < 0.5 * start, (start, after_layerwise, end)
+    # measured (seeds 0-2, NumPy): start 0.450, after layer-wise 0.22-0.27, after fine-tuning 0.18-0.21
+    assert after_layerwise < 0.7 * start
+    assert end < 0.9 * after_layerwise and end < 0.55 * start, (start, after_layerwise, end)

@@ -1,0 +1,333 @@
+"""Checkpoints: a trained StackedAutoencoder or DEC in one ``.npz``, and resumable DEC fits.
+
+A checkpoint holds the arrays under their names plus one JSON string (key ``meta``) with the
+settings and the versions that wrote it.  Writes are atomic (a temporary file in the same
+folder, then :func:`os.replace`); a damaged, truncated or mismatched file raises ValueError.
+"""
+from __future__ import annotations
+
+import contextlib
+import inspect
+import json
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from .autoencoder import StackedAutoencoder, batches
+from .backend import asnumpy, to_device
+
+FORMAT_VERSION = 1
+#: DEC settings a resumed fit must share with the interrupted one (the others, e.g.
+#: max_iter, tol, verbose, may change).
+RESUME_MUST_MATCH = ("n_clusters", "alpha", "input_scaling", "batch_size", "lr", "momentum",
+                     "update_interval", "update_encoder")
+
+
+# ----------------------------------------------------------------------------- files
+def _versions():
+    from . import __version__
+    return {"dec_np": __version__, "numpy": np.__version__, "python": sys.version.split()[0]}
+
+
+def _write(path, kind, arrays, meta):
+    """Write ``arrays`` and ``meta`` (JSON) to ``path`` atomically: temp file, fsync, os.replace."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = dict(meta, format="dec_np", kind=kind, format_version=FORMAT_VERSION,
+                versions=_versions())
+    payload = {k: asnumpy(v) for k, v in arrays.items()}
+    payload["meta"] = np.array(json.dumps(meta, default=_json_default))
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **payload)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:  # KeyboardInterrupt too: never leave the temporary file behind
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def _json_default(x):
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    raise TypeError(f"cannot store {type(x).__name__} in a checkpoint's JSON")
+
+
+def _read(path, kind):
+    """Read every array and the meta dict of a checkpoint of ``kind``; ValueError if unusable."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such checkpoint: {path}")
+    try:
+        z = np.load(path, allow_pickle=False)
+        if not isinstance(z, np.lib.npyio.NpzFile):
+            raise ValueError("an .npy array, not an .npz archive")
+        with z:
+            arrays = {k: z[k] for k in z.files}  # reads (and CRC-checks) every member now
+        meta = json.loads(str(arrays.pop("meta")))
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError) as exc:
+        raise ValueError(f"{path}: not a readable dec_np checkpoint (damaged, truncated or "
+                         f"another kind of file: {type(exc).__name__}: {exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != "dec_np":
+        raise ValueError(f"{path}: not a dec_np checkpoint (no dec_np metadata)")
+    if meta.get("format_version", 0) > FORMAT_VERSION:
+        raise ValueError(f"{path}: written by a newer dec_np ({meta.get('versions')}); upgrade")
+    if meta.get("kind") != kind:
+        raise ValueError(f"{path}: holds a {meta.get('kind')!r} checkpoint, not {kind!r}")
+    return meta, arrays
+
+
+# ----------------------------------------------------------------------------- autoencoder
+def _sae_meta(sae):
+    """The autoencoder's constructor settings (dims, p_drop, dtype, ...) and its history_."""
+    out = {}
+    for name in inspect.signature(StackedAutoencoder.__init__).parameters:
+        if name not in ("self", "backend", "random_state") and hasattr(sae, name):
+            v = getattr(sae, name)
+            out[name] = v.name if isinstance(v, np.dtype) else list(v) if isinstance(v, tuple) else v
+    out["history"] = sae.history_
+    return out
+
+
+def _sae_from(meta, arrays, backend, path):
+    """Rebuild a StackedAutoencoder from ``meta`` and copy the "sae/<name>" arrays into it."""
+    known = inspect.signature(StackedAutoencoder.__init__).parameters
+    kw = {k: v for k, v in meta.items() if k in known and k not in ("backend", "random_state")}
+    try:
+        sae = StackedAutoencoder(backend=backend, **kw)
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"{path}: incomplete autoencoder settings ({exc})") from None
+    for k, w in sae.params.items():
+        a = arrays.get("sae/" + k)
+        if a is None or a.shape != w.shape:
+            raise ValueError(f"{path}: weight {k!r} is missing or has shape "
+                             f"{None if a is None else a.shape}, expected {w.shape}")
+        w[...] = to_device(a, sae.xp, w.dtype)  # in place: the layers hold these arrays
+    sae.history_ = meta.get("history", {})
+    return sae
+
+
+def save_autoencoder(sae, path):
+    """Save a StackedAutoencoder (weights, dims, p_drop, init_std, dtype, history_) to ``path``.
+
+    The file is an ``.npz`` written atomically under exactly the name given.
+    """
+    return _write(path, "autoencoder", {"sae/" + k: v for k, v in sae.params.items()},
+                  {"autoencoder": _sae_meta(sae)})
+
+
+def load_autoencoder(path, backend=None):
+    """Load a StackedAutoencoder saved by :func:`save_autoencoder` onto ``backend``.
+
+    ``backend`` None means ``$DEC_NP_BACKEND``, else numpy, whatever backend saved it.
+    """
+    meta, arrays = _read(path, "autoencoder")
+    return _sae_from(meta.get("autoencoder", {}), arrays, backend, path)
+
+
+# ----------------------------------------------------------------------------- DEC
+def _dec_params(model):
+    """The estimator's constructor arguments as JSON values (not the autoencoder object)."""
+    out = {}
+    for name in inspect.signature(type(model).__init__).parameters:
+        if name in ("self", "autoencoder") or not hasattr(model, name):
+            continue
+        v = getattr(model, name)
+        if name == "random_state" and not isinstance(v, (int, np.integer, type(None))):
+            v = None  # a Generator has no JSON form; the fitted arrays do not need it
+        out[name] = list(v) if isinstance(v, tuple) else v
+    return out
+
+
+def save_dec(model, path):
+    """Save a fitted DEC: encoder and decoder weights, centres ``mu``, ``scale_``, ``labels_``,
+    ``init_labels_``, ``init_centers_``, ``history_`` and the hyper-parameters."""
+    model._check_fitted()
+    arrays = {"sae/" + k: v for k, v in model.autoencoder_.params.items()}
+    arrays.update(mu=model._mu, labels=model.labels_, init_labels=model.init_labels_,
+                  init_centers=model.init_centers_)
+    meta = {"params": _dec_params(model), "autoencoder": _sae_meta(model.autoencoder_),
+            "scale": model.scale_, "n_iter": getattr(model, "n_iter_", None),
+            "history": model.history_, "pretrain_time": getattr(model, "pretrain_time_", None),
+            "fit_time": getattr(model, "fit_time_", None)}
+    return _write(path, "dec", arrays, meta)
+
+
+def _new_dec(meta, backend, path):
+    from .dec import DEC  # here, not at the top: dec.py imports this module
+    known = inspect.signature(DEC.__init__).parameters
+    kw = {k: v for k, v in meta.get("params", {}).items() if k in known and k != "autoencoder"}
+    if isinstance(kw.get("hidden_dims"), list):
+        kw["hidden_dims"] = tuple(kw["hidden_dims"])
+    kw["backend"] = backend
+    try:
+        return DEC(**kw)
+    except TypeError as exc:
+        raise ValueError(f"{path}: unusable DEC settings ({exc})") from None
+
+
+def load_dec(path, backend=None):
+    """Load a DEC saved by :func:`save_dec`; it predicts exactly as the saved one did.
+
+    ``backend`` None means ``$DEC_NP_BACKEND``, else numpy, whatever backend saved it.
+    """
+    meta, arrays = _read(path, "dec")
+    model = _new_dec(meta, backend, path)
+    sae = _sae_from(meta.get("autoencoder", {}), arrays, backend, path)
+    try:
+        mu, labels = arrays["mu"], arrays["labels"]
+        model.init_labels_, model.init_centers_ = arrays["init_labels"], arrays["init_centers"]
+        model.scale_, model.history_ = float(meta["scale"]), meta["history"]
+    except KeyError as exc:
+        raise ValueError(f"{path}: the checkpoint lacks {exc}") from None
+    if mu.shape != (model.n_clusters, sae.dims[-1]):
+        raise ValueError(f"{path}: centres of shape {mu.shape} do not fit {model.n_clusters} "
+                         f"clusters in a {sae.dims[-1]}-d embedding")
+    model.autoencoder_, model._mu = sae, to_device(mu, sae.xp, sae.dtype)
+    model.cluster_centers_, model.labels_ = asnumpy(mu).copy(), labels
+    model.n_iter_ = meta.get("n_iter")
+    model.pretrain_time_, model.fit_time_ = meta.get("pretrain_time"), meta.get("fit_time")
+    return model
+
+
+# ----------------------------------------------------------------------------- resumable fits
+class BatchStream:
+    """:func:`dec_np.autoencoder.batches` with a state that can be saved and restored.
+
+    Yields the very same ``(epoch, idx)`` as ``batches(n, batch_size, rng, xp)``; ``state()``
+    is the host RNG state before the current epoch's permutation plus the batches taken.
+    """
+
+    def __init__(self, n, batch_size, rng, xp=np, state=None):
+        self.per_epoch = -(-n // batch_size)
+        self.rng = rng
+        if state is not None:
+            rng.bit_generator.state = state["rng"]
+        self.epoch, self.pos = (0, 0) if state is None else (state["epoch"], state["pos"])
+        self.epoch_start = rng.bit_generator.state
+        self._perm = batches(n, batch_size, rng, xp)
+        for _ in range(self.pos):  # redraw this epoch's permutation, skip the batches taken
+            next(self._perm)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self.pos == self.per_epoch:
+            self.epoch, self.pos = self.epoch + 1, 0
+            self.epoch_start = self.rng.bit_generator.state
+        self.pos += 1
+        return self.epoch, next(self._perm)[1]
+
+    def state(self):
+        if self.pos == self.per_epoch:  # the next permutation is not drawn yet
+            return {"rng": self.rng.bit_generator.state, "epoch": self.epoch + 1, "pos": 0}
+        return {"rng": self.epoch_start, "epoch": self.epoch, "pos": self.pos}
+
+
+class FitCheckpoint:
+    """Saves a DEC fit's state for :meth:`DEC.fit` (``checkpoint_path=``), as a context manager.
+
+    ``maybe_save`` runs at the top of every iteration.  It saves at a target update when at
+    least ``every`` seconds passed since the last save (the first update always saves), and
+    after a Ctrl-C: inside the block the first SIGINT only sets ``requested`` (a second one
+    raises at once), so the state saved is consistent; then it raises KeyboardInterrupt.
+    The SIGINT handler is installed only in the main thread and restored on exit.
+    """
+
+    EVERY = 10.0  # seconds: saving the paper's network takes ~0.1 s, a GPU's 140 steps not much more
+
+    def __init__(self, path, every=None):
+        self.path, self.every = path, float(self.EVERY if every is None else every)
+        self.requested, self.last, self._old = False, None, None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.getsignal(signal.SIGINT) or signal.default_int_handler
+            signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def _handler(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        print("\ninterrupted: saving a checkpoint after this iteration (Ctrl-C again to stop "
+              "at once)", file=sys.stderr, flush=True)
+
+    def __exit__(self, *exc):
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+        return False
+
+    def maybe_save(self, model, it, at_update, mu, opt, stream, labels_prev, history, p):
+        """Save the state at the top of iteration ``it`` if due; raise KeyboardInterrupt if asked."""
+        now = time.monotonic()
+        due = at_update and (self.last is None or now - self.last >= self.every)
+        if due or self.requested:
+            save_fit_state(self.path, model, it, mu, opt, stream, labels_prev, history,
+                           None if at_update else p)
+            self.last = now
+        if self.requested:
+            raise KeyboardInterrupt(f"DEC interrupted; resume with "
+                                    f"fit(..., resume_from={str(self.path)!r})")
+
+
+def save_fit_state(path, model, it, mu, opt, stream, labels_prev, history, p=None):
+    """Save an unfinished DEC fit at the top of iteration ``it`` (``p``: the current target,
+    needed unless ``it`` is a target-update iteration)."""
+    arrays = {"sae/" + k: v for k, v in model.autoencoder_.params.items()}
+    arrays.update({"velocity/" + k: v for k, v in opt.velocity.items()})
+    arrays.update(mu=mu, init_labels=model.init_labels_, init_centers=model.init_centers_)
+    if labels_prev is not None:
+        arrays["labels_prev"] = labels_prev
+    if p is not None:
+        arrays["p"] = p
+    meta = {"params": _dec_params(model), "autoencoder": _sae_meta(model.autoencoder_),
+            "iteration": int(it), "opt_t": opt.t, "stream": stream.state(), "history": history,
+            "scale": model.scale_, "pretrain_time": model.pretrain_time_}
+    return _write(path, "dec-fit-state", arrays, meta)
+
+
+def load_fit_state(path, model, X):
+    """Read a state saved by :func:`save_fit_state` for ``model.fit(X)`` to continue from.
+
+    Checks that the settings in :data:`RESUME_MUST_MATCH` and the data (shape and input
+    scale) agree with the interrupted fit.  Returns a dict: autoencoder, mu, velocity,
+    iteration, opt_t, stream, labels_prev, history, p, init_labels, init_centers, pretrain_time.
+    """
+    meta, arrays = _read(path, "dec-fit-state")
+    saved = meta.get("params", {})
+    diff = [f"{k}={saved.get(k)!r} there, {getattr(model, k)!r} here"
+            for k in RESUME_MUST_MATCH if saved.get(k) != getattr(model, k)]
+    if diff:
+        raise ValueError(f"{path} was written by a fit with other settings: " + "; ".join(diff))
+    sae = _sae_from(meta.get("autoencoder", {}), arrays, model.backend, path)
+    if sae.dims[0] != X.shape[1] or len(arrays.get("init_labels", ())) != X.shape[0]:
+        raise ValueError(f"{path} was written for data of shape "
+                         f"({len(arrays.get('init_labels', ()))}, {sae.dims[0]}), not {X.shape}")
+    if not np.isclose(meta.get("scale", np.nan), model.scale_, rtol=1e-6):
+        raise ValueError(f"{path} was written for other data (input scale {meta.get('scale')} "
+                         f"there, {model.scale_} here)")
+    dev = lambda a: None if a is None else to_device(a, sae.xp, sae.dtype)
+    return {"autoencoder": sae, "mu": dev(arrays["mu"]), "p": dev(arrays.get("p")),
+            "velocity": {k.split("/", 1)[1]: dev(v) for k, v in arrays.items()
+                         if k.startswith("velocity/")},
+            "iteration": meta["iteration"], "opt_t": meta["opt_t"], "stream": meta["stream"],
+            "history": meta["history"], "labels_prev": arrays.get("labels_prev"),
+            "init_labels": arrays["init_labels"], "init_centers": arrays["init_centers"],
+            "pretrain_time": meta.get("pretrain_time", 0.0)}

@@ -1,0 +1,513 @@
+"""The ``dec-np`` command (also ``python -m dec_np``): demo, fit, pretrain, evaluate, gradcheck, select-k.
+
+Each subcommand is a small function of the parsed arguments; the helpers they share
+(loading data, pretraining, scoring, the generalizability of a fit) are public so that
+``benchmarks/experiments.py`` reuses them.  A user mistake is one line on stderr and exit 1.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .autoencoder import StackedAutoencoder
+from .backend import DEFAULT_DTYPE, asnumpy, get_backend
+from .checkpoint import load_autoencoder, load_dec, save_autoencoder, save_dec
+from .datasets import load_dataset, load_digits
+from .dec import DEC
+from .dec_math import kl_divergence, target_distribution
+from .metrics import ari, cluster_accuracy, nmi
+from .schedules import get_schedule
+
+IMAGE_SHAPES = {"mnist": (28, 28), "mnist-test": (28, 28), "fashion-mnist": (28, 28),
+                "usps": (16, 16), "digits": (8, 8)}
+#: The demo: embedded digits, a smaller network and shorter schedules than the paper's
+#: (measured on 2 CPU cores, see ``demo``); "fast" is the hidden test-suite setting.
+DEMO = {
+    "full": dict(hidden_dims=(64, 64, 128, 10), max_iter=1000, update_interval=100,
+                 schedule={"model": {"p_drop": 0.2, "init_std": 0.01, "loss_reduction": "batch"},
+                           "layerwise": {"epochs": 20, "batch_size": 64, "lr": 0.01},
+                           "finetune": {"epochs": 40, "batch_size": 64, "lr": 0.01}}),
+    "fast": dict(hidden_dims=(32, 10), max_iter=40, update_interval=20, n_init=2,
+                 schedule={"model": {"p_drop": 0.1, "init_std": 0.01, "loss_reduction": "batch"},
+                           "layerwise": {"epochs": 5, "batch_size": 64, "lr": 0.01},
+                           "finetune": {"epochs": 10, "batch_size": 64, "lr": 0.01}}),
+}
+
+
+_QUIET = [False]  # set by main from --quiet
+
+
+def say(*parts):
+    """Progress for people: stderr, flushed, so stdout stays the results (silent with --quiet)."""
+    if not _QUIET[0]:
+        print(*parts, file=sys.stderr, flush=True)
+
+
+# ----------------------------------------------------------------------------- shared helpers
+def load_data(name, data_dir=None, labels=None, n_samples=None, seed=0):
+    """(X, y, image_shape) for a dataset name or file; ``labels`` a .npy of y; ``n_samples`` a
+    random subset of that size."""
+    X, y = load_dataset(name, data_dir=data_dir)
+    if labels is not None:
+        y = np.load(labels, allow_pickle=False).astype(np.int64).ravel()
+    if y is not None and len(y) != len(X):
+        raise ValueError(f"{len(X)} samples but {len(y)} labels")
+    if n_samples is not None and n_samples < len(X):
+        keep = np.sort(np.random.default_rng(seed).choice(len(X), n_samples, replace=False))
+        X, y = X[keep], None if y is None else y[keep]
+    side = int(round(np.sqrt(X.shape[1])))
+    shape = IMAGE_SHAPES.get(str(name).lower(), (side, side) if side * side == X.shape[1] else None)
+    return X, y, shape
+
+
+def dec_input(X):
+    """X scaled as DEC(input_scaling="paper") scales it: mean (1/d)|x|^2 = 1, float32."""
+    Xh = asnumpy(X).astype(np.float64)
+    scale = 1.0 / np.sqrt(np.mean(np.einsum("ij,ij->i", Xh, Xh)) / X.shape[1])
+    return np.asarray(X, DEFAULT_DTYPE) * DEFAULT_DTYPE(scale)
+
+
+def pretrain(X, hidden_dims, schedule, backend=None, seed=0, verbose=True):
+    """Pretrain a StackedAutoencoder on ``dec_input(X)`` (layer-wise, then fine-tuning)."""
+    s = get_schedule(schedule)
+    sae = StackedAutoencoder((X.shape[1],) + tuple(hidden_dims), backend=backend,
+                             random_state=seed, **s["model"])
+    Xs = dec_input(X)
+    sae.pretrain_layerwise(Xs, verbose=verbose, **s["layerwise"])
+    sae.finetune(Xs, verbose=verbose, **s["finetune"])
+    return sae
+
+
+def scores(y, labels):
+    """{"acc", "nmi", "ari"} of ``labels`` against ``y`` (None without y)."""
+    if y is None:
+        return None
+    return {"acc": cluster_accuracy(y, labels), "nmi": nmi(y, labels), "ari": ari(y, labels)}
+
+
+def mean_kl(model, X):
+    """L = KL(P||Q) / n over the points of X, with P the target of the model's q on X."""
+    q = model.predict_proba(X)
+    return kl_divergence(target_distribution(q), q) / len(X)
+
+
+def select_k(X_train, X_val, ks, make_model, y_train=None, y_val=None):
+    """For each k: fit ``make_model(k)`` on X_train; G = L_train / L_validation and NMI.
+
+    Returns a list of dicts (k, L_train, L_val, G, nmi_train, nmi_val, acc_train).
+    """
+    rows = []
+    for k in ks:
+        model = make_model(k).fit(X_train, y_train)
+        l_train, l_val = mean_kl(model, X_train), mean_kl(model, X_val)
+        row = {"k": int(k), "L_train": l_train, "L_val": l_val, "G": l_train / l_val}
+        if y_train is not None:
+            row.update(nmi_train=nmi(y_train, model.labels_),
+                       acc_train=cluster_accuracy(y_train, model.labels_))
+        if y_val is not None:
+            row["nmi_val"] = nmi(y_val, model.predict(X_val))
+        say(f"select-k: k={k}  G={row['G']:.4f}  NMI={row.get('nmi_train', float('nan')):.4f}")
+        rows.append(row)
+    return rows
+
+
+def markdown_table(rows, columns):
+    """A markdown table of ``rows`` (dicts); floats with 4 decimals."""
+    fmt = lambda v: f"{v:.4f}" if isinstance(v, float) else str(v)
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(fmt(r.get(c, "")) for c in columns) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def figures(out, model=None, X=None, y=None, image_shape=None, sae=None, Z_ae=None):
+    """Write the figures that apply into ``out`` with :mod:`dec_np.plotting`; list the files."""
+    try:
+        from . import plotting
+    except ImportError as exc:
+        say(f"figures skipped: dec_np.plotting is not available ({exc})")
+        return []
+    jobs = []
+    if sae is not None and sae.history_:
+        jobs.append(("autoencoder_loss.png", lambda p: plotting.plot_loss_history(sae.history_, p)))
+    if model is not None:
+        jobs.append(("training_curves.png",
+                     lambda p: plotting.plot_training_curves(model.history_, p)))
+        if y is not None:
+            jobs.append(("confusion.png", lambda p: plotting.plot_confusion(y, model.labels_, p)))
+        if image_shape is not None:
+            jobs.append(("cluster_examples.png", lambda p: plotting.plot_cluster_examples(
+                X, model.predict_proba(X), image_shape, path=p)))
+        if Z_ae is not None and y is not None:
+            jobs.append(("embedding.png", lambda p: plotting.plot_embedding_stages(
+                [Z_ae, model.transform(X)], y, ["autoencoder", "DEC"], path=p)))
+    written = []
+    for name, draw in jobs:
+        try:
+            draw(Path(out) / name)
+            written.append(name)
+        except Exception as exc:  # a figure is a by-product: never lose the results for it
+            say(f"figure {name} skipped: {type(exc).__name__}: {exc}")
+    return written
+
+
+def _dims(text):
+    try:
+        dims = tuple(int(v) for v in str(text).split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected widths like 500,500,2000,10, got {text!r}")
+    if not dims or min(dims) < 1:
+        raise argparse.ArgumentTypeError(f"widths must be positive, got {text!r}")
+    return dims
+
+
+@contextlib.contextmanager
+def blas_threads(n):
+    """Limit the CPU BLAS to ``n`` threads inside the block (needs threadpoolctl; None: no limit).
+
+    The demo's matrices are small: two OpenBLAS threads made it 90 times slower than one on a
+    busy 2-core machine (145 s against 1.6 s), so the demo asks for one.
+    """
+    if n is None:
+        yield
+        return
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        say("note: `pip install threadpoolctl` to set the number of BLAS threads")
+        yield
+        return
+    with threadpool_limits(limits=n, user_api="blas"):
+        yield
+
+
+def _fast(args):
+    return getattr(args, "fast", False) or os.environ.get("DEC_NP_FAST", "0") not in ("", "0")
+
+
+# ----------------------------------------------------------------------------- subcommands
+def _fit_and_report(args, X, y, image_shape, settings, title):
+    """Shared by demo and fit: pretrain (or load), DEC, then labels, metrics, model, figures."""
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    settings = dict(settings)
+    DEC(args.n_clusters, **settings)._validate(X)  # bad settings fail before pretraining
+    say(f"{title}: {X.shape[0]} points, {X.shape[1]} features, k={args.n_clusters}")
+    t0 = time.perf_counter()
+    state = out / "fit_state.npz"  # saved at every target update and on Ctrl-C
+    resume = state if getattr(args, "resume", False) and state.exists() else None
+    if resume is not None:
+        sae = None  # the state holds the autoencoder as DEC left it
+        say(f"resuming from {state}")
+    elif getattr(args, "autoencoder", None):
+        sae = load_autoencoder(args.autoencoder, backend=args.backend)
+        if sae.dims[0] != X.shape[1]:
+            raise ValueError(f"{args.autoencoder} expects {sae.dims[0]} features, the data "
+                             f"have {X.shape[1]}")
+        settings["hidden_dims"] = sae.dims[1:]
+    else:
+        say(f"pretraining the autoencoder {X.shape[1]}-"
+            f"{'-'.join(map(str, settings['hidden_dims']))} ...")
+        sae = pretrain(X, settings["hidden_dims"], settings["schedule"], args.backend, args.seed,
+                       not args.quiet)
+    t_pre = time.perf_counter() - t0
+    model = DEC(args.n_clusters, autoencoder=sae, backend=args.backend, random_state=args.seed,
+                verbose=not args.quiet, **settings)
+    say("k-means on the embedding, then DEC ..." if resume is None else "DEC ...")
+    model.fit(X, y, checkpoint_path=state, resume_from=resume)
+    t_total = time.perf_counter() - t0
+    result = {"dataset": str(args.dataset), "n_samples": int(X.shape[0]),
+              "n_clusters": int(args.n_clusters), "seed": args.seed,
+              "hidden_dims": list(model.autoencoder_.dims[1:]), "n_iter": model.n_iter_,
+              "ae_kmeans": scores(y, model.init_labels_), "dec": scores(y, model.labels_),
+              "cluster_sizes": np.bincount(model.labels_, minlength=args.n_clusters).tolist(),
+              "times_s": {"pretrain": t_pre, "dec": model.fit_time_, "total": t_total}}
+    np.save(out / "labels.npy", model.labels_)
+    save_dec(model, out / "model.npz")
+    (out / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
+    Z_ae = (None if sae is None or y is None or args.no_figures
+            else asnumpy(sae.encode(dec_input(X))))
+    names = [] if args.no_figures else figures(out, model, X, y, image_shape,
+                                               sae or model.autoencoder_, Z_ae)
+    for row, key in (("AE + k-means", "ae_kmeans"), ("DEC", "dec")):
+        if result[key]:
+            s = result[key]
+            print(f"{row:<13} ACC {s['acc']:.4f}  NMI {s['nmi']:.4f}  ARI {s['ari']:.4f}")
+    print(f"time: {t_total:.1f} s (pretraining {t_pre:.1f} s), {model.n_iter_} DEC iterations")
+    print(f"wrote {out}/: labels.npy, metrics.json, model.npz" +
+          (", " + ", ".join(names) if names else ""))
+    return 0
+
+
+def cmd_demo(args):
+    X, y = load_digits()
+    settings = dict(DEMO["fast" if _fast(args) else "full"])
+    if args.max_iter is not None:
+        settings["max_iter"] = args.max_iter
+    args.dataset, args.n_clusters, args.autoencoder = "digits", 10, None
+    return _fit_and_report(args, X, y, (8, 8), settings, "demo (UCI digits)")
+
+
+def cmd_fit(args):
+    X, y, shape = load_data(args.dataset, args.data_dir, args.labels, args.n_samples, args.seed)
+    settings = {k: v for k, v in dict(
+        hidden_dims=args.hidden_dims, schedule=args.schedule, max_iter=args.max_iter,
+        update_interval=args.update_interval, lr=args.lr, batch_size=args.batch_size,
+        tol=args.tol, n_init=args.n_init).items() if v is not None}
+    if _fast(args):
+        settings = dict(DEMO["fast"], **{k: v for k, v in settings.items() if k != "schedule"})
+    settings.setdefault("hidden_dims", (500, 500, 2000, 10))
+    settings.setdefault("schedule", "default")
+    return _fit_and_report(args, X, y, shape, settings, f"fit {args.dataset}")
+
+
+def cmd_pretrain(args):
+    X, _, _ = load_data(args.dataset, args.data_dir, None, args.n_samples, args.seed)
+    fast = DEMO["fast"] if _fast(args) else {}
+    dims = fast.get("hidden_dims", args.hidden_dims)
+    t0 = time.perf_counter()
+    sae = pretrain(X, dims, fast.get("schedule", args.schedule), args.backend, args.seed,
+                   not args.quiet)
+    path = save_autoencoder(sae, args.out)
+    loss = sae.reconstruction_loss(dec_input(X))
+    print(f"autoencoder {'-'.join(map(str, sae.dims))}: reconstruction loss {loss:.5f}, "
+          f"{time.perf_counter() - t0:.1f} s; wrote {path}")
+    return 0
+
+
+def cmd_evaluate(args):
+    model = load_dec(args.model, backend=args.backend)
+    X, y, _ = load_data(args.dataset, args.data_dir, args.labels, args.n_samples, args.seed)
+    if X.shape[1] != model.autoencoder_.dims[0]:
+        raise ValueError(f"{args.model} expects {model.autoencoder_.dims[0]} features, "
+                         f"{args.dataset} has {X.shape[1]}")
+    labels = model.predict(X)
+    sizes = np.bincount(labels, minlength=model.n_clusters).tolist()
+    result = {"model": str(args.model), "dataset": str(args.dataset), "n_samples": len(X),
+              "mean_kl": mean_kl(model, X), "cluster_sizes": sizes, "scores": scores(y, labels)}
+    print(f"{len(X)} points in {model.n_clusters} clusters, sizes {sizes}, "
+          f"mean KL {result['mean_kl']:.5f}")
+    if y is not None:
+        s = result["scores"]
+        print(f"ACC {s['acc']:.4f}  NMI {s['nmi']:.4f}  ARI {s['ari']:.4f}")
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        np.save(out / "labels.npy", labels)
+        (out / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+def gradcheck_all(xp=np, seed=0):
+    """Every finite-difference check of the package, in float64: {name: rel error}.
+
+    Dense, ReLU, Dropout (fixed mask), the MSE loss, a whole SAE, KL(P||Q) with respect to z
+    and mu for several alpha (P fixed), and the DEC loss back-propagated through an encoder.
+    """
+    from .dec_math import kl_gradients, soft_assignment
+    from .gradcheck import check_layer, check_loss, check_params
+    from .layers import Dense, Dropout, ReLU, Sequential
+    from .losses import mse
+    rng, f64 = np.random.default_rng(seed), np.float64
+    randn = lambda *shape: xp.asarray(rng.standard_normal(shape))
+    backend = "numpy" if xp is np else "cupy"
+    errors = {}
+    add = lambda name, errs: errors.update({f"{name}.{k}": v for k, v in errs.items()})
+    x = randn(5, 4)
+    add("Dense", check_layer(Dense(4, 3, 0.5, f64, xp, seed), x))
+    add("ReLU", check_layer(ReLU(), x + 0.1 * xp.sign(x)))  # away from the kink at 0
+    drop = Dropout(0.5, random_state=seed)
+    drop.freeze_mask = True
+    add("Dropout(fixed mask)", check_layer(drop, x))
+    add("MSE", check_loss(mse, randn(5, 4), x))
+
+    sae = StackedAutoencoder((6, 8, 7, 3), init_std=0.5, dtype=f64, backend=backend,
+                             random_state=seed)
+    net, xs = Sequential(*sae.encoder().layers, *sae.decoder().layers), randn(10, 6)
+
+    def sae_loss():
+        loss, dout = mse(net.forward(xs, train=True), xs)
+        net.backward(dout)
+        return loss, sae.grads
+    add("SAE", check_params(sae_loss, sae.params))
+
+    for alpha in (0.5, 1.0, 2.0, 10.0):
+        z, mu = randn(8, 3), randn(4, 3)
+        p = target_distribution(soft_assignment(z, mu, alpha))  # fixed, as between updates
+
+        def kl(z=z, mu=mu, p=p, alpha=alpha):
+            q = soft_assignment(z, mu, alpha)
+            dz, dmu = kl_gradients(z, mu, p, q, alpha)
+            return kl_divergence(p, q), {"z": dz, "mu": dmu}
+        add(f"KL(alpha={alpha:g})", check_params(kl, {"z": z, "mu": mu}))
+
+    enc_sae = StackedAutoencoder((6, 8, 3), init_std=0.5, dtype=f64, backend=backend,
+                                 random_state=seed + 1)
+    enc, mu = enc_sae.encoder(), randn(4, 3)
+    p = target_distribution(soft_assignment(enc.forward(xs), mu))
+    params = {k: v for k, v in enc_sae.params.items() if k.startswith("enc")}
+
+    def dec_loss():
+        z = enc.forward(xs, train=True)
+        q = soft_assignment(z, mu)
+        dz, dmu = kl_gradients(z, mu, p, q)
+        enc.backward(dz)
+        return kl_divergence(p, q), dict({k: enc_sae.grads[k] for k in params}, mu=dmu)
+    add("DEC through encoder", check_params(dec_loss, dict(params, mu=mu)))
+    return errors
+
+
+def cmd_gradcheck(args):
+    from .gradcheck import report
+    errors = gradcheck_all(get_backend(args.backend), seed=args.seed)
+    print(report(errors, tol=args.tol, title="finite-difference checks (float64)"))
+    failed = [k for k, e in errors.items() if not e < args.tol]
+    print(f"{len(errors) - len(failed)}/{len(errors)} ok" + (f"; FAILED: {failed}" if failed else ""))
+    return 1 if failed else 0
+
+
+def cmd_select_k(args):
+    X, y, _ = load_data(args.dataset, args.data_dir, args.labels, args.n_samples, args.seed)
+    if not 2 <= args.k_min <= args.k_max:
+        raise ValueError(f"need 2 <= --k-min <= --k-max, got {args.k_min} and {args.k_max}")
+    order = np.random.default_rng(args.seed).permutation(len(X))
+    n_val = int(round(args.val_fraction * len(X)))
+    if not 0 < n_val < len(X):
+        raise ValueError(f"--val-fraction {args.val_fraction} leaves no train or validation points")
+    tr, va = np.sort(order[n_val:]), np.sort(order[:n_val])
+    fast = DEMO["fast"] if _fast(args) else {}
+    dims = fast.get("hidden_dims", args.hidden_dims)
+    if args.autoencoder:
+        sae = load_autoencoder(args.autoencoder, backend=args.backend)
+    else:
+        say(f"pretraining one autoencoder on the {len(tr)} training points ...")
+        sae = pretrain(X[tr], dims, fast.get("schedule", args.schedule), args.backend,
+                       args.seed, not args.quiet)
+    kw = dict(max_iter=args.max_iter or fast.get("max_iter", 20000),
+              update_interval=fast.get("update_interval", 140), n_init=fast.get("n_init", 20))
+    make = lambda k: DEC(k, autoencoder=sae, backend=args.backend, random_state=args.seed, **kw)
+    rows = select_k(X[tr], X[va], range(args.k_min, args.k_max + 1), make,
+                    None if y is None else y[tr], None if y is None else y[va])
+    cols = ["k", "L_train", "L_val", "G"] + (["nmi_train", "nmi_val", "acc_train"] if y is not None
+                                             else [])
+    print(markdown_table(rows, cols))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "select_k.json").write_text(json.dumps(
+        {"dataset": str(args.dataset), "n_train": len(tr), "n_val": len(va), "rows": rows},
+        indent=2) + "\n")
+    if y is not None and not args.no_figures:
+        try:
+            from .plotting import plot_select_k
+            plot_select_k([r["k"] for r in rows], [r["G"] for r in rows],
+                          [r["nmi_train"] for r in rows], out / "select_k.png")
+        except Exception as exc:  # the figure is optional
+            say(f"figure select_k.png skipped: {type(exc).__name__}: {exc}")
+    print(f"wrote {out / 'select_k.json'}")
+    return 0
+
+
+# ----------------------------------------------------------------------------- the parser
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, not usage + message
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _common(p, data=True):
+    if data:
+        p.add_argument("--dataset", default="digits",
+                       help="mnist, mnist-test, fashion-mnist, usps, digits or FILE.npy/.npz")
+        p.add_argument("--labels", help="FILE.npy with the true labels (for a data file)")
+        p.add_argument("--data-dir", help="folder holding mnist/, fashion-mnist/, usps/ "
+                                          "(default $DEC_NP_DATA or ~/.cache/dec_np)")
+        p.add_argument("--n-samples", type=int, help="use a random subset of this size")
+    p.add_argument("--backend", choices=("numpy", "cupy"), help="default $DEC_NP_BACKEND or numpy")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--no-figures", action="store_true", help="skip the figures")
+    p.add_argument("--threads", type=int, help="CPU BLAS threads (default: all; demo: 1)")
+    p.add_argument("--fast", action="store_true", help=argparse.SUPPRESS)  # tests: tiny settings
+
+
+def build_parser():
+    parser = _Parser(prog="dec-np", description="Deep Embedded Clustering (Xie et al., ICML "
+                     "2016) in NumPy/CuPy.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p = sub.add_parser("demo", help="DEC on the embedded digits, with figures (< 1 min on a CPU)")
+    _common(p, data=False)
+    p.add_argument("--out", default="dec_np_demo", help="output folder (default dec_np_demo/)")
+    p.add_argument("--max-iter", type=int, help="DEC iterations (default 1000)")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("fit", help="pretrain + DEC on a dataset; labels, metrics, model, figures")
+    _common(p)
+    p.add_argument("--n-clusters", type=int, default=10)
+    p.add_argument("--out", default="dec_np_fit", help="output folder (default dec_np_fit/)")
+    p.add_argument("--autoencoder", help="a pretrained SAE .npz (from `dec-np pretrain`)")
+    p.add_argument("--hidden-dims", type=_dims, help="encoder widths, default 500,500,2000,10")
+    p.add_argument("--schedule", help="pretraining schedule: default, paper or fast")
+    for flag, kind in (("--max-iter", int), ("--update-interval", int), ("--lr", float),
+                       ("--batch-size", int), ("--tol", float), ("--n-init", int)):
+        p.add_argument(flag, type=kind, help="DEC setting (default: DEC's)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from OUT/fit_state.npz (saved at target updates, at most "
+                        "every 10 s, and on Ctrl-C)")
+    p.set_defaults(func=cmd_fit)
+
+    p = sub.add_parser("pretrain", help="train a stacked autoencoder and save it")
+    _common(p)
+    p.add_argument("--hidden-dims", type=_dims, default=(500, 500, 2000, 10))
+    p.add_argument("--schedule", default="default")
+    p.add_argument("--out", default="sae.npz", help="file to write (default sae.npz)")
+    p.set_defaults(func=cmd_pretrain)
+
+    p = sub.add_parser("evaluate", help="predict a dataset with a saved DEC model")
+    _common(p)
+    p.add_argument("--model", required=True, help="model .npz written by fit or demo")
+    p.add_argument("--out", help="also write labels.npy and metrics.json into this folder")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("gradcheck", help="run every finite-difference gradient check")
+    _common(p, data=False)
+    p.add_argument("--tol", type=float, default=1e-6, help="largest relative error accepted")
+    p.set_defaults(func=cmd_gradcheck)
+
+    p = sub.add_parser("select-k", help="choose k by generalizability G = L_train / L_val")
+    _common(p)
+    p.add_argument("--k-min", type=int, default=5)
+    p.add_argument("--k-max", type=int, default=15)
+    p.add_argument("--val-fraction", type=float, default=0.2)
+    p.add_argument("--autoencoder", help="a pretrained SAE .npz (default: pretrain one)")
+    p.add_argument("--hidden-dims", type=_dims, default=(500, 500, 2000, 10))
+    p.add_argument("--schedule", default="default")
+    p.add_argument("--max-iter", type=int, help="DEC iterations per k (default DEC's)")
+    p.add_argument("--out", default="dec_np_select_k")
+    p.set_defaults(func=cmd_select_k)
+    return parser
+
+
+def main(argv=None):
+    """Run the command line; returns the exit status (0 ok, 1 error, 2 usage, 130 Ctrl-C)."""
+    args = build_parser().parse_args(argv)
+    _QUIET[0] = args.quiet
+    threads = args.threads or (1 if args.command == "demo" else None)
+    try:
+        get_backend(args.backend)  # no CuPy: fail before loading or training anything
+        with blas_threads(threads):
+            return args.func(args)
+    except KeyboardInterrupt:
+        state = Path(getattr(args, "out", None) or ".") / "fit_state.npz"
+        hint = (f"; the DEC state is in {state}: add --resume to continue"
+                if args.command == "fit" and state.exists() else "")
+        print(f"dec-np {args.command}: interrupted{hint}", file=sys.stderr)
+        return 130
+    except (ValueError, OSError, RuntimeError, FloatingPointError) as exc:
+        # user mistakes (bad file, unknown dataset, bad settings, no CuPy): one line, no traceback
+        print(f"dec-np {args.command}: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 1

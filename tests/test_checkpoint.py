@@ -1,0 +1,160 @@
+import os
+import signal
+
+import numpy as np
+import pytest
+
+import dec_np.dec as dec_module
+from dec_np import DEC, StackedAutoencoder
+from dec_np.autoencoder import batches
+from dec_np.backend import asnumpy
+from dec_np.checkpoint import (BatchStream, FitCheckpoint, _read, load_autoencoder, load_dec,
+                               save_autoencoder, save_dec)
+from dec_np.datasets import load_digits
+
+TINY = {"model": {"p_drop": 0.1, "init_std": 0.01},
+        "layerwise": {"epochs": 2, "batch_size": 64, "lr": 0.003},
+        "finetune": {"epochs": 2, "batch_size": 64, "lr": 0.003}}
+KW = dict(n_clusters=10, hidden_dims=(32, 10), schedule=TINY, batch_size=64, update_interval=20,
+          tol=0.0, n_init=2, random_state=0)
+
+
+@pytest.fixture(autouse=True)
+def save_at_every_update(monkeypatch):
+    """Tiny fits last milliseconds: save at every target update, not every 10 s."""
+    monkeypatch.setattr(FitCheckpoint, "EVERY", 0.0)
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = load_digits()
+    return X[:400], y[:400]
+
+
+def _backend(xp):
+    return "numpy" if xp is np else "cupy"
+
+
+def test_autoencoder_round_trip(tmp_path, xp, data):
+    X, _ = data
+    sae = StackedAutoencoder((64, 16, 5), p_drop=0.3, backend=_backend(xp), random_state=0)
+    sae.finetune(X, epochs=1)
+    path = save_autoencoder(sae, tmp_path / "sae.npz")
+    assert sorted(os.listdir(tmp_path)) == ["sae.npz"]  # no temporary file left behind
+    back = load_autoencoder(path, backend=_backend(xp))
+    assert back.dims == sae.dims and back.p_drop == 0.3 and back.dtype == sae.dtype
+    assert back.history_ == sae.history_
+    for k, w in sae.params.items():
+        np.testing.assert_array_equal(asnumpy(back.params[k]), asnumpy(w))
+    np.testing.assert_array_equal(asnumpy(back.encode(X)), asnumpy(sae.encode(X)))
+
+
+def test_dec_round_trip_predicts_identically(tmp_path, xp, data):
+    X, y = data
+    model = DEC(max_iter=40, backend=_backend(xp), **KW).fit(X, y)
+    path = save_dec(model, tmp_path / "dec.ckpt")  # any name: written exactly there
+    back = load_dec(path, backend=_backend(xp))
+    np.testing.assert_array_equal(back.predict(X), model.predict(X))
+    np.testing.assert_array_equal(back.predict_proba(X), model.predict_proba(X))
+    np.testing.assert_array_equal(back.labels_, model.labels_)
+    np.testing.assert_array_equal(back.init_labels_, model.init_labels_)
+    np.testing.assert_array_equal(back.cluster_centers_, model.cluster_centers_)
+    assert back.scale_ == model.scale_ and back.history_ == model.history_
+    assert back.hidden_dims == (32, 10) and back.n_iter_ == model.n_iter_
+
+
+def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
+    sae = StackedAutoencoder((6, 3), random_state=0)
+    path = save_autoencoder(sae, tmp_path / "sae.npz")
+    before = path.read_bytes()
+
+    def boom(*a, **k):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(np, "savez", boom)
+    with pytest.raises(KeyboardInterrupt):
+        save_autoencoder(StackedAutoencoder((6, 4), random_state=1), path)
+    assert path.read_bytes() == before and sorted(os.listdir(tmp_path)) == ["sae.npz"]
+
+
+def test_bad_files_are_clear_value_errors(tmp_path):
+    sae = StackedAutoencoder((6, 3), random_state=0)
+    good = save_autoencoder(sae, tmp_path / "sae.npz")
+    raw = good.read_bytes()
+    (tmp_path / "cut.npz").write_bytes(raw[: len(raw) // 2])
+    (tmp_path / "junk.npz").write_bytes(b"this is not a checkpoint at all")
+    np.save(tmp_path / "plain.npy", np.zeros(3))
+    np.savez(tmp_path / "nometa.npz", a=np.zeros(3))
+    for name in ("cut.npz", "junk.npz", "plain.npy", "nometa.npz"):
+        with pytest.raises(ValueError):
+            load_autoencoder(tmp_path / name)
+    with pytest.raises(ValueError, match="not 'dec'"):
+        load_dec(good)
+    with pytest.raises(FileNotFoundError):
+        load_dec(tmp_path / "missing.npz")
+
+
+def test_batch_stream_matches_batches_and_restores():
+    ref = batches(10, 4, np.random.default_rng(3))
+    stream = BatchStream(10, 4, np.random.default_rng(3))
+    seen = []
+    for step in range(11):
+        e, idx = next(stream)
+        np.testing.assert_array_equal(idx, next(ref)[1])
+        seen.append((step, stream.state(), idx))
+    for step, state, _ in seen[:-1]:  # restart from each saved state: the rest is the same
+        again = BatchStream(10, 4, np.random.default_rng(99), state=state)
+        for later in seen[step + 1:]:
+            np.testing.assert_array_equal(next(again)[1], later[2])
+
+
+def test_resume_after_max_iter_equals_uninterrupted(tmp_path, data):
+    X, y = data
+    full = DEC(max_iter=100, **KW).fit(X, y)
+    ck = tmp_path / "state.npz"
+    DEC(max_iter=40, **KW).fit(X, y, checkpoint_path=ck)
+    assert _read(ck, "dec-fit-state")[0]["iteration"] == 40  # the last target update
+    resumed = DEC(max_iter=100, **KW).fit(X, y, checkpoint_path=ck, resume_from=ck)
+    np.testing.assert_array_equal(resumed.labels_, full.labels_)
+    np.testing.assert_array_equal(resumed.cluster_centers_, full.cluster_centers_)
+    assert resumed.history_ == full.history_
+
+
+def test_ctrl_c_saves_and_resume_equals_uninterrupted(tmp_path, data, monkeypatch):
+    X, y = data
+    full = DEC(max_iter=100, **KW).fit(X, y)
+    real, calls = dec_module.kl_gradients, [0]
+
+    def ctrl_c_at_step_53(*args, **kw):  # a real SIGINT in the middle of an iteration
+        calls[0] += 1
+        if calls[0] == 53:
+            signal.raise_signal(signal.SIGINT)
+        return real(*args, **kw)
+    monkeypatch.setattr(dec_module, "kl_gradients", ctrl_c_at_step_53)
+    ck = tmp_path / "state.npz"
+    with pytest.raises(KeyboardInterrupt):
+        DEC(max_iter=100, **KW).fit(X, y, checkpoint_path=ck)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+    monkeypatch.setattr(dec_module, "kl_gradients", real)
+    resumed = DEC(max_iter=100, **KW).fit(X, y, resume_from=ck)
+    np.testing.assert_array_equal(resumed.labels_, full.labels_)
+    assert resumed.history_ == full.history_
+
+
+def test_resume_refuses_other_settings_or_data(tmp_path, data):
+    X, y = data
+    ck = tmp_path / "state.npz"
+    DEC(max_iter=20, **KW).fit(X, checkpoint_path=ck)
+    with pytest.raises(ValueError, match="lr"):
+        DEC(max_iter=40, **dict(KW, lr=0.5)).fit(X, resume_from=ck)
+    with pytest.raises(ValueError, match="other data|shape"):
+        DEC(max_iter=40, **KW).fit(X * 2, resume_from=ck)
+    with pytest.raises(ValueError, match="shape"):
+        DEC(max_iter=40, **KW).fit(X[:300], resume_from=ck)
+
+
+def test_periodic_saves_wait_between_saves(tmp_path, data, monkeypatch):
+    X, _ = data
+    monkeypatch.setattr(FitCheckpoint, "EVERY", 3600.0)
+    ck = tmp_path / "state.npz"
+    DEC(max_iter=40, **KW).fit(X, checkpoint_path=ck)
+    assert _read(ck, "dec-fit-state")[0]["iteration"] == 0  # only the first update saved

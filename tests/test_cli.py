@@ -1,0 +1,142 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import dec_np.dec_math
+from dec_np.checkpoint import load_dec
+from dec_np.cli import main
+from dec_np.datasets import load_digits
+
+
+def _one_error_line(capsys):
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "error" in err[0] and "Traceback" not in err[0], err
+    return err[0]
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory):
+    """One tiny demo run shared by the tests that read its outputs."""
+    out = tmp_path_factory.mktemp("demo")
+    assert main(["demo", "--fast", "--quiet", "--out", str(out)]) == 0
+    return out
+
+
+def test_demo_writes_labels_metrics_model_and_figures(demo_dir):
+    X, y = load_digits()
+    labels = np.load(demo_dir / "labels.npy")
+    assert labels.shape == y.shape
+    metrics = json.loads((demo_dir / "metrics.json").read_text())
+    assert set(metrics["dec"]) == {"acc", "nmi", "ari"} and metrics["ae_kmeans"]["acc"] > 0.5
+    assert metrics["times_s"]["total"] > 0 and sum(metrics["cluster_sizes"]) == len(y)
+    np.testing.assert_array_equal(load_dec(demo_dir / "model.npz").predict(X), labels)
+    assert (demo_dir / "training_curves.png").exists()  # dec_np.plotting is there
+
+
+def test_demo_prints_scores(tmp_path, capsys):
+    assert main(["demo", "--fast", "--quiet", "--max-iter", "20", "--no-figures",
+                 "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "DEC" in out and "ACC" in out and "NMI" in out and "ARI" in out
+
+
+def test_evaluate_a_saved_model(demo_dir, tmp_path, capsys):
+    assert main(["evaluate", "--model", str(demo_dir / "model.npz"), "--dataset", "digits",
+                 "--out", str(tmp_path)]) == 0
+    assert "ACC" in capsys.readouterr().out
+    np.testing.assert_array_equal(np.load(tmp_path / "labels.npy"),
+                                  np.load(demo_dir / "labels.npy"))
+
+
+def test_fit_a_data_file_with_labels_then_resume(tmp_path, capsys):
+    X, y = load_digits()
+    np.save(tmp_path / "X.npy", X[:300])
+    np.save(tmp_path / "y.npy", y[:300])
+    args = ["fit", "--dataset", str(tmp_path / "X.npy"), "--labels", str(tmp_path / "y.npy"),
+            "--fast", "--quiet", "--no-figures", "--out", str(tmp_path / "run"), "--n-clusters", "5"]
+    assert main(args) == 0
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["n_samples"] == 300 and len(metrics["cluster_sizes"]) == 5
+    assert (tmp_path / "run" / "fit_state.npz").exists()
+    first = np.load(tmp_path / "run" / "labels.npy")
+    assert main(args + ["--resume"]) == 0  # a finished fit resumes to the same end
+    np.testing.assert_array_equal(np.load(tmp_path / "run" / "labels.npy"), first)
+
+
+def test_pretrain_then_fit_with_that_autoencoder(tmp_path, capsys):
+    sae = tmp_path / "sae.npz"
+    assert main(["pretrain", "--fast", "--quiet", "--n-samples", "300", "--out", str(sae)]) == 0
+    assert main(["fit", "--autoencoder", str(sae), "--n-samples", "300", "--max-iter", "20",
+                 "--quiet", "--no-figures", "--out", str(tmp_path / "run")]) == 0
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["hidden_dims"] == [32, 10]
+
+
+def test_gradcheck_passes_and_prints_the_table(capsys):
+    assert main(["gradcheck"]) == 0
+    out = capsys.readouterr().out
+    assert "rel error | ok" in out and "FAIL" not in out
+    for name in ("Dense.W", "ReLU.x", "Dropout", "MSE", "SAE.enc0.W", "KL(alpha=2).mu",
+                 "DEC through encoder.mu"):
+        assert name in out
+
+
+def test_gradcheck_fails_on_a_wrong_gradient(monkeypatch, capsys):
+    real = dec_np.dec_math.kl_gradients
+    monkeypatch.setattr(dec_np.dec_math, "kl_gradients",
+                        lambda *a, **k: tuple(2 * g for g in real(*a, **k)))
+    assert main(["gradcheck"]) == 1
+    assert "FAIL" in capsys.readouterr().out
+
+
+def test_select_k_writes_a_table(tmp_path, capsys):
+    assert main(["select-k", "--fast", "--quiet", "--no-figures", "--n-samples", "300",
+                 "--k-min", "3", "--k-max", "4", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "| k | L_train | L_val | G |" in out
+    rows = json.loads((tmp_path / "select_k.json").read_text())["rows"]
+    assert [r["k"] for r in rows] == [3, 4] and all(r["G"] > 0 for r in rows)
+
+
+@pytest.mark.parametrize("argv", [
+    ["fit", "--dataset", "no-such-set"],
+    ["fit", "--dataset", "/no/such/file.npy"],
+    ["evaluate", "--model", "/no/such/model.npz"],
+    ["fit", "--dataset", "digits", "--n-clusters", "1", "--fast"],
+    ["select-k", "--k-min", "9", "--k-max", "3"],
+])
+def test_user_errors_are_one_line(argv, tmp_path, capsys):
+    assert main(argv + ["--quiet", "--out", str(tmp_path / "o")]) == 1
+    _one_error_line(capsys)
+
+
+def test_bad_checkpoint_and_missing_cupy_are_one_line(tmp_path, capsys):
+    (tmp_path / "bad.npz").write_bytes(b"garbage")
+    assert main(["evaluate", "--model", str(tmp_path / "bad.npz")]) == 1
+    assert "bad.npz" in _one_error_line(capsys)
+    from dec_np.backend import gpu_available
+    if not gpu_available():
+        assert main(["demo", "--fast", "--backend", "cupy", "--out", str(tmp_path)]) == 1
+        assert "CuPy" in _one_error_line(capsys)
+
+
+def test_usage_errors_exit_2_with_one_line(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["fit", "--hidden-dims", "a,b"])
+    assert exc.value.code == 2
+    _one_error_line(capsys)
+
+
+def test_python_dash_m_help():
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(root)] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+    run = subprocess.run([sys.executable, "-m", "dec_np", "--help"], capture_output=True,
+                         text=True, timeout=60, cwd=root, env=env)
+    assert run.returncode == 0
+    for command in ("demo", "fit", "pretrain", "evaluate", "gradcheck", "select-k"):
+        assert command in run.stdout

@@ -1,0 +1,130 @@
+import numpy as np
+import pytest
+
+from dec_np import DEC, StackedAutoencoder
+from dec_np.dec_math import kl_divergence, kl_gradients, soft_assignment, target_distribution
+from dec_np.gradcheck import check_params
+from dec_np.metrics import cluster_accuracy
+
+TINY = {"model": {"p_drop": 0.1, "init_std": "glorot", "loss_reduction": "mean"},
+        "layerwise": {"epochs": 2, "batch_size": 32, "lr": 0.5},
+        "finetune": {"epochs": 4, "batch_size": 32, "lr": 0.5}}
+
+
+def blobs(n=240, d=12, k=3, seed=0, noise=1.0):
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(0, 4, (k, d))
+    y = np.repeat(np.arange(k), n // k)
+    return (centers[y] + rng.normal(0, noise, (len(y), d))).astype(np.float32), y
+
+
+def test_estimator_contract():
+    X, y = blobs()
+    model = DEC(3, hidden_dims=(32, 32, 3), schedule=TINY, max_iter=200, update_interval=20,
+                random_state=0)
+    assert model.fit(X) is model
+    assert model.labels_.shape == (240,) and model.cluster_centers_.shape == (3, 3)
+    assert isinstance(model.labels_, np.ndarray) and isinstance(model.cluster_centers_, np.ndarray)
+    q = model.predict_proba(X)
+    assert q.shape == (240, 3) and np.allclose(q.sum(1), 1, atol=1e-5)
+    assert model.transform(X).shape == (240, 3)
+    np.testing.assert_array_equal(model.predict(X), q.argmax(1))
+    assert model.n_iter_ >= 1 and model.history_["iteration"][0] == 0
+    assert cluster_accuracy(y, model.labels_) > 0.9
+
+
+def test_same_seed_same_result_and_labels_only_monitor():
+    X, y = blobs(seed=1)
+    kw = dict(hidden_dims=(32, 32, 3), schedule=TINY, max_iter=100, update_interval=20, random_state=3)
+    a = DEC(3, **kw).fit(X)
+    b = DEC(3, **kw).fit(X, y)  # y is recorded, never used to train
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_allclose(a.cluster_centers_, b.cluster_centers_)
+    assert len(b.history_["acc"]) == len(b.history_["iteration"]) and "acc" not in a.history_
+
+
+def test_pretrained_autoencoder_is_reused_not_modified():
+    X, _ = blobs(seed=2)
+    sae = StackedAutoencoder(dims=(12, 32, 3), init_std="glorot", loss_reduction="mean", random_state=0)
+    sae.finetune(X, epochs=3, batch_size=32, lr=0.02)
+    before = {k: v.copy() for k, v in sae.params.items()}
+    model = DEC(3, autoencoder=sae, input_scaling=None, max_iter=60, update_interval=20, random_state=0).fit(X)
+    for k, v in sae.params.items():
+        np.testing.assert_array_equal(v, before[k])
+    assert any(not np.array_equal(v, before[k]) for k, v in model.autoencoder_.params.items())
+
+
+def test_without_backprop_only_centres_move():
+    X, _ = blobs(seed=3, noise=4.0)  # overlapping, so q is not one-hot and mu has a gradient
+    sae = StackedAutoencoder(dims=(12, 32, 3), init_std="glorot", loss_reduction="mean", random_state=0)
+    sae.finetune(X, epochs=3, batch_size=32, lr=0.02)
+    model = DEC(3, autoencoder=sae, input_scaling=None, update_encoder=False, max_iter=60, update_interval=20,
+                random_state=0).fit(X)
+    for k, v in sae.params.items():
+        np.testing.assert_array_equal(v, model.autoencoder_.params[k])
+    assert not np.allclose(model.cluster_centers_, model.init_centers_)
+
+
+def test_dec_loss_gradient_through_encoder_matches_finite_differences():
+    sae = StackedAutoencoder(dims=(5, 7, 6, 3), init_std=0.6, dtype=np.float64, random_state=4)
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((9, 5))
+    mu = rng.standard_normal((4, 3))
+    encoder = sae.encoder()
+    p = target_distribution(soft_assignment(encoder.forward(x) + 0.2 * rng.standard_normal((9, 3)), mu))
+    params = {k: v for k, v in sae.params.items() if k.startswith("enc")}
+    params["mu"] = mu
+
+    def loss_and_grads():
+        z = encoder.forward(x, train=True)
+        q = soft_assignment(z, mu, 2.0)
+        dz, dmu = kl_gradients(z, mu, p, q, 2.0)
+        encoder.backward(dz)
+        grads = {k: v for k, v in sae.grads.items() if k.startswith("enc")}
+        grads["mu"] = dmu
+        return kl_divergence(p, q), grads
+
+    assert all(float(np.abs(g).sum()) > 0 for g in loss_and_grads()[1].values())
+    errors = check_params(loss_and_grads, params)
+    assert len(errors) == 7 and max(errors.values()) < 1e-6, errors
+
+
+@pytest.mark.parametrize("kwargs, X, match", [
+    ({}, np.full((20, 4), np.nan), "NaN"),
+    ({}, np.ones(20), "2-D"),
+    ({"n_clusters": 1}, np.ones((20, 4)), "n_clusters"),
+    ({"n_clusters": 21}, np.ones((20, 4)), "n_clusters"),
+    ({"alpha": 0}, np.ones((20, 4)), "alpha"),
+    ({"batch_size": 0}, np.ones((20, 4)), "batch_size"),
+    ({"lr": -1}, np.ones((20, 4)), "lr"),
+    ({"tol": 2}, np.ones((20, 4)), "tol"),
+    ({"schedule": "nope"}, np.ones((20, 4)), "schedule"),
+    ({"autoencoder": StackedAutoencoder(dims=(5, 2))}, np.ones((20, 4)), "features"),
+])
+def test_bad_input_is_a_clear_value_error(kwargs, X, match):
+    kw = {"n_clusters": 3, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        DEC(**kw).fit(X)
+
+
+def test_divergence_names_the_iteration():
+    X, _ = blobs(seed=4)
+    with pytest.raises(FloatingPointError, match="iteration"):
+        DEC(3, hidden_dims=(32, 32, 3), schedule=TINY, lr=1e12, momentum=0.9, max_iter=200,
+            update_interval=5, random_state=0).fit(X * 100)
+
+
+def test_predict_before_fit():
+    with pytest.raises(RuntimeError, match="not fitted"):
+        DEC(3).predict(np.ones((4, 3)))
+
+
+def test_small_mnist_dec_beats_ae_kmeans(data_dir):
+    from dec_np.datasets import load_mnist
+    X, y = load_mnist(data_dir=data_dir, subset="test")
+    X, y = X[:1000], y[:1000]
+    model = DEC(10, hidden_dims=(128, 128, 256, 10), schedule="fast", max_iter=300,
+                update_interval=40, n_init=5, random_state=0).fit(X)
+    ae_acc = cluster_accuracy(y, model.init_labels_)
+    dec_acc = cluster_accuracy(y, model.labels_)
+    assert ae_acc > 0.5 and dec_acc >= ae_acc - 0.01, (ae_acc, dec_acc)

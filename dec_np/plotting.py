@@ -269,7 +269,9 @@ def plot_select_k(ks, G, nmi, path=None):
     ax2.set_ylabel("NMI", color="C3")
     ax.set_xticks(ks)
     ax.grid(alpha=0.3)
-    ax.legend(l1 + l2, [l.get_label() for l in l1 + l2], fontsize=8, loc="best")
+    # below the axes: inside, it would hide points whatever the data
+    ax.legend(l1 + l2, [l.get_label() for l in l1 + l2], fontsize=8, loc="upper center",
+              bbox_to_anchor=(0.5, -0.18), ncol=2, frameon=False)
     ax.set_title("Choosing the number of clusters", fontsize=10)
     fig.tight_layout()
     return _finish(fig, path)

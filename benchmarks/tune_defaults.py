@@ -31,6 +31,10 @@ def variants():
     # Round 1 (H200, seeds 0 1, defaults then lw 1.0 / ft 0.5): lw2-ft1 was best, so it
     # became the default; the variants below are relative to it.
     var("lw4-ft2", layerwise__lr=4.0, finetune__lr=2.0)
+    var("adam", layerwise__optimizer="adam", layerwise__lr=1e-3,
+        finetune__optimizer="adam", finetune__lr=1e-3)
+    var("adam-ftstep", layerwise__optimizer="adam", layerwise__lr=1e-3,
+        finetune__optimizer="adam", finetune__lr=1e-3, finetune__lr_step=1600)
     var("lw1-ft0.5", layerwise__lr=1.0, finetune__lr=0.5)
     var("long", layerwise__epochs=50, finetune__epochs=100)
     var("ft-step", finetune__epochs=90, finetune__lr_step=2400)

@@ -16,7 +16,7 @@ import numpy as np
 from .backend import DEFAULT_DTYPE, get_array_module, get_backend, seed_sequence, to_device
 from .layers import Dense, Dropout, ReLU, Sequential
 from .losses import mse
-from .optim import SGD
+from .optim import SGD, Adam
 
 
 def check_array(X, n_features=None, name="X"):
@@ -214,7 +214,8 @@ class StackedAutoencoder:
 
     # -- training -------------------------------------------------------------------
     def pretrain_layerwise(self, X, epochs=None, iterations=None, batch_size=256, lr=0.1,
-                           momentum=0.9, lr_step=None, gamma=0.1, weight_decay=0.0, verbose=False):
+                           momentum=0.9, lr_step=None, gamma=0.1, weight_decay=0.0, verbose=False,
+                           optimizer="sgd"):
         """Greedy layer-wise denoising pretraining (Sec. 3.2): depth by depth, bottom up.
 
         Depth i is trained on the clean (no dropout) output of depths 0..i-1 for
@@ -222,6 +223,7 @@ class StackedAutoencoder:
         SGD-with-momentum optimiser; ``lr`` (one value, or one per depth) is divided by
         ``1/gamma`` every ``lr_step`` steps (the paper: 50,000 iterations, lr_step 20,000,
         batch 256, and lr 0.1 for a loss averaged over features too, i.e. 0.1 / d_i here).
+        ``optimizer="adam"`` uses :class:`dec_np.optim.Adam` instead (``momentum`` unused).
 
         Returns
         -------
@@ -237,13 +239,13 @@ class StackedAutoencoder:
             named = {f"enc{i}": self.encoders[i], f"dec{i}": self.decoders[i]}
             self.history_[f"layer{i}"] = self._train(
                 net, named, H, epochs, iterations, batch_size, lr, momentum, lr_step, gamma,
-                weight_decay, verbose, f"layer {i}")
+                weight_decay, verbose, f"layer {i}", optimizer)
             if i < self.n_layers - 1:
                 H = self._apply(Sequential(self.encoders[i], ReLU()), H)
         return {k: v for k, v in self.history_.items() if k.startswith("layer")}
 
     def finetune(self, X, epochs=None, iterations=None, batch_size=256, lr=0.1, momentum=0.9,
-                 lr_step=None, gamma=0.1, weight_decay=0.0, verbose=False):
+                 lr_step=None, gamma=0.1, weight_decay=0.0, verbose=False, optimizer="sgd"):
         """Fine-tune the whole stack end to end on the reconstruction loss, without dropout.
 
         Same keywords as :meth:`pretrain_layerwise` (the paper: 100,000 iterations).
@@ -255,11 +257,11 @@ class StackedAutoencoder:
         named.update({f"dec{i}": d for i, d in enumerate(self.decoders)})
         self.history_["finetune"] = self._train(
             net, named, H, epochs, iterations, batch_size, lr, momentum, lr_step, gamma,
-            weight_decay, verbose, "finetune")
+            weight_decay, verbose, "finetune", optimizer)
         return self.history_["finetune"]
 
     def _train(self, net, named, X, epochs, iterations, batch_size, lr, momentum, lr_step,
-               gamma, weight_decay, verbose, label):
+               gamma, weight_decay, verbose, label, optimizer="sgd"):
         n = X.shape[0]
         per_epoch = -(-n // batch_size)
         if (epochs is None) == (iterations is None):
@@ -269,7 +271,12 @@ class StackedAutoencoder:
             raise ValueError("epochs/iterations and batch_size must be positive")
         params = {f"{name}.{k}": v for name, l in named.items() for k, v in l.params.items()}
         grads = {f"{name}.{k}": v for name, l in named.items() for k, v in l.grads.items()}
-        opt = SGD(lr, momentum, weight_decay, lr_step, gamma)
+        if optimizer == "sgd":
+            opt = SGD(lr, momentum, weight_decay, lr_step, gamma)
+        elif optimizer == "adam":
+            opt = Adam(lr, step_size=lr_step, gamma=gamma)
+        else:
+            raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
         progress = Progress(label, total, verbose)
         history, running, count = [], 0.0, 0
         stream = batches(n, batch_size, self.rng, self.xp)

@@ -53,3 +53,40 @@ class SGD:
             v -= lr * g
             w += v
         self.t += 1
+
+
+class Adam:
+    """Adam (Kingma & Ba, 2015), updating parameters in place; same ``step`` as :class:`SGD`.
+
+    ``m = b1 m + (1-b1) g``; ``v = b2 v + (1-b2) g^2``;
+    ``w -= lr_t * m_hat / (sqrt(v_hat) + eps)`` with bias-corrected ``m_hat``, ``v_hat`` and the
+    same step schedule as :class:`SGD`.  Not in the paper; offered because it pretrains the
+    autoencoder in fewer epochs (see README, "How the defaults were chosen").
+    """
+
+    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, step_size=None, gamma=0.1):
+        if lr <= 0 or not 0 <= beta1 < 1 or not 0 <= beta2 < 1:
+            raise ValueError("need lr > 0 and betas in [0, 1)")
+        self.lr, self.beta1, self.beta2, self.eps = float(lr), float(beta1), float(beta2), float(eps)
+        self.step_size, self.gamma = step_size, float(gamma)
+        self.t = 0
+        self.m, self.v = {}, {}
+
+    current_lr = SGD.current_lr  # t counts the steps taken so far, as in SGD
+
+    def step(self, params, grads):
+        lr = self.current_lr
+        self.t += 1
+        c1 = 1.0 - self.beta1 ** self.t
+        c2 = 1.0 - self.beta2 ** self.t
+        for k, w in params.items():
+            g = grads[k]
+            if k not in self.m:
+                xp = get_array_module(w)
+                self.m[k], self.v[k] = xp.zeros_like(w), xp.zeros_like(w)
+            m, v = self.m[k], self.v[k]
+            m *= self.beta1
+            m += (1.0 - self.beta1) * g
+            v *= self.beta2
+            v += (1.0 - self.beta2) * (g * g)
+            w -= (lr / c1) * m / ((v / c2) ** 0.5 + self.eps)

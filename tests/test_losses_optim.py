@@ -73,3 +73,16 @@ def test_mse_mean_reduction(xp):
     assert check_loss(lambda u, v: mse(u, v, "mean"), a, b)["x_hat"] < 1e-6
     with pytest.raises(ValueError, match="reduction"):
         mse(a, b, reduction="sum")
+
+
+def test_adam_first_steps_by_hand():
+    from dec_np.optim import Adam
+    w = np.array([1.0, -1.0])
+    opt = Adam(lr=0.1)
+    opt.step({"w": w}, {"w": np.array([0.5, -2.0])})
+    # first step: m_hat = g, v_hat = g^2, so the update is lr * sign(g) (up to eps)
+    np.testing.assert_allclose(w, [0.9, -0.9], rtol=1e-6)
+    opt.step({"w": w}, {"w": np.array([0.5, 0.0])})
+    m = np.array([0.9 * 0.05 + 0.05, 0.9 * -0.2]) / (1 - 0.9 ** 2)
+    v = np.array([0.999 * 0.00025 + 0.00025, 0.999 * 0.004]) / (1 - 0.999 ** 2)
+    np.testing.assert_allclose(w, np.array([0.9, -0.9]) - 0.1 * m / (np.sqrt(v) + 1e-8), rtol=1e-6)

@@ -166,23 +166,22 @@ class StackedAutoencoder:
             layers.append(ReLU())
         return Sequential(*layers)
 
-    @property
-    def params(self):
-        """Every parameter array by name ("enc0.W", "enc0.b", ..., "dec0.W", ...); live references."""
+    def _named(self, attr):
         out = {}
         for side, layers in (("enc", self.encoders), ("dec", self.decoders)):
             for i, layer in enumerate(layers):
-                out.update({f"{side}{i}.{k}": v for k, v in layer.params.items()})
+                out.update({f"{side}{i}.{k}": v for k, v in getattr(layer, attr).items()})
         return out
+
+    @property
+    def params(self):
+        """Every parameter array by name ("enc0.W", "enc0.b", ..., "dec0.W", ...); live references."""
+        return self._named("params")
 
     @property
     def grads(self):
         """Gradients under the keys of :attr:`params` (filled by the last backward pass)."""
-        out = {}
-        for side, layers in (("enc", self.encoders), ("dec", self.decoders)):
-            for i, layer in enumerate(layers):
-                out.update({f"{side}{i}.{k}": v for k, v in layer.grads.items()})
-        return out
+        return self._named("grads")
 
     # -- inference ------------------------------------------------------------------
     def _to_model(self, X):

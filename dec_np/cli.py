@@ -20,6 +20,7 @@ from .autoencoder import StackedAutoencoder
 from .backend import DEFAULT_DTYPE, asnumpy, get_backend
 from .checkpoint import load_autoencoder, load_dec, save_autoencoder, save_dec
 from .datasets import load_dataset, load_digits
+from .gradcheck import check_all
 from .dec import DEC
 from .dec_math import kl_divergence, target_distribution
 from .metrics import ari, cluster_accuracy, nmi
@@ -304,68 +305,9 @@ def cmd_evaluate(args):
     return 0
 
 
-def gradcheck_all(xp=np, seed=0):
-    """Every finite-difference check of the package, in float64: {name: rel error}.
-
-    Dense, ReLU, Dropout (fixed mask), the MSE loss, a whole SAE, KL(P||Q) with respect to z
-    and mu for several alpha (P fixed), and the DEC loss back-propagated through an encoder.
-    """
-    from .dec_math import kl_gradients, soft_assignment
-    from .gradcheck import check_layer, check_loss, check_params
-    from .layers import Dense, Dropout, ReLU, Sequential
-    from .losses import mse
-    rng, f64 = np.random.default_rng(seed), np.float64
-    randn = lambda *shape: xp.asarray(rng.standard_normal(shape))
-    backend = "numpy" if xp is np else "cupy"
-    errors = {}
-    add = lambda name, errs: errors.update({f"{name}.{k}": v for k, v in errs.items()})
-    x = randn(5, 4)
-    add("Dense", check_layer(Dense(4, 3, 0.5, f64, xp, seed), x))
-    add("ReLU", check_layer(ReLU(), x + 0.1 * xp.sign(x)))  # away from the kink at 0
-    drop = Dropout(0.5, random_state=seed)
-    drop.freeze_mask = True
-    add("Dropout(fixed mask)", check_layer(drop, x))
-    add("MSE", check_loss(mse, randn(5, 4), x))
-
-    sae = StackedAutoencoder((6, 8, 7, 3), init_std=0.5, dtype=f64, backend=backend,
-                             random_state=seed)
-    net, xs = Sequential(*sae.encoder().layers, *sae.decoder().layers), randn(10, 6)
-
-    def sae_loss():
-        loss, dout = mse(net.forward(xs, train=True), xs)
-        net.backward(dout)
-        return loss, sae.grads
-    add("SAE", check_params(sae_loss, sae.params))
-
-    for alpha in (0.5, 1.0, 2.0, 10.0):
-        z, mu = randn(8, 3), randn(4, 3)
-        p = target_distribution(soft_assignment(z, mu, alpha))  # fixed, as between updates
-
-        def kl(z=z, mu=mu, p=p, alpha=alpha):
-            q = soft_assignment(z, mu, alpha)
-            dz, dmu = kl_gradients(z, mu, p, q, alpha)
-            return kl_divergence(p, q), {"z": dz, "mu": dmu}
-        add(f"KL(alpha={alpha:g})", check_params(kl, {"z": z, "mu": mu}))
-
-    enc_sae = StackedAutoencoder((6, 8, 3), init_std=0.5, dtype=f64, backend=backend,
-                                 random_state=seed + 1)
-    enc, mu = enc_sae.encoder(), randn(4, 3)
-    p = target_distribution(soft_assignment(enc.forward(xs), mu))
-    params = {k: v for k, v in enc_sae.params.items() if k.startswith("enc")}
-
-    def dec_loss():
-        z = enc.forward(xs, train=True)
-        q = soft_assignment(z, mu)
-        dz, dmu = kl_gradients(z, mu, p, q)
-        enc.backward(dz)
-        return kl_divergence(p, q), dict({k: enc_sae.grads[k] for k in params}, mu=dmu)
-    add("DEC through encoder", check_params(dec_loss, dict(params, mu=mu)))
-    return errors
-
-
 def cmd_gradcheck(args):
     from .gradcheck import report
-    errors = gradcheck_all(get_backend(args.backend), seed=args.seed)
+    errors = check_all(get_backend(args.backend), seed=args.seed)
     print(report(errors, tol=args.tol, title="finite-difference checks (float64)"))
     failed = [k for k, e in errors.items() if not e < args.tol]
     print(f"{len(errors) - len(failed)}/{len(errors)} ok" + (f"; FAILED: {failed}" if failed else ""))

@@ -2,7 +2,8 @@
 
 ``numerical_gradient`` is the centred difference (f(x+h) - f(x-h)) / 2h, element by
 element; ``rel_error`` compares two gradients; the ``check_*`` functions return one
-relative error per tensor and can print a ``name | rel error | ok`` table.
+relative error per tensor, and :func:`report` formats them as a ``name | rel error | ok``
+table.  ``print(report(check_all()))`` runs every check of the package in one call.
 """
 from __future__ import annotations
 
@@ -121,6 +122,66 @@ def check_params(loss_and_grads, params, h=1e-5, directional_above=None):
             errors[k] = directional_check(f, w, grads[k], h)
         else:
             errors[k] = rel_error(grads[k], numerical_gradient(f, w, h))
+    return errors
+
+
+def check_all(xp=np, seed=0):
+    """Every finite-difference check of the package, in float64: {name: rel error}.
+
+    Dense, ReLU, Dropout (fixed mask), the MSE loss, a whole SAE, KL(P||Q) with respect to z
+    and mu for several alpha (P fixed), and the DEC loss back-propagated through an encoder.
+    """
+    # imported here: the checks use the whole package, which itself imports this module
+    from .autoencoder import StackedAutoencoder
+    from .dec_math import kl_divergence, kl_gradients, soft_assignment, target_distribution
+    from .layers import Dense, Dropout, ReLU, Sequential
+    from .losses import mse
+    rng, f64 = np.random.default_rng(seed), np.float64
+    randn = lambda *shape: xp.asarray(rng.standard_normal(shape))
+    backend = "numpy" if xp is np else "cupy"
+    errors = {}
+    add = lambda name, errs: errors.update({f"{name}.{k}": v for k, v in errs.items()})
+    x = randn(5, 4)
+    add("Dense", check_layer(Dense(4, 3, 0.5, f64, xp, seed), x))
+    add("ReLU", check_layer(ReLU(), x + 0.1 * xp.sign(x)))  # away from the kink at 0
+    drop = Dropout(0.5, random_state=seed)
+    drop.freeze_mask = True
+    add("Dropout(fixed mask)", check_layer(drop, x))
+    add("MSE", check_loss(mse, randn(5, 4), x))
+
+    sae = StackedAutoencoder((6, 8, 7, 3), init_std=0.5, dtype=f64, backend=backend,
+                             random_state=seed)
+    net, xs = Sequential(*sae.encoder().layers, *sae.decoder().layers), randn(10, 6)
+
+    def sae_loss():
+        loss, dout = mse(net.forward(xs, train=True), xs)
+        net.backward(dout)
+        return loss, sae.grads
+    add("SAE", check_params(sae_loss, sae.params))
+
+    for alpha in (0.5, 1.0, 2.0, 10.0):
+        z, mu = randn(8, 3), randn(4, 3)
+        p = target_distribution(soft_assignment(z, mu, alpha))  # fixed, as between updates
+
+        def kl(z=z, mu=mu, p=p, alpha=alpha):
+            q = soft_assignment(z, mu, alpha)
+            dz, dmu = kl_gradients(z, mu, p, q, alpha)
+            return kl_divergence(p, q), {"z": dz, "mu": dmu}
+        add(f"KL(alpha={alpha:g})", check_params(kl, {"z": z, "mu": mu}))
+
+    enc_sae = StackedAutoencoder((6, 8, 3), init_std=0.5, dtype=f64, backend=backend,
+                                 random_state=seed + 1)
+    enc, mu = enc_sae.encoder(), randn(4, 3)
+    p = target_distribution(soft_assignment(enc.forward(xs), mu))
+    params = {k: v for k, v in enc_sae.params.items() if k.startswith("enc")}
+
+    def dec_loss():
+        z = enc.forward(xs, train=True)
+        q = soft_assignment(z, mu)
+        dz, dmu = kl_gradients(z, mu, p, q)
+        enc.backward(dz)
+        return kl_divergence(p, q), dict({k: enc_sae.grads[k] for k in params}, mu=dmu)
+    add("DEC through encoder", check_params(dec_loss, dict(params, mu=mu)))
     return errors
 
 

@@ -31,6 +31,10 @@ def variants():
     # Round 1 (H200, seeds 0 1, defaults then lw 1.0 / ft 0.5): lw2-ft1 was best, so it
     # became the default; the variants below are relative to it.
     var("lw4-ft2", layerwise__lr=4.0, finetune__lr=2.0)
+    var("b64", layerwise__batch_size=64, layerwise__lr=1.0, finetune__batch_size=64,
+        finetune__lr=0.5)
+    var("b64-step", layerwise__batch_size=64, layerwise__lr=1.0, finetune__batch_size=64,
+        finetune__lr=0.5, finetune__lr_step=6400)
     var("adam", layerwise__optimizer="adam", layerwise__lr=1e-3,
         finetune__optimizer="adam", finetune__lr=1e-3)
     var("adam-ftstep", layerwise__optimizer="adam", layerwise__lr=1e-3,

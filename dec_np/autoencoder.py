@@ -189,8 +189,15 @@ class StackedAutoencoder:
         return to_device(X, self.xp, self.dtype)
 
     def _apply(self, net, X, batch_size=4096):
-        out = [net.forward(X[s:s + batch_size]) for s in range(0, X.shape[0], batch_size)]
-        return out[0] if len(out) == 1 else self.xp.concatenate(out)
+        """net.forward over X in row chunks, written into one preallocated output."""
+        first = net.forward(X[:batch_size])
+        if first.shape[0] == X.shape[0]:
+            return first
+        out = self.xp.empty((X.shape[0],) + first.shape[1:], dtype=first.dtype)
+        out[:batch_size] = first
+        for s in range(batch_size, X.shape[0], batch_size):
+            out[s:s + batch_size] = net.forward(X[s:s + batch_size])
+        return out
 
     def encode(self, X, batch_size=4096):
         """z = f_theta(X): array of shape (N, dims[-1]) on the model's device."""

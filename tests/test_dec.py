@@ -107,6 +107,7 @@ def test_bad_input_is_a_clear_value_error(kwargs, X, match):
         DEC(**kw).fit(X)
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflow is what is tested
 def test_divergence_names_the_iteration():
     X, _ = blobs(seed=4)
     with pytest.raises(FloatingPointError, match="iteration"):

@@ -17,13 +17,13 @@ SCHEDULES = {
     },
     "default": {
         "model": {"p_drop": 0.2, "init_std": 0.01, "loss_reduction": "mean"},
-        "layerwise": {"epochs": 30, "batch_size": 256, "lr": 2.0},
-        "finetune": {"epochs": 60, "batch_size": 256, "lr": 1.0},
+        "layerwise": {"epochs": 40, "batch_size": 64, "lr": 1.0},
+        "finetune": {"epochs": 100, "batch_size": 64, "lr": 0.5},
     },
     "fast": {
         "model": {"p_drop": 0.2, "init_std": 0.01, "loss_reduction": "mean"},
-        "layerwise": {"epochs": 5, "batch_size": 128, "lr": 2.0},
-        "finetune": {"epochs": 10, "batch_size": 128, "lr": 1.0},
+        "layerwise": {"epochs": 5, "batch_size": 64, "lr": 1.0},
+        "finetune": {"epochs": 10, "batch_size": 64, "lr": 0.5},
     },
 }
 

@@ -160,9 +160,9 @@ class DEC:
             sae = state["autoencoder"]
             t0 -= state["pretrain_time"]
         elif self.autoencoder is None:
-            sae = StackedAutoencoder((X.shape[1],) + tuple(self.hidden_dims), backend=self.backend,
-                                     random_state=rng, **get_schedule(self.schedule)["model"])
             s = get_schedule(self.schedule)
+            sae = StackedAutoencoder((X.shape[1],) + tuple(self.hidden_dims), backend=self.backend,
+                                     random_state=rng, **s["model"])
             sae.pretrain_layerwise(Xd, verbose=self.verbose, **s["layerwise"])
             sae.finetune(Xd, verbose=self.verbose, **s["finetune"])
         else:
@@ -195,10 +195,10 @@ class DEC:
         """
         encoder = self.autoencoder_.encoder()
         mu = mu.astype(X.dtype)
-        params = {f"enc{i}.{k}": v for i, e in enumerate(self.autoencoder_.encoders)
-                  for k, v in e.params.items()} if self.update_encoder else {}
-        grads = {f"enc{i}.{k}": v for i, e in enumerate(self.autoencoder_.encoders)
-                 for k, v in e.grads.items()} if self.update_encoder else {}
+        # theta (the encoder's weights) and mu move together; the decoder is not used any more
+        sae = self.autoencoder_
+        params = {k: v for k, v in sae.params.items() if self.update_encoder and k[:3] == "enc"}
+        grads = {k: v for k, v in sae.grads.items() if self.update_encoder and k[:3] == "enc"}
         params["mu"] = mu
         opt = SGD(self.lr, self.momentum)
         n = X.shape[0]

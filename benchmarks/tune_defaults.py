@@ -40,6 +40,8 @@ def variants():
         finetune__lr=0.5, finetune__lr_step=6400)
     var("b64-long", layerwise__batch_size=64, layerwise__lr=1.0, layerwise__epochs=40,
         finetune__batch_size=64, finetune__lr=0.5, finetune__epochs=100)
+    var("b64-xl", layerwise__batch_size=64, layerwise__lr=1.0, layerwise__epochs=50,
+        finetune__batch_size=64, finetune__lr=0.5, finetune__epochs=200)
     var("adam", layerwise__optimizer="adam", layerwise__lr=1e-3,
         finetune__optimizer="adam", finetune__lr=1e-3)
     var("adam-ftstep", layerwise__optimizer="adam", layerwise__lr=1e-3,

@@ -275,8 +275,8 @@ class StackedAutoencoder:
         total = int(iterations) if iterations is not None else int(epochs) * per_epoch
         if total < 1 or batch_size < 1:
             raise ValueError("epochs/iterations and batch_size must be positive")
-        params = {f"{name}.{k}": v for name, l in named.items() for k, v in l.params.items()}
-        grads = {f"{name}.{k}": v for name, l in named.items() for k, v in l.grads.items()}
+        params, grads = ({f"{name}.{k}": v for name, l in named.items()
+                          for k, v in getattr(l, attr).items()} for attr in ("params", "grads"))
         if optimizer == "sgd":
             opt = SGD(lr, momentum, weight_decay, lr_step, gamma)
         elif optimizer == "adam":
@@ -287,7 +287,7 @@ class StackedAutoencoder:
         history, running, count = [], 0.0, 0
         stream = batches(n, batch_size, self.rng, self.xp)
         for it in range(1, total + 1):
-            epoch, idx = next(stream)
+            _, idx = next(stream)
             xb = X[idx]
             out = net.forward(xb, train=True)
             loss, dout = mse(out, xb, self.loss_reduction)

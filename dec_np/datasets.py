@@ -134,13 +134,19 @@ def paper_scale(X):
         ``X_scaled = factor * X``.
     """
     X = np.asarray(X)
+    factor = paper_scale_factor(X)
+    return X.astype(np.float32) * np.float32(factor), factor
+
+
+def paper_scale_factor(X):
+    """The scalar of :func:`paper_scale`, ``sqrt(n * d / sum(X**2))``, without scaling X."""
+    X = np.asarray(X)
     # Sum in float64 for accuracy, in row blocks so 70,000 MNIST rows never exist in float64.
     sq = sum(float(np.sum(np.square(X[i:i + 8192], dtype=np.float64)))
              for i in range(0, len(X), 8192))
     if sq == 0.0:
         raise ValueError("paper_scale: X is all zeros, no scale makes its norm 1")
-    factor = float(np.sqrt(X.size / sq))
-    return X.astype(np.float32) * np.float32(factor), factor
+    return float(np.sqrt(X.size / sq))
 
 
 def _scale(X, maxval, scaling):

@@ -15,6 +15,7 @@ import numpy as np
 from .autoencoder import Progress, StackedAutoencoder, check_array
 from .backend import DEFAULT_DTYPE, asnumpy, get_backend, seed_sequence, to_device
 from .checkpoint import BatchStream, FitCheckpoint, load_fit_state
+from .datasets import paper_scale_factor
 from .dec_math import kl_divergence, kl_gradients, soft_assignment, target_distribution
 from .kmeans import kmeans
 from .metrics import cluster_accuracy, nmi
@@ -148,8 +149,7 @@ class DEC:
         rng = seed_sequence(self.random_state)
         y = None if y is None else asnumpy(y)
         if self.input_scaling == "paper":
-            Xh = asnumpy(X).astype(np.float64)
-            self.scale_ = float(1.0 / np.sqrt(np.mean(np.einsum("ij,ij->i", Xh, Xh)) / X.shape[1]))
+            self.scale_ = paper_scale_factor(asnumpy(X))
         else:
             self.scale_ = 1.0
         Xd = to_device(X, xp, DEFAULT_DTYPE) * DEFAULT_DTYPE(self.scale_)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # GPU check for a lent machine (CuPy, NumPy, SciPy preinstalled; no network, nothing is installed).
-# Runs the numeric tests on CuPy, then a short benchmark; about 5 minutes.  Logs go to $OUT
+# Runs the numeric tests on CuPy, then a short benchmark and, when $DEC_NP_DATA holds MNIST,
+# the whole 70k pipeline with default settings; about 8 minutes.  Logs go to $OUT
 # when set (the device tool), else to ./gpu_check_logs.
 #   bash benchmarks/gpu_check.sh
 set -u
@@ -32,5 +33,14 @@ timeout 150 $PY benchmarks/bench.py --backend cupy,torch-cuda --n 70000 --repeat
   --json "$LOG/bench.json" 2>&1 | tee "$LOG/bench.txt" || status=1
 timeout 120 $PY benchmarks/bench.py --scaling --backend cupy,torch-cuda \
   --json "$LOG/scaling.json" 2>&1 | tee "$LOG/scaling.txt" || status=1
+# The whole MNIST-70k pipeline with default settings (pretraining + k-means + DEC) on CuPy,
+# only when the data is reachable: carry a copy and set DEC_NP_DATA (no download offline).
+if [ -n "${DEC_NP_DATA:-}" ] && [ -d "$DEC_NP_DATA/mnist" ]; then
+  /usr/bin/time -v timeout 240 $PY -m dec_np fit --dataset mnist --backend cupy --seed 0 \
+    --no-figures --out "$LOG/fit70k" > "$LOG/pipeline70k.txt" 2>&1 || status=1
+  tail -30 "$LOG/pipeline70k.txt"
+else
+  echo "DEC_NP_DATA/mnist not found: the 70k pipeline timing was skipped" | tee "$LOG/pipeline70k.txt"
+fi
 echo "gpu_check exit status $status" | tee -a "$LOG/env.txt"
 exit $status

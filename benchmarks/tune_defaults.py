@@ -52,6 +52,11 @@ def variants():
     var("no-dropout", model__p_drop=0.0)
     var("dec-ui280", dec_kw={"update_interval": 280})
     var("dec-lr0.001", dec_kw={"lr": 0.001})
+    # Round 5 (two threads or one per job, idle machine): step decay at the end of each
+    # phase (157 steps per epoch at batch 64 on 10,000 rows), and batch 32.
+    var("decay", layerwise__lr_step=30 * 157, finetune__lr_step=70 * 157)
+    var("b32", layerwise__batch_size=32, layerwise__epochs=30, finetune__batch_size=32,
+        finetune__epochs=70)
     return out
 
 

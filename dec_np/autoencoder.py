@@ -251,10 +251,13 @@ class StackedAutoencoder:
         return {k: v for k, v in self.history_.items() if k.startswith("layer")}
 
     def finetune(self, X, epochs=None, iterations=None, batch_size=256, lr=0.1, momentum=0.9,
-                 lr_step=None, gamma=0.1, weight_decay=0.0, verbose=False, optimizer="sgd"):
+                 lr_step=None, gamma=0.1, weight_decay=0.0, verbose=False, optimizer="sgd",
+                 callback=None):
         """Fine-tune the whole stack end to end on the reconstruction loss, without dropout.
 
-        Same keywords as :meth:`pretrain_layerwise` (the paper: 100,000 iterations).
+        Same keywords as :meth:`pretrain_layerwise` (the paper: 100,000 iterations);
+        ``callback(epoch, loss)``, if given, is called after every epoch (1-based) with that
+        epoch's mean loss, e.g. to monitor the embedding; it must not change the weights.
         Returns the list of mean losses per epoch.
         """
         H = self._to_model(X)
@@ -263,11 +266,11 @@ class StackedAutoencoder:
         named.update({f"dec{i}": d for i, d in enumerate(self.decoders)})
         self.history_["finetune"] = self._train(
             net, named, H, epochs, iterations, batch_size, lr, momentum, lr_step, gamma,
-            weight_decay, verbose, "finetune", optimizer)
+            weight_decay, verbose, "finetune", optimizer, callback)
         return self.history_["finetune"]
 
     def _train(self, net, named, X, epochs, iterations, batch_size, lr, momentum, lr_step,
-               gamma, weight_decay, verbose, label, optimizer="sgd"):
+               gamma, weight_decay, verbose, label, optimizer="sgd", callback=None):
         n = X.shape[0]
         per_epoch = -(-n // batch_size)
         if (epochs is None) == (iterations is None):
@@ -304,4 +307,6 @@ class StackedAutoencoder:
                 history.append(mean)
                 running, count = 0.0, 0
                 progress(it, mean, force=it == total)
+                if callback is not None:
+                    callback(len(history), mean)
         return history

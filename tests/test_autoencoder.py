@@ -104,3 +104,18 @@ def test_pretraining_on_mnist_lowers_loss(data_dir):
     # measured (seeds 0-2, NumPy): start 0.450, after layer-wise 0.22-0.27, after fine-tuning 0.18-0.21
     assert after_layerwise < 0.7 * start
     assert end < 0.9 * after_layerwise and end < 0.55 * start, (start, after_layerwise, end)
+
+
+def test_finetune_callback_sees_every_epoch_and_leaves_training_unchanged():
+    X = np.random.default_rng(0).random((50, 6)).astype(np.float32)
+    runs = []
+    for use_callback in (False, True):
+        sae = StackedAutoencoder(dims=(6, 5, 2), loss_reduction="mean", random_state=3)
+        seen = []
+        cb = (lambda epoch, loss: seen.append((epoch, loss))) if use_callback else None
+        hist = sae.finetune(X, epochs=4, batch_size=16, lr=0.5, callback=cb)
+        runs.append((hist, {k: v.copy() for k, v in sae.params.items()}, seen))
+    (h0, w0, _), (h1, w1, seen) = runs
+    assert [e for e, _ in seen] == [1, 2, 3, 4]
+    assert [l for _, l in seen] == h1 == h0
+    assert all(np.array_equal(w0[k], w1[k]) for k in w0)

@@ -18,8 +18,10 @@ from dec_np.schedules import SCHEDULES
 
 
 def variants():
-    base = copy.deepcopy(SCHEDULES["default"])
-    out = {"default": (base, {})}
+    # Rounds 1 to 5 were run relative to the epoch-based schedule now called "b64-epochs"
+    # (the default until round 6); "default" is today's, in iterations.
+    base = copy.deepcopy(SCHEDULES["b64-epochs"])
+    out = {"default": (copy.deepcopy(SCHEDULES["default"]), {}), "b64-epochs": (base, {})}
 
     def var(name, dec_kw=None, **changes):
         s = copy.deepcopy(base)
@@ -28,7 +30,7 @@ def variants():
             s[part][key] = value
         out[name] = (s, dec_kw or {})
 
-    # Variants are relative to SCHEDULES["default"]; the rounds that chose it are in
+    # Variants are relative to SCHEDULES["b64-epochs"]; the rounds that chose it are in
     # README ("How the defaults were chosen").  Those that set batch size, lr and epochs
     # name a full setting whatever the default is now.
     var("b256-lw2-ft1", layerwise__batch_size=256, layerwise__lr=2.0, layerwise__epochs=30,

@@ -119,3 +119,23 @@ def test_finetune_callback_sees_every_epoch_and_leaves_training_unchanged():
     assert [e for e, _ in seen] == [1, 2, 3, 4]
     assert [l for _, l in seen] == h1 == h0
     assert all(np.array_equal(w0[k], w1[k]) for k in w0)
+
+
+def test_layerwise_never_materialises_a_widening_layer(monkeypatch):
+    """Depth 2 of 6-8-16-3 reads the 16-wide code of a widening layer: made per batch, not for all rows."""
+    X = np.random.default_rng(0).random((40, 6)) + 0.5
+    widths = []
+    orig = StackedAutoencoder._apply
+
+    def spy(self, net, X_, batch_size=4096):
+        out = orig(self, net, X_, batch_size)
+        widths.append(out.shape[1])
+        return out
+
+    monkeypatch.setattr(StackedAutoencoder, "_apply", spy)
+    sae = StackedAutoencoder(dims=(6, 8, 16, 3), dtype=np.float64, loss_reduction="mean",
+                             init_std=0.3, random_state=0)
+    hist = sae.pretrain_layerwise(X, epochs=30, batch_size=8, lr=0.05)
+    assert 16 not in widths and widths == [8]
+    for i in range(3):
+        assert np.isfinite(hist[f"layer{i}"]).all() and hist[f"layer{i}"][-1] < hist[f"layer{i}"][0]

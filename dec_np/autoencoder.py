@@ -251,7 +251,7 @@ class StackedAutoencoder:
                 net, named, H, epochs, iterations, batch_size, lr, momentum, lr_step, gamma,
                 weight_decay, verbose, f"layer {i}", optimizer, prep=prep)
             if i < self.n_layers - 1:
-                if prep is not None:
+                if prep is not None:  # H was depth i's input one layer down: bring it up
                     H = self._apply(prep, H)
                 below = Sequential(self.encoders[i], ReLU())
                 if self.dims[i + 1] > self.dims[i]:

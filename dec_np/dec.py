@@ -39,7 +39,7 @@ class DEC:
         encoded, so give the setting the SAE was trained with (None if it saw X as is).
     schedule : str or dict, default "default"
         Pretraining schedule by name (see :data:`dec_np.schedules.SCHEDULES`: "default",
-        a fixed 6,000 + 16,000 steps at batch 64, best on 10,000 MNIST images; "b256",
+        a fixed 6,000 + 16,000 steps at batch 64, tuned on 10,000 MNIST images; "b256",
         better on all 70,000; "paper"; "fast") or a dict of the same form.
     input_scaling : "paper" or None, default "paper"
         "paper" multiplies X by one scalar so that the mean of (1/d)|x|^2 is 1 (the

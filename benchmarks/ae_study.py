@@ -82,13 +82,21 @@ def new_sae(seed, schedule):
 def pretrain(args):
     X, y, Xs = data(args)
     Path(args.cache).mkdir(parents=True, exist_ok=True)
-    s = get_schedule("b64-epochs")
+    s = get_schedule(args.schedule, n_samples=len(X))
+    for item in args.set:  # e.g. model.p_drop=0.3
+        path, value = item.split("=")
+        part, key = path.split(".")
+        s[part][key] = json.loads(value)
     for seed in args.seeds:
         t0 = time.perf_counter()
         sae = new_sae(seed, s)
-        sae.pretrain_layerwise(Xs, **s["layerwise"])
+        if s["layerwise"] is not None:
+            sae.pretrain_layerwise(Xs, **s["layerwise"])
         if args.variant == "default":
-            loss = sae.finetune(Xs, **s["finetune"])[-1]
+            def snapshot(epoch, loss):  # save the weights at the fine-tuning epochs asked for
+                if epoch in args.snapshots:
+                    save_autoencoder(sae, Path(args.cache) / f"{args.tag}_s{seed}_e{epoch}.npz")
+            loss = sae.finetune(Xs, callback=snapshot, **s["finetune"])[-1]
         else:  # "ftdrop": dropout (denoising) on the input pixels during fine-tuning too
             ft = s["finetune"]
             layers = [Dropout(args.p_drop, seed + 1000)] + list(sae.encoder().layers) \
@@ -99,9 +107,9 @@ def pretrain(args):
                               ft["batch_size"], ft["lr"], 0.9, None, 0.1, 0.0, False,
                               "finetune")[-1]
         t_pre = time.perf_counter() - t0
-        save_autoencoder(sae, Path(args.cache) / f"{args.variant}_s{seed}.npz")
+        save_autoencoder(sae, Path(args.cache) / f"{args.tag}_s{seed}.npz")
         m = DEC(10, autoencoder=sae, random_state=seed).fit(X, y)
-        emit(variant=args.variant, seed=seed, ae_km=cluster_accuracy(y, m.init_labels_),
+        emit(variant=args.variant, schedule=args.schedule, set=args.set, seed=seed, ae_km=cluster_accuracy(y, m.init_labels_),
              dec=cluster_accuracy(y, m.labels_), ft_loss=float(loss), pretrain_s=t_pre,
              total_s=time.perf_counter() - t0)
 
@@ -210,6 +218,12 @@ def main(argv=None):
     p.add_argument("--variant", choices=("default", "ftdrop"), default="default")
     p.add_argument("--p-drop", type=float, default=0.2)
     p.add_argument("--cache", default="/tmp/aes", help="where the autoencoders are saved")
+    p.add_argument("--schedule", default="b64-epochs", help="a name in dec_np.schedules")
+    p.add_argument("--set", nargs="*", default=[], metavar="PART.KEY=JSON",
+                   help="change the schedule, e.g. model.p_drop=0.3 finetune.lr=1.0")
+    p.add_argument("--tag", default=None, help="file name prefix (default: the variant)")
+    p.add_argument("--snapshots", type=int, nargs="*", default=[],
+                   help="also save the weights after these fine-tuning epochs")
     p = cmds["curve"][0]
     p.add_argument("--seed", type=int, default=10)
     p.add_argument("--chunk", type=int, default=5, help="fine-tuning epochs between scores")
@@ -228,6 +242,8 @@ def main(argv=None):
     p.add_argument("--apply", action="store_true",
                    help="start DEC from the selected checkpoint (else only score them)")
     args = ap.parse_args(argv)
+    if args.cmd == "pretrain" and args.tag is None:
+        args.tag = args.variant
     cmds[args.cmd][1](args)
 
 

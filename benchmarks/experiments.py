@@ -66,7 +66,8 @@ def methods_on(X, y, args, seed, k=10, rows=("kmeans", "ae_kmeans", "dec_no_back
         if name not in rows and not (name == "dec" and "ae_kmeans" in rows):
             continue
         t = time.perf_counter()
-        model = DEC(k, autoencoder=sae, update_encoder=update_encoder, random_state=seed,
+        model = DEC(k, autoencoder=sae, schedule=args.schedule, update_encoder=update_encoder,
+                    random_state=seed,
                     n_init=args.n_init, **dec_kwargs(args)).fit(X)
         if name == "dec" and "ae_kmeans" in rows:  # DEC's starting point: k-means on z
             out["ae_kmeans"] = dict(scores(y, model.init_labels_), time_s=t_pre)
@@ -140,7 +141,8 @@ def select_k_experiment(args):
         n_val = int(round(args.val_fraction * len(X)))
         tr, va = np.sort(order[n_val:]), np.sort(order[:n_val])
         sae = pretrain(X[tr], args.hidden_dims, args.schedule, args.backend, seed, args.verbose)
-        make = lambda k: DEC(k, autoencoder=sae, random_state=seed, n_init=args.n_init,
+        make = lambda k: DEC(k, autoencoder=sae, schedule=args.schedule, random_state=seed,
+                             n_init=args.n_init,
                              **dec_kwargs(args))
         for row in select_k(X[tr], X[va], range(args.k_min, args.k_max + 1), make, y[tr], y[va]):
             runs.append(dict(row, seed=seed))

@@ -19,12 +19,12 @@ import numpy as np
 from .autoencoder import StackedAutoencoder
 from .backend import DEFAULT_DTYPE, asnumpy, get_backend
 from .checkpoint import load_autoencoder, load_dec, save_autoencoder, save_dec
-from .datasets import load_dataset, load_digits
+from .datasets import input_scale_factor, load_dataset, load_digits
 from .gradcheck import check_all
 from .dec import DEC
 from .dec_math import kl_divergence, target_distribution
 from .metrics import ari, cluster_accuracy, nmi
-from .schedules import get_schedule
+from .schedules import get_schedule, run_schedule
 
 IMAGE_SHAPES = {"mnist": (28, 28), "mnist-test": (28, 28), "fashion-mnist": (28, 28),
                 "usps": (16, 16), "digits": (8, 8)}
@@ -68,22 +68,18 @@ def load_data(name, data_dir=None, labels=None, n_samples=None, seed=0):
     return X, y, shape
 
 
-def dec_input(X):
-    """X scaled as DEC(input_scaling="paper") scales it: mean (1/d)|x|^2 = 1, float32."""
-    Xh = asnumpy(X).astype(np.float64)
-    scale = 1.0 / np.sqrt(np.mean(np.einsum("ij,ij->i", Xh, Xh)) / X.shape[1])
+def dec_input(X, schedule="default"):
+    """X scaled as DEC(schedule=schedule) scales it (the schedule's input_scaling), float32."""
+    scale = input_scale_factor(asnumpy(X), get_schedule(schedule)["input_scaling"])
     return np.asarray(X, DEFAULT_DTYPE) * DEFAULT_DTYPE(scale)
 
 
 def pretrain(X, hidden_dims, schedule, backend=None, seed=0, verbose=True):
-    """Pretrain a StackedAutoencoder on ``dec_input(X)`` (layer-wise, then fine-tuning)."""
+    """Pretrain a StackedAutoencoder on ``dec_input(X, schedule)`` with ``schedule``."""
     s = get_schedule(schedule)
     sae = StackedAutoencoder((X.shape[1],) + tuple(hidden_dims), backend=backend,
                              random_state=seed, **s["model"])
-    Xs = dec_input(X)
-    sae.pretrain_layerwise(Xs, verbose=verbose, **s["layerwise"])
-    sae.finetune(Xs, verbose=verbose, **s["finetune"])
-    return sae
+    return run_schedule(sae, dec_input(X, schedule), s, verbose)
 
 
 def scores(y, labels):
@@ -233,7 +229,7 @@ def _fit_and_report(args, X, y, image_shape, settings, title):
     save_dec(model, out / "model.npz")
     (out / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
     Z_ae = (None if sae is None or y is None or args.no_figures
-            else asnumpy(sae.encode(dec_input(X))))
+            else asnumpy(sae.encode(np.asarray(X, DEFAULT_DTYPE) * DEFAULT_DTYPE(model.scale_))))
     names = [] if args.no_figures else figures(out, model, X, y, image_shape,
                                                sae or model.autoencoder_, Z_ae)
     for row, key in (("AE + k-means", "ae_kmeans"), ("DEC", "dec")):
@@ -273,10 +269,10 @@ def cmd_pretrain(args):
     fast = DEMO["fast"] if _fast(args) else {}
     dims = fast.get("hidden_dims", args.hidden_dims)
     t0 = time.perf_counter()
-    sae = pretrain(X, dims, fast.get("schedule", args.schedule), args.backend, args.seed,
-                   not args.quiet)
+    schedule = fast.get("schedule", args.schedule)
+    sae = pretrain(X, dims, schedule, args.backend, args.seed, not args.quiet)
     path = save_autoencoder(sae, args.out)
-    loss = sae.reconstruction_loss(dec_input(X))
+    loss = sae.reconstruction_loss(dec_input(X, schedule))
     print(f"autoencoder {'-'.join(map(str, sae.dims))}: reconstruction loss {loss:.5f}, "
           f"{time.perf_counter() - t0:.1f} s; wrote {path}")
     return 0
@@ -333,7 +329,8 @@ def cmd_select_k(args):
                        args.seed, not args.quiet)
     kw = dict(max_iter=args.max_iter or fast.get("max_iter", 20000),
               update_interval=fast.get("update_interval", 140), n_init=fast.get("n_init", 20))
-    make = lambda k: DEC(k, autoencoder=sae, backend=args.backend, random_state=args.seed, **kw)
+    make = lambda k: DEC(k, autoencoder=sae, schedule=fast.get("schedule", args.schedule),
+                         backend=args.backend, random_state=args.seed, **kw)
     rows = select_k(X[tr], X[va], range(args.k_min, args.k_max + 1), make,
                     None if y is None else y[tr], None if y is None else y[va])
     cols = ["k", "L_train", "L_val", "G"] + (["nmi_train", "nmi_val", "acc_train"] if y is not None
@@ -393,7 +390,8 @@ def build_parser():
     p.add_argument("--out", default="dec_np_fit", help="output folder (default dec_np_fit/)")
     p.add_argument("--autoencoder", help="a pretrained SAE .npz (from `dec-np pretrain`)")
     p.add_argument("--hidden-dims", type=_dims, help="encoder widths, default 500,500,2000,10")
-    p.add_argument("--schedule", help="pretraining schedule: default, paper or fast")
+    p.add_argument("--schedule", help="pretraining schedule: default (adam), paper, b64-steps, ... or "
+                   "fast; with --autoencoder, the one it was pretrained with (sets the input scaling)")
     for flag, kind in (("--max-iter", int), ("--update-interval", int), ("--lr", float),
                        ("--batch-size", int), ("--tol", float), ("--n-init", int)):
         p.add_argument(flag, type=kind, help="DEC setting (default: DEC's)")

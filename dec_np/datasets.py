@@ -149,6 +149,28 @@ def paper_scale_factor(X):
     return float(np.sqrt(X.size / sq))
 
 
+def max_scale_factor(X):
+    """``1 / max |X|``: the scalar that brings the largest magnitude in X to 1 (pixels in
+    [0, 1] keep their values, bytes are divided by 255)."""
+    X = np.asarray(X)
+    m = max(float(np.max(np.abs(X[i:i + 8192]))) for i in range(0, len(X), 8192))
+    if m == 0.0:
+        raise ValueError("max scaling: X is all zeros")
+    return 1.0 / m
+
+
+def input_scale_factor(X, scaling):
+    """The scalar DEC multiplies X by: "paper" (:func:`paper_scale_factor`), "max"
+    (:func:`max_scale_factor`) or None (1.0)."""
+    if scaling == "paper":
+        return paper_scale_factor(X)
+    if scaling == "max":
+        return max_scale_factor(X)
+    if scaling is None:
+        return 1.0
+    raise ValueError(f"input scaling must be 'paper', 'max' or None, got {scaling!r}")
+
+
 def _scale(X, maxval, scaling):
     # One place for the three conventions, so every loader documents and behaves the same.
     if scaling == "unit":

@@ -15,12 +15,12 @@ import numpy as np
 from .autoencoder import Progress, StackedAutoencoder, check_array
 from .backend import DEFAULT_DTYPE, asnumpy, get_backend, seed_sequence, to_device
 from .checkpoint import BatchStream, FitCheckpoint, load_fit_state
-from .datasets import paper_scale_factor
+from .datasets import input_scale_factor
 from .dec_math import kl_divergence, kl_gradients, soft_assignment, target_distribution
 from .kmeans import kmeans
 from .metrics import cluster_accuracy, nmi
 from .optim import SGD
-from .schedules import get_schedule
+from .schedules import get_schedule, run_schedule
 
 
 class DEC:
@@ -38,13 +38,19 @@ class DEC:
         pretrains one with ``schedule``.  X is scaled by ``input_scaling`` before it is
         encoded, so give the setting the SAE was trained with (None if it saw X as is).
     schedule : str or dict, default "default"
-        Pretraining schedule by name (see :data:`dec_np.schedules.SCHEDULES`: "default",
-        a fixed 6,000 + 16,000 steps at batch 64, tuned on 10,000 MNIST images; "b256",
-        better on all 70,000; "paper"; "fast") or a dict of the same form.
-    input_scaling : "paper" or None, default "paper"
-        "paper" multiplies X by one scalar so that the mean of (1/d)|x|^2 is 1 (the
-        paper's convention); the factor is learnt in ``fit`` (``scale_``) and reused by
-        ``predict`` and ``transform``.  None uses X as given.
+        Pretraining schedule by name or a dict of the same form (see
+        :mod:`dec_np.schedules`): "default" is "small" below 30,000 samples (6,000 +
+        16,000 steps at batch 64, tuned on 10,000 MNIST images) and "large" from 30,000 on
+        (8,000 + 16,000 steps at batch 256, for all 70,000); also "paper", "b64-epochs",
+        "b256" and "fast".
+    input_scaling : "auto", "paper", "max" or None, default "auto"
+        X is multiplied by one scalar, learnt in ``fit`` (``scale_``) and reused by
+        ``predict`` and ``transform``: "paper" makes the mean of (1/d)|x|^2 equal 1 (the
+        paper's convention), "max" makes max |x| equal 1 (pixels in [0, 1] stay as they
+        are), None uses X as given, and "auto" takes the scaling of ``schedule`` ("max"
+        for the default "adam", "paper" for the layer-wise schedules).  With an
+        ``autoencoder`` given, use the scaling it was pretrained with: the same
+        ``schedule`` name, or the scaling itself.
     batch_size : int, default 256
     lr, momentum : float, default 0.01 and 0.9
         SGD with momentum on the encoder weights and the centroids jointly, applied to
@@ -76,7 +82,7 @@ class DEC:
     """
 
     def __init__(self, n_clusters=10, hidden_dims=(500, 500, 2000, 10), alpha=1.0,
-                 autoencoder=None, schedule="default", input_scaling="paper", batch_size=256,
+                 autoencoder=None, schedule="default", input_scaling="auto", batch_size=256,
                  lr=0.01, momentum=0.9, update_interval=140, tol=0.001, max_iter=20000,
                  n_init=20, update_encoder=True, backend=None, random_state=None, verbose=False):
         self.n_clusters = n_clusters
@@ -112,15 +118,16 @@ class DEC:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
         if not self.lr > 0 or not 0 <= self.momentum < 1 or not 0 <= self.tol < 1:
             raise ValueError("need lr > 0, 0 <= momentum < 1 and 0 <= tol < 1")
-        if self.input_scaling not in ("paper", None):
-            raise ValueError(f"input_scaling must be 'paper' or None, got {self.input_scaling!r}")
+        if self.input_scaling not in ("auto", "paper", "max", None):
+            raise ValueError(f"input_scaling must be 'auto', 'paper', 'max' or None, got "
+                             f"{self.input_scaling!r}")
         if self.autoencoder is not None:
             if not isinstance(self.autoencoder, StackedAutoencoder):
                 raise ValueError("autoencoder must be a StackedAutoencoder")
             if self.autoencoder.dims[0] != d:
                 raise ValueError(f"the autoencoder expects {self.autoencoder.dims[0]} features, "
                                  f"X has {d}")
-        else:
+        if self.autoencoder is None or self.input_scaling == "auto":
             get_schedule(self.schedule)  # raises ValueError for an unknown name
         return X
 
@@ -149,10 +156,10 @@ class DEC:
         xp = get_backend(self.backend)
         rng = seed_sequence(self.random_state)
         y = None if y is None else asnumpy(y)
-        if self.input_scaling == "paper":
-            self.scale_ = paper_scale_factor(asnumpy(X))
-        else:
-            self.scale_ = 1.0
+        scaling = self.input_scaling
+        if scaling == "auto":
+            scaling = get_schedule(self.schedule)["input_scaling"]
+        self.scale_ = input_scale_factor(asnumpy(X), scaling)
         Xd = to_device(X, xp, DEFAULT_DTYPE) * DEFAULT_DTYPE(self.scale_)
 
         t0 = time.perf_counter()
@@ -164,8 +171,7 @@ class DEC:
             s = get_schedule(self.schedule)
             sae = StackedAutoencoder((X.shape[1],) + tuple(self.hidden_dims), backend=self.backend,
                                      random_state=rng, **s["model"])
-            sae.pretrain_layerwise(Xd, verbose=self.verbose, **s["layerwise"])
-            sae.finetune(Xd, verbose=self.verbose, **s["finetune"])
+            run_schedule(sae, Xd, s, self.verbose)
         else:
             sae = copy.deepcopy(self.autoencoder)
             if sae.xp is not xp:

@@ -129,3 +129,19 @@ def test_small_mnist_dec_beats_ae_kmeans(data_dir):
     ae_acc = cluster_accuracy(y, model.init_labels_)
     dec_acc = cluster_accuracy(y, model.labels_)
     assert ae_acc > 0.5 and dec_acc >= ae_acc - 0.01, (ae_acc, dec_acc)
+
+
+def test_small_mnist_end_to_end_adam_schedule(data_dir):
+    """The default recipe (no layer-wise stage, Adam, Glorot, X / max|X|), shortened."""
+    from dec_np.datasets import load_mnist
+    X, y = load_mnist(data_dir=data_dir, subset="test")
+    X, y = X[:1000], y[:1000]
+    short = {"model": {"p_drop": 0.0, "init_std": "glorot", "loss_reduction": "mean"},
+             "input_scaling": "max", "layerwise": None,
+             "finetune": {"iterations": 400, "batch_size": 128, "lr": 1e-3, "optimizer": "adam"}}
+    model = DEC(10, hidden_dims=(128, 128, 256, 10), schedule=short, max_iter=300,
+                update_interval=40, n_init=5, random_state=0).fit(X)
+    assert model.scale_ == pytest.approx(1.0)  # pixels in [0, 1] stay as they are
+    ae_acc = cluster_accuracy(y, model.init_labels_)
+    dec_acc = cluster_accuracy(y, model.labels_)
+    assert ae_acc > 0.5 and dec_acc >= ae_acc - 0.01, (ae_acc, dec_acc)

@@ -56,7 +56,38 @@ def test_step_schedule():
     np.testing.assert_allclose(seen, [0.1] * 3 + [0.01] * 3 + [0.001] * 2)
 
 
-@pytest.mark.parametrize("kw", [{"lr": 0}, {"lr": 0.1, "momentum": 1.0}, {"lr": 0.1, "step_size": 0}])
+def test_warmup_ramps_the_learning_rate_then_holds_it():
+    opt = SGD(lr=1.0, warmup=4, step_size=6, gamma=0.5)
+    w, g = np.zeros(1), np.ones(1)
+    seen = []
+    for _ in range(8):
+        seen.append(opt.current_lr)
+        opt.step({"w": w}, {"w": g})
+    np.testing.assert_allclose(seen, [0.25, 0.5, 0.75, 1.0, 1.0, 1.0, 0.5, 0.5])
+    # with momentum 0.9 the velocity sums the ramped steps
+    v = 0.0
+    for lr in seen:
+        v = 0.9 * v - lr
+    assert opt.velocity["w"][0] == pytest.approx(v)
+
+
+def test_warmup_keeps_first_layer_relus_alive():
+    """Full-size steps on small random weights kill ReLU units of a DAE at once; a ramp not."""
+    from dec_np import StackedAutoencoder
+    rng = np.random.default_rng(0)
+    X = (rng.random((2000, 64)) < 0.2).astype(np.float32) * 2.2  # sparse, MNIST-like scale
+    dead = []
+    for warmup in (0, 100):
+        sae = StackedAutoencoder((64, 128, 10), p_drop=0.2, init_std=0.01, loss_reduction="mean",
+                                 random_state=0)
+        sae.pretrain_layerwise(X, iterations=100, batch_size=32, lr=4.0, warmup=warmup)
+        h = np.maximum(X @ sae.encoders[0].params["W"] + sae.encoders[0].params["b"], 0)
+        dead.append(float((h.max(0) <= 0).mean()))
+    assert dead[1] < dead[0] and dead[1] <= 0.01, dead
+
+
+@pytest.mark.parametrize("kw", [{"lr": 0}, {"lr": 0.1, "momentum": 1.0}, {"lr": 0.1, "step_size": 0},
+                                {"lr": 0.1, "warmup": -1}])
 def test_sgd_rejects_bad_settings(kw):
     with pytest.raises(ValueError):
         SGD(**kw)

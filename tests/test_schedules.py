@@ -1,0 +1,70 @@
+import numpy as np
+import pytest
+
+from dec_np import DEC, StackedAutoencoder
+from dec_np.cli import dec_input
+from dec_np.datasets import input_scale_factor, max_scale_factor, paper_scale_factor
+from dec_np.schedules import DEFAULT, SCHEDULES, get_schedule, run_schedule
+
+TINY = {"model": {"p_drop": 0.1, "init_std": 0.01, "loss_reduction": "mean"},
+        "layerwise": {"epochs": 1, "batch_size": 16, "lr": 0.5},
+        "finetune": {"epochs": 1, "batch_size": 16, "lr": 0.5}}
+
+
+def test_default_is_the_end_to_end_adam_schedule():
+    assert DEFAULT == "adam" and get_schedule("default") == SCHEDULES["adam"]
+    s = SCHEDULES["adam"]
+    assert s["layerwise"] is None and s["input_scaling"] == "max"
+    assert s["finetune"]["optimizer"] == "adam" and s["model"]["init_std"] == "glorot"
+    # the paper's own method stays available by name, with its input convention
+    paper = get_schedule("paper")
+    assert paper["input_scaling"] == "paper" and paper["model"]["p_drop"] == 0.2
+    assert paper["layerwise"]["iterations"] == 50000 and paper["finetune"]["iterations"] == 100000
+
+
+def test_get_schedule_returns_copies_and_checks():
+    s = get_schedule("b64-steps")
+    s["finetune"]["lr"] = -1.0
+    assert SCHEDULES["b64-steps"]["finetune"]["lr"] == 0.5
+    assert get_schedule(TINY)["input_scaling"] == "paper"  # a dict without one: the paper's
+    with pytest.raises(ValueError, match="unknown schedule"):
+        get_schedule("nope")
+    with pytest.raises(ValueError, match="missing"):
+        get_schedule({"model": {}})
+    with pytest.raises(ValueError, match="input_scaling"):
+        get_schedule(dict(TINY, input_scaling="minmax"))
+
+
+def test_run_schedule_skips_layerwise_when_none():
+    X = np.random.default_rng(0).random((64, 8)).astype(np.float32)
+    sae = StackedAutoencoder((8, 6, 2), p_drop=0.0, init_std="glorot", random_state=0)
+    run_schedule(sae, X, {"model": {}, "layerwise": None,
+                          "finetune": {"iterations": 5, "batch_size": 16, "lr": 1e-3,
+                                       "optimizer": "adam"}})
+    assert set(sae.history_) == {"finetune"} and len(sae.history_["finetune"]) == 2
+
+
+def test_scale_factors():
+    X = np.array([[0.0, 0.5], [1.0, -2.0]], np.float32)
+    assert max_scale_factor(X) == pytest.approx(0.5)
+    assert input_scale_factor(X, None) == 1.0
+    assert input_scale_factor(X, "paper") == pytest.approx(paper_scale_factor(X))
+    np.testing.assert_allclose(dec_input(X, "adam"), X * 0.5)
+    with pytest.raises(ValueError):
+        input_scale_factor(np.zeros((2, 2)), "max")
+    with pytest.raises(ValueError):
+        input_scale_factor(X, "unit")
+
+
+@pytest.mark.parametrize("schedule, scaling, expect", [
+    ("default", "auto", "max"), ("b64-steps", "auto", "paper"), ("default", "paper", "paper"),
+    ("paper", None, None)])
+def test_estimator_scales_x_as_asked(schedule, scaling, expect):
+    rng = np.random.default_rng(0)
+    X = (rng.random((40, 6)) + np.repeat([[0.0], [3.0]], 20, axis=0)).astype(np.float32)
+    sae = StackedAutoencoder((6, 4, 2), init_std="glorot", random_state=0)
+    m = DEC(2, autoencoder=sae, schedule=schedule, input_scaling=scaling, max_iter=5,
+            update_interval=5, n_init=1, random_state=0).fit(X)
+    assert m.scale_ == pytest.approx(input_scale_factor(X, expect))
+    with pytest.raises(ValueError, match="input_scaling"):
+        DEC(2, input_scaling="unit").fit(X)

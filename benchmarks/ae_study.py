@@ -1,8 +1,26 @@
-"""Where the seed-to-seed spread of DEC on the MNIST test set comes from (README, round 5).
+"""Where the seed-to-seed spread of DEC on the MNIST test set comes from (README, rounds 5, 7).
 
 The DEC result is set mostly by the partition k-means finds in the autoencoder's z, so this
-script looks at that partition from four sides, on the 10,000-image MNIST test set.  It uses
-the schedule "b64-epochs" (40 + 100 epochs, the default during round 5):
+script looks at that partition from four sides, on the 10,000-image MNIST test set.  Round 5
+used the schedule "b64-epochs" (40 + 100 epochs, the default then; all subcommands but
+``pretrain`` use it); round 7 compared pretraining recipes with ``pretrain``:
+
+    # round 7: today's default ("adam"), the layer-wise "b64-steps" with snapshots of the
+    # fine-tuning, and changes to it (--set PART.KEY=JSON, or KEY=JSON at the top level)
+    python benchmarks/ae_study.py pretrain --schedule adam --data-dir ../shared/data --seeds 0 1 2 3
+    python benchmarks/ae_study.py pretrain --schedule adam --set 'input_scaling="paper"' --seeds 0 1
+    python benchmarks/ae_study.py pretrain --schedule b64-steps --tag def --snapshots 50 60 70 80 90 100 \
+        --cache /tmp/aes3 --data-dir ../shared/data --seeds 0 1 2 3
+    python benchmarks/ae_study.py pretrain --schedule b64-steps --set model.p_drop=0.4 --seeds 0 1
+    python benchmarks/ae_study.py pretrain --schedule b64-steps --set layerwise.warmup=500 \
+        finetune.warmup=500 --seeds 0 1
+
+    # k-means on the z of each saved fine-tuning snapshot, on transformed z, on 6 snapshots
+    python benchmarks/ae_study.py snapshots --cache /tmp/aes3 --tag def --data-dir ../shared/data --seeds 0 1
+    # dead first-layer ReLU units in the first steps, without and with a warmup
+    python benchmarks/ae_study.py dead-units --data-dir ../shared/data
+
+Round 5:
 
     # pretrain with the default schedule (or with dropout on the input while fine-tuning),
     # save the autoencoder, then AE + k-means and DEC (default settings) on it
@@ -39,6 +57,7 @@ except ImportError:  # run from a checkout without installing
 from dec_np import DEC, StackedAutoencoder  # noqa: E402
 from dec_np.backend import asnumpy  # noqa: E402
 from dec_np.checkpoint import load_autoencoder, save_autoencoder  # noqa: E402
+from dec_np.cli import dec_input  # noqa: E402
 from dec_np.datasets import load_mnist, paper_scale_factor  # noqa: E402
 from dec_np.kmeans import kmeans  # noqa: E402
 from dec_np.layers import Dropout, Sequential  # noqa: E402
@@ -80,13 +99,17 @@ def new_sae(seed, schedule):
 
 
 def pretrain(args):
-    X, y, Xs = data(args)
+    X, y, _ = data(args)
     Path(args.cache).mkdir(parents=True, exist_ok=True)
-    s = get_schedule(args.schedule, n_samples=len(X))
-    for item in args.set:  # e.g. model.p_drop=0.3
+    s = get_schedule(args.schedule)
+    for item in args.set:  # e.g. model.p_drop=0.3 or input_scaling="paper"
         path, value = item.split("=")
-        part, key = path.split(".")
-        s[part][key] = json.loads(value)
+        if "." in path:
+            part, key = path.split(".")
+            s[part][key] = json.loads(value)
+        else:
+            s[path] = json.loads(value)
+    Xs = dec_input(X, s)  # X scaled as the schedule asks
     for seed in args.seeds:
         t0 = time.perf_counter()
         sae = new_sae(seed, s)
@@ -108,7 +131,7 @@ def pretrain(args):
                               "finetune")[-1]
         t_pre = time.perf_counter() - t0
         save_autoencoder(sae, Path(args.cache) / f"{args.tag}_s{seed}.npz")
-        m = DEC(10, autoencoder=sae, random_state=seed).fit(X, y)
+        m = DEC(10, autoencoder=sae, input_scaling=s["input_scaling"], random_state=seed).fit(X, y)
         emit(variant=args.variant, schedule=args.schedule, set=args.set, seed=seed, ae_km=cluster_accuracy(y, m.init_labels_),
              dec=cluster_accuracy(y, m.labels_), ft_loss=float(loss), pretrain_s=t_pre,
              total_s=time.perf_counter() - t0)
@@ -155,7 +178,8 @@ def dec(args):
     for setting in args.settings:
         kw = json.loads(setting)
         t0 = time.perf_counter()
-        m = DEC(10, autoencoder=sae, random_state=args.seed, **kw).fit(X, y)
+        m = DEC(10, autoencoder=sae, schedule="b64-epochs", random_state=args.seed,
+                **kw).fit(X, y)  # schedule: the input scaling the round-5 autoencoders saw
         emit(ae=args.ae, setting=kw, init=cluster_accuracy(y, m.init_labels_),
              dec=cluster_accuracy(y, m.labels_), n_iter=m.n_iter_, s=time.perf_counter() - t0)
 
@@ -196,11 +220,55 @@ def select(args):
     try:
         for seed in args.seeds:
             t0 = time.perf_counter()
-            m = DEC(10, random_state=seed).fit(X, y)
+            m = DEC(10, schedule="b64-epochs", random_state=seed).fit(X, y)
             emit(seed=seed, ae_km=cluster_accuracy(y, m.init_labels_),
                  dec=cluster_accuracy(y, m.labels_), total_s=time.perf_counter() - t0)
     finally:
         StackedAutoencoder.finetune = orig
+
+
+def snapshots(args):
+    """AE + k-means ACC on z of the fine-tuning snapshots that ``pretrain --snapshots`` saved,
+    and of partitions found in transformed or concatenated embeddings (init variants)."""
+    X, y, Xs = data(args)
+
+    def km(z, seed):
+        _, labels, _ = kmeans(np.asarray(z, np.float64), 10, n_init=20, random_state=seed)
+        return cluster_accuracy(y, labels)
+
+    def unit(z):  # centred, total variance 1 per snapshot, so each weighs the same
+        z = z - z.mean(0)
+        return z / np.sqrt((z ** 2).sum(1).mean())
+
+    for seed in args.seeds:
+        zs = {e: load_autoencoder(Path(args.cache) / f"{args.tag}_s{seed}_e{e}.npz").encode(Xs)
+              for e in args.epochs}
+        zs["final"] = load_autoencoder(Path(args.cache) / f"{args.tag}_s{seed}.npz").encode(Xs)
+        row = {f"epoch_{e}": km(z, seed) for e, z in zs.items()}
+        zf = zs["final"]
+        row["standardised"] = km((zf - zf.mean(0)) / zf.std(0), seed)
+        row["l2_normalised"] = km(zf / np.linalg.norm(zf, axis=1, keepdims=True), seed)
+        last = list(zs)[-6:]
+        row["concat_last6"] = km(np.concatenate([unit(zs[e]) for e in last], 1), seed)
+        emit(seed=seed, tag=args.tag, **row)
+
+
+def dead_units(args):
+    """Fraction of first-layer ReLU units no image activates, after the first steps of
+    layer-wise pretraining at batch 64, lr 1.0 (the b64-steps setting), with and without
+    a learning-rate warmup."""
+    X, y, Xs = data(args)
+    for warmup in args.warmups:
+        for steps in args.steps:
+            sae = StackedAutoencoder((784, 500, 500, 2000, 10), p_drop=0.2, init_std=0.01,
+                                     loss_reduction="mean", random_state=args.seed)
+            named = {"enc0": sae.encoders[0], "dec0": sae.decoders[0]}
+            loss = sae._train(sae.layer_pair(0), named, Xs, None, steps, 64, 1.0, 0.9, None,
+                              0.1, 0.0, False, "layer 0", warmup=warmup)[-1]
+            e = sae.encoders[0].params
+            h = np.maximum(Xs @ e["W"] + e["b"], 0)
+            emit(seed=args.seed, warmup=warmup, steps=steps, loss=loss,
+                 dead_fraction=float((h.max(0) <= 0).mean()))
 
 
 def main(argv=None):
@@ -208,7 +276,8 @@ def main(argv=None):
     sub = ap.add_subparsers(dest="cmd", required=True)
     cmds = {}
     for name, fn in (("pretrain", pretrain), ("curve", curve), ("kmeans-optima", kmeans_optima),
-                     ("dec", dec), ("select", select)):
+                     ("dec", dec), ("select", select), ("snapshots", snapshots),
+                     ("dead-units", dead_units)):
         p = sub.add_parser(name)
         p.add_argument("--data-dir")
         p.add_argument("--n", type=int, help="only the first n test images")
@@ -241,6 +310,15 @@ def main(argv=None):
     p.add_argument("--every", type=int, default=5)
     p.add_argument("--apply", action="store_true",
                    help="start DEC from the selected checkpoint (else only score them)")
+    p = cmds["snapshots"][0]
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    p.add_argument("--cache", default="/tmp/aes3")
+    p.add_argument("--tag", default="def")
+    p.add_argument("--epochs", type=int, nargs="+", default=[50, 60, 70, 80, 90, 100])
+    p = cmds["dead-units"][0]
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--warmups", type=int, nargs="+", default=[0, 100, 500])
+    p.add_argument("--steps", type=int, nargs="+", default=[10, 30, 100, 400, 1500])
     args = ap.parse_args(argv)
     if args.cmd == "pretrain" and args.tag is None:
         args.tag = args.variant

@@ -187,7 +187,7 @@ def build_parser():
         p.add_argument("--out", default="benchmarks/results")
         p.add_argument("--hidden-dims", type=_dims, default=(500, 500, 2000, 10))
         p.add_argument("--schedule", default="default",
-                       help="pretraining: default, b256, b64-epochs, paper or fast")
+                       help="pretraining: default (adam), b64-steps, b256, b64-epochs, paper or fast")
         p.add_argument("--max-iter", type=int, help="DEC iterations (default DEC's)")
         p.add_argument("--update-interval", type=int, help="(default DEC's)")
         p.add_argument("--n-init", type=int, default=20, help="k-means restarts")

@@ -19,10 +19,10 @@ from dec_np.schedules import SCHEDULES
 
 def variants():
     # Rounds 1 to 5 were run relative to the epoch-based schedule now called "b64-epochs"
-    # (the default until round 6); "default" is today's, given by name so that DEC resolves
-    # it for the number of images ("small" on these 10,000).
+    # (the default until round 6); "default" is today's ("adam" since round 7), given by name
+    # so that DEC also takes its input scaling; "b64-steps" is round 6's default.
     base = copy.deepcopy(SCHEDULES["b64-epochs"])
-    out = {"default": ("default", {}), "b64-epochs": (base, {})}
+    out = {"default": ("default", {}), "b64-epochs": (base, {}), "b64-steps": ("b64-steps", {})}
 
     def var(name, dec_kw=None, **changes):
         s = copy.deepcopy(base)

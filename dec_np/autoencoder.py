@@ -221,7 +221,7 @@ class StackedAutoencoder:
     # -- training -------------------------------------------------------------------
     def pretrain_layerwise(self, X, epochs=None, iterations=None, batch_size=256, lr=0.1,
                            momentum=0.9, lr_step=None, gamma=0.1, weight_decay=0.0, verbose=False,
-                           optimizer="sgd", warmup=0):
+                           optimizer="sgd", warmup=0, nesterov=False):
         """Greedy layer-wise denoising pretraining (Sec. 3.2): depth by depth, bottom up.
 
         Depth i is trained on the clean (no dropout) output of depths 0..i-1 for
@@ -231,7 +231,7 @@ class StackedAutoencoder:
         batch 256, and lr 0.1 for a loss averaged over features too, i.e. 0.1 / d_i here).
         ``optimizer="adam"`` uses :class:`dec_np.optim.Adam` instead (``momentum`` unused).
         ``warmup`` ramps each depth's learning rate up over its first steps
-        (:class:`dec_np.optim.SGD`).
+        (:class:`dec_np.optim.SGD`); ``nesterov=True`` uses Nesterov momentum.
         The clean input of each depth is computed once for all rows, except after a layer
         that widens (500 -> 2000): then the narrower input is kept and each batch is encoded
         on the fly, so no N x 2000 array is held (about 560 MB for MNIST-70k).
@@ -251,7 +251,8 @@ class StackedAutoencoder:
             named = {f"enc{i}": self.encoders[i], f"dec{i}": self.decoders[i]}
             self.history_[f"layer{i}"] = self._train(
                 net, named, H, epochs, iterations, batch_size, lr, momentum, lr_step, gamma,
-                weight_decay, verbose, f"layer {i}", optimizer, prep=prep, warmup=warmup)
+                weight_decay, verbose, f"layer {i}", optimizer, prep=prep, warmup=warmup,
+                nesterov=nesterov)
             if i < self.n_layers - 1:
                 if prep is not None:  # H was depth i's input one layer down: bring it up
                     H = self._apply(prep, H)
@@ -266,7 +267,7 @@ class StackedAutoencoder:
 
     def finetune(self, X, epochs=None, iterations=None, batch_size=256, lr=0.1, momentum=0.9,
                  lr_step=None, gamma=0.1, weight_decay=0.0, verbose=False, optimizer="sgd",
-                 callback=None, warmup=0):
+                 callback=None, warmup=0, nesterov=False):
         """Fine-tune the whole stack end to end on the reconstruction loss, without dropout.
 
         Same keywords as :meth:`pretrain_layerwise` (the paper: 100,000 iterations);
@@ -280,12 +281,13 @@ class StackedAutoencoder:
         named.update({f"dec{i}": d for i, d in enumerate(self.decoders)})
         self.history_["finetune"] = self._train(
             net, named, H, epochs, iterations, batch_size, lr, momentum, lr_step, gamma,
-            weight_decay, verbose, "finetune", optimizer, callback, warmup=warmup)
+            weight_decay, verbose, "finetune", optimizer, callback, warmup=warmup,
+            nesterov=nesterov)
         return self.history_["finetune"]
 
     def _train(self, net, named, X, epochs, iterations, batch_size, lr, momentum, lr_step,
                gamma, weight_decay, verbose, label, optimizer="sgd", callback=None, prep=None,
-               warmup=0):
+               warmup=0, nesterov=False):
         n = X.shape[0]
         per_epoch = -(-n // batch_size)
         if (epochs is None) == (iterations is None):
@@ -296,7 +298,7 @@ class StackedAutoencoder:
         params, grads = ({f"{name}.{k}": v for name, l in named.items()
                           for k, v in getattr(l, attr).items()} for attr in ("params", "grads"))
         if optimizer == "sgd":
-            opt = SGD(lr, momentum, weight_decay, lr_step, gamma, warmup)
+            opt = SGD(lr, momentum, weight_decay, lr_step, gamma, warmup, nesterov)
         elif optimizer == "adam":
             opt = Adam(lr, step_size=lr_step, gamma=gamma, warmup=warmup)
         else:

@@ -7,7 +7,9 @@ from .backend import get_array_module
 class SGD:
     """SGD with momentum, updating parameters in place (Caffe's update rule).
 
-    ``v = momentum * v - lr_t * (g + weight_decay * w)``; ``w += v``, where
+    ``v = momentum * v - lr_t * (g + weight_decay * w)``; ``w += v`` (classical momentum), or
+    ``w += momentum * v - lr_t * (g + weight_decay * w)`` with ``nesterov=True`` (Nesterov's
+    look-ahead in the form of Sutskever et al. 2013, as PyTorch writes it), where
     ``lr_t = lr * gamma ** (t // step_size) * min(1, (t + 1) / warmup)`` after ``t`` steps
     (no step schedule if ``step_size`` is None, no ramp if ``warmup`` is 0).  Updates are in
     place, so arrays held by layers stay valid.
@@ -21,6 +23,8 @@ class SGD:
         Divide the learning rate by ``1/gamma`` every ``step_size`` steps
         (the paper: 20,000 with gamma 0.1).
     gamma : float, default 0.1
+    nesterov : bool, default False
+        Use Nesterov's accelerated gradient instead of classical momentum.
     warmup : int, default 0
         Ramp the learning rate linearly from ``lr / warmup`` up to ``lr`` over the first
         ``warmup`` steps.  At the start, with small random weights, a full-size step can
@@ -29,7 +33,8 @@ class SGD:
         on MNIST); a ramp keeps them.
     """
 
-    def __init__(self, lr, momentum=0.9, weight_decay=0.0, step_size=None, gamma=0.1, warmup=0):
+    def __init__(self, lr, momentum=0.9, weight_decay=0.0, step_size=None, gamma=0.1, warmup=0,
+                 nesterov=False):
         if lr <= 0 or not 0 <= momentum < 1 or weight_decay < 0:
             raise ValueError("need lr > 0, 0 <= momentum < 1 and weight_decay >= 0")
         if step_size is not None and step_size < 1:
@@ -38,6 +43,7 @@ class SGD:
         if warmup < 0:
             raise ValueError("warmup must be a number of steps >= 0")
         self.step_size, self.gamma, self.warmup = step_size, float(gamma), int(warmup)
+        self.nesterov = bool(nesterov)
         self.t = 0
         self.velocity = {}
 
@@ -59,11 +65,13 @@ class SGD:
             v = self.velocity.get(k)
             if v is None:
                 v = self.velocity[k] = get_array_module(w).zeros_like(w)
+            step = lr * g if not self.weight_decay else lr * (g + self.weight_decay * w)
             v *= self.momentum
-            if self.weight_decay:
-                v -= (lr * self.weight_decay) * w
-            v -= lr * g
-            w += v
+            v -= step
+            if self.nesterov:
+                w += self.momentum * v - step
+            else:
+                w += v
         self.t += 1
 
 

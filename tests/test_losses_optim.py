@@ -32,6 +32,28 @@ def test_sgd_momentum_by_hand():
     np.testing.assert_allclose(w, [0.805, -2.19])
 
 
+def test_sgd_nesterov_by_hand():
+    w = np.array([1.0, -2.0])
+    opt = SGD(lr=0.1, momentum=0.9, nesterov=True)
+    opt.step({"w": w}, {"w": np.array([0.5, 1.0])})
+    # v1 = -0.1 g = [-0.05, -0.1]; w += 0.9 v1 - 0.1 g = [-0.095, -0.19]
+    np.testing.assert_allclose(w, [0.905, -2.19])
+    opt.step({"w": w}, {"w": np.array([1.0, 0.0])})
+    # v2 = 0.9 v1 - 0.1 g = [-0.145, -0.09]; w += 0.9 v2 - 0.1 g = [-0.2305, -0.081]
+    np.testing.assert_allclose(w, [0.6745, -2.271])
+
+
+def test_sgd_nesterov_on_a_quadratic_beats_plain_momentum():
+    # f(w) = 0.5 * 10 w^2: Nesterov damps the oscillation that heavy-ball momentum shows
+    ends = {}
+    for nesterov in (False, True):
+        w, opt = np.array([1.0]), SGD(lr=0.05, momentum=0.9, nesterov=nesterov)
+        for _ in range(50):
+            opt.step({"w": w}, {"w": 10 * w})
+        ends[nesterov] = abs(w[0])
+    assert ends[True] < ends[False]
+
+
 def test_sgd_weight_decay_by_hand():
     w = np.array([2.0])
     SGD(lr=0.5, momentum=0.0, weight_decay=0.1).step({"w": w}, {"w": np.array([1.0])})

@@ -1,4 +1,4 @@
-"""The paper's figures (Fig. 3, 4, 5) and training diagnostics, drawn with matplotlib (Agg).
+"""The paper's figures (Fig. 3, 4, 5) and training diagnostics, drawn with matplotlib.
 
 Every function takes host or device arrays (they are copied with ``asnumpy``), returns the
 :class:`matplotlib.figure.Figure`, and also writes it to ``path`` (PNG) when one is given.
@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+# No backend is chosen here: matplotlib takes the inline one in a notebook, a window where
+# there is a display, and Agg (files only) where there is neither.
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.ticker import MaxNLocator
 
-matplotlib.use("Agg")  # no display needed; must precede pyplot
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-
-from .backend import asnumpy  # noqa: E402
-from .metrics import best_mapping, cluster_accuracy  # noqa: E402
+from .backend import asnumpy
+from .metrics import best_mapping, cluster_accuracy
 
 __all__ = ["pca_2d", "plot_cluster_examples", "plot_gradient_magnitude", "plot_embedding_stages",
            "plot_training_curves", "plot_confusion", "plot_select_k", "plot_reconstructions",

@@ -1,9 +1,12 @@
-"""Shared set-up for the tutorials: fast mode, the figures folder, and the data.
+"""Shared set-up for the tutorials: modes, exercises and their checks, claims, figures, data.
 
 ``DEC_NP_FAST=1`` makes every tutorial small and quick (the test suite runs them so);
 ``DEC_NP_MEDIUM=1`` is in between (the paper's network, shorter schedules: minutes, not tens);
 ``DEC_NP_FIGURES`` names the folder the figures go to (default ``tutorials/figures/``);
 ``DEC_NP_DATA`` names the folder holding ``mnist/`` (default ``../shared/data`` next to the repo).
+``DEC_NP_SOLUTIONS=1`` replaces every exercise stub by its reference solution in
+``tutorials/solutions/``; ``DEC_NP_SOLUTIONS=mutant`` by a slightly wrong copy of it (the test
+suite uses both to prove that every check passes on right code and fails on wrong code).
 On a small or shared machine, run with ``OPENBLAS_NUM_THREADS=1``: competing BLAS threads
 made these scripts up to 100x slower on 2 busy cores.
 """
@@ -22,6 +25,11 @@ except ImportError:  # not installed: use the checkout this folder belongs to
     sys.path.insert(0, str(HERE.parent))
 
 from dec_np.datasets import DatasetNotFoundError, load_digits, load_mnist
+
+SOLUTIONS = os.environ.get("DEC_NP_SOLUTIONS", "").strip().lower()
+if SOLUTIONS in ("0", "false", "no"):
+    SOLUTIONS = ""
+_STATE = {"tutorial": None, "checks": []}
 
 
 def _flag(name):
@@ -70,3 +78,196 @@ def load_data(n_samples=None, prefer_mnist=True, random_state=0):
     print(f"data: {name}, {X.shape[0]} images of {shape[0]}x{shape[1]}")
     return X, y, shape, name
 
+
+
+# -- the lesson's frame -------------------------------------------------------------------
+def start(tutorial):
+    """Print which tutorial runs, in which mode, and whose exercise code it uses.
+
+    ``tutorial`` is the file name without ``.py`` (e.g. ``"01_dense_layer"``); it also names
+    the file of reference solutions, ``solutions/<tutorial>.py``.
+    """
+    _STATE["tutorial"] = tutorial
+    whose = {"": "yours (the stubs until you fill them in)", "1": "the reference solutions",
+             "mutant": "deliberately wrong copies of the solutions"}.get(SOLUTIONS, SOLUTIONS)
+    print(f"tutorial {tutorial}, mode {MODE}; exercise code: {whose}")
+
+
+def _solution(name):
+    import importlib.util
+    path = HERE / "solutions" / f"{_STATE['tutorial']}.py"
+    spec = importlib.util.spec_from_file_location(f"solutions_{_STATE['tutorial']}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, name)
+
+
+def _perturb(x):
+    """A slightly wrong copy of a result: floats moved by 1%, integer labels shifted."""
+    if isinstance(x, tuple):
+        return tuple(_perturb(v) for v in x)
+    if isinstance(x, list):
+        return [_perturb(v) for v in x]
+    if isinstance(x, dict):
+        return {k: _perturb(v) for k, v in x.items()}
+    if isinstance(x, (bool, np.bool_)) or x is None:
+        return x
+    if isinstance(x, (float, np.floating)):
+        return x * 1.01 + 1e-3
+    if isinstance(x, (int, np.integer)):
+        return x + 1
+    if hasattr(x, "dtype") and hasattr(x, "shape"):
+        xp = sys.modules.get("cupy") if type(x).__module__.startswith("cupy") else np
+        if xp.issubdtype(x.dtype, xp.floating):
+            return x * x.dtype.type(1.01) + x.dtype.type(1e-3)
+        if xp.issubdtype(x.dtype, xp.integer):
+            return (x + 1) % (int(x.max()) + 2)
+    return x
+
+
+def _mutant(fn):
+    """``fn`` with a perturbed result; a function that returns None (works in place) has its
+    floating-point array arguments perturbed in place after the call instead."""
+    def wrong(*args, **kwargs):
+        out = fn(*args, **kwargs)
+        if out is not None:
+            return _perturb(out)
+        for a in list(args) + list(kwargs.values()):
+            for v in (a.values() if isinstance(a, dict) else [a]):
+                if hasattr(v, "dtype") and np.issubdtype(v.dtype, np.floating) and v.ndim:
+                    v *= v.dtype.type(1.01)
+                    v += v.dtype.type(1e-3)
+        return out
+    wrong.__name__ = fn.__name__
+    return wrong
+
+
+def exercise(stub):
+    """Mark ``stub`` as a function the student writes (a decorator).
+
+    Returns the stub itself, unless ``DEC_NP_SOLUTIONS`` asks for the reference solution of
+    the same name (``solutions/<tutorial>.py``) or for a wrong copy of it.
+    """
+    if not SOLUTIONS:
+        return stub
+    ref = _solution(stub.__name__)
+    return _mutant(ref) if SOLUTIONS == "mutant" else ref
+
+
+def _first_discrepancy(got, expected, rtol, atol):
+    """None if ``got`` matches ``expected`` (arrays, numbers, or tuples/dicts of them), else
+    a sentence naming the first element that differs."""
+    if isinstance(expected, dict):
+        if not isinstance(got, dict) or set(got) != set(expected):
+            return f"expected a dict with keys {sorted(expected)}, got {got!r:.80}"
+        for k in expected:
+            bad = _first_discrepancy(got[k], expected[k], rtol, atol)
+            if bad:
+                return f"[{k!r}] {bad}"
+        return None
+    if isinstance(expected, (tuple, list)):
+        if not isinstance(got, (tuple, list)) or len(got) != len(expected):
+            return f"expected {len(expected)} results, got {got!r:.80}"
+        for i, (g, e) in enumerate(zip(got, expected)):
+            bad = _first_discrepancy(g, e, rtol, atol)
+            if bad:
+                return f"result {i}: {bad}"
+        return None
+    from dec_np.backend import asnumpy
+    g, e = np.asarray(asnumpy(got), dtype=float), np.asarray(asnumpy(expected), dtype=float)
+    if g.shape != e.shape:
+        return f"shape {g.shape}, expected {e.shape}"
+    wrong = ~(np.abs(g - e) <= atol + rtol * np.abs(e))
+    if not wrong.any():
+        return None
+    i = tuple(int(v) for v in np.argwhere(wrong)[0])
+    where = f"at index {i}: " if i else ""
+    return (f"{where}got {g[i]:.6g}, expected {e[i]:.6g} "
+            f"({int(wrong.sum())} of {wrong.size} elements differ)")
+
+
+def _max_rel_error(got, expected):
+    from dec_np.backend import asnumpy
+    if isinstance(expected, dict):
+        return max(_max_rel_error(got[k], expected[k]) for k in expected)
+    if isinstance(expected, (tuple, list)):
+        return max(_max_rel_error(g, e) for g, e in zip(got, expected))
+    g, e = np.asarray(asnumpy(got), dtype=float), np.asarray(asnumpy(expected), dtype=float)
+    return float(np.max(np.abs(g - e) / np.maximum(1e-8, np.abs(g) + np.abs(e)), initial=0.0))
+
+
+def check(name, compute, expected, rtol=1e-6, atol=1e-9, against="the reference"):
+    """Run the student's code and compare it with ``expected``; print PASS or FAIL.
+
+    Parameters
+    ----------
+    name : str
+        What is checked, e.g. ``"dense_backward: dx, dW, db"``.
+    compute : callable
+        Called with no arguments; returns the student's result (array, number, or a
+        tuple/dict of them).  A ``NotImplementedError`` means "not written yet".
+    expected : same structure as the result
+        Computed independently: by finite differences or by the package's own code.
+    rtol, atol : float
+        Elementwise tolerance ``|got - expected| <= atol + rtol * |expected|``.
+    against : str
+        Where ``expected`` came from, for the message.
+
+    Returns
+    -------
+    bool, True when the check passed.
+    """
+    try:
+        got = compute()
+    except NotImplementedError as exc:
+        print(f"[TODO] {name}: not written yet ({exc})")
+        ok = False
+    except Exception as exc:  # the student's code crashed: say how, keep the lesson going
+        print(f"[FAIL] {name}: raised {type(exc).__name__}: {exc}")
+        ok = False
+    else:
+        bad = _first_discrepancy(got, expected, rtol, atol)
+        ok = bad is None
+        if ok:
+            print(f"[PASS] {name}: matches {against} "
+                  f"(max relative error {_max_rel_error(got, expected):.1e})")
+        else:
+            print(f"[FAIL] {name}: differs from {against}, {bad}")
+    _STATE["checks"].append((name, ok))
+    return ok
+
+
+def claim(text, holds, **numbers):
+    """State a claim the lesson makes about its own numbers, and say whether it holds here.
+
+    The test suite runs every tutorial and fails on any claim that does not hold.
+    """
+    shown = ", ".join(f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}"
+                      for k, v in numbers.items())
+    tag = "claim holds" if holds else "CLAIM FALSE"
+    print(f"[{tag}] {text}" + (f" ({shown})" if shown else ""))
+    return bool(holds)
+
+
+def summary():
+    """Print how many of this tutorial's checks passed."""
+    done = sum(ok for _, ok in _STATE["checks"])
+    total = len(_STATE["checks"])
+    print(f"exercises: {done} of {total} checks passed" +
+          ("" if done == total else " (fill in the functions marked 'YOUR CODE')"))
+
+
+def show(fig, name):
+    """Save ``fig`` as ``figure_path(name)`` and show it: inline in a notebook, in a window
+    where there is a display, not at all under a non-interactive backend (scripts, CI)."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+    fig.savefig(figure_path(name), dpi=100, bbox_inches="tight")
+    print("wrote", figure_path(name))
+    backend = matplotlib.get_backend().lower()
+    if "inline" in backend or "ipympl" in backend or "widget" in backend:
+        from IPython.display import display
+        display(fig)
+    elif backend not in ("agg", "pdf", "svg", "ps", "cairo", "template"):
+        plt.show(block=False)
+    plt.close(fig)

@@ -1,0 +1,65 @@
+"""Run a tutorial as a script in fast mode, once per exercise mode, and parse what it printed.
+
+``run_tutorial(script, solutions)`` runs ``tutorials/<script>`` in a subprocess with
+``DEC_NP_FAST=1``, ``DEC_NP_SOLUTIONS=<solutions>`` ("1": reference solutions, "": the stubs,
+"mutant": wrong copies of the solutions), a temporary ``DEC_NP_FIGURES`` and one BLAS thread
+(on a small shared machine competing OpenBLAS threads made these runs up to 100x slower).
+Results are cached for the session, so the generic tests and each tutorial's own test file
+share one run per mode.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TUTORIALS = ROOT / "tutorials"
+_CACHE: dict = {}
+
+
+@dataclass
+class TutorialRun:
+    script: str
+    solutions: str
+    returncode: int
+    stdout: str
+    stderr: str
+    figures: Path
+    checks: list = field(default_factory=list)   # (status, name) with status PASS/FAIL/TODO
+    claims: list = field(default_factory=list)   # (holds, text)
+
+    def claim(self, fragment):
+        """The one claim whose text contains ``fragment``; fails if none or several."""
+        found = [(h, t) for h, t in self.claims if fragment in t]
+        assert len(found) == 1, f"{self.script}: {len(found)} claims contain {fragment!r}"
+        return found[0]
+
+    def number(self, label):
+        """The float printed after ``label`` (e.g. "DEC ACC" in "DEC ACC 0.8123")."""
+        m = re.findall(re.escape(label) + r"\s*[=:]?\s*(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?)", self.stdout)
+        assert m, f"{self.script} printed no number after {label!r}"
+        return float(m[-1])
+
+
+def run_tutorial(script, solutions="1", timeout=600):
+    key = (script, solutions)
+    if key not in _CACHE:
+        figures = Path(tempfile.mkdtemp(prefix=f"tut{script[:2]}_{solutions or 'stub'}_"))
+        env = dict(os.environ, DEC_NP_FAST="1", DEC_NP_FIGURES=str(figures), MPLBACKEND="Agg",
+                   DEC_NP_SOLUTIONS=solutions, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
+                   MKL_NUM_THREADS="1",
+                   PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+        env.pop("DEC_NP_MEDIUM", None)
+        proc = subprocess.run([sys.executable, str(TUTORIALS / script)], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=timeout)
+        run = TutorialRun(script, solutions, proc.returncode, proc.stdout, proc.stderr, figures)
+        run.checks = re.findall(r"^\[(PASS|FAIL|TODO)\] (.*?):", proc.stdout, re.M)
+        run.claims = [(tag == "claim holds", text) for tag, text in
+                      re.findall(r"^\[(claim holds|CLAIM FALSE)\] (.*)$", proc.stdout, re.M)]
+        _CACHE[key] = run
+    return _CACHE[key]

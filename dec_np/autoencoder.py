@@ -8,70 +8,14 @@ that only the encoder f_theta: x -> z is used by DEC (Sec. 3.2 of the paper).
 from __future__ import annotations
 
 import copy
-import sys
-import time
 
 import numpy as np
 
-from .backend import DEFAULT_DTYPE, get_array_module, get_backend, seed_sequence, to_device
+from .backend import DEFAULT_DTYPE, get_backend, seed_sequence, to_device
 from .layers import Dense, Dropout, ReLU, Sequential
 from .losses import mse
 from .optim import SGD, Adam
-
-
-def check_array(X, n_features=None, name="X"):
-    """Validate a data matrix before any work: 2-D, finite, and of the expected width.
-
-    Raises ValueError with a message saying what is wrong.  Works on either backend.
-    """
-    xp = get_array_module(X)
-    if not hasattr(X, "ndim"):
-        X = np.asarray(X)
-    if X.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}")
-    if X.shape[0] < 1:
-        raise ValueError(f"{name} has no rows")
-    if n_features is not None and X.shape[1] != n_features:
-        raise ValueError(f"{name} has {X.shape[1]} features but the network expects {n_features}")
-    if not xp.issubdtype(X.dtype, xp.number) or xp.issubdtype(X.dtype, xp.complexfloating):
-        raise ValueError(f"{name} must be real numbers, got dtype {X.dtype}")
-    if not bool(xp.isfinite(X).all()):
-        raise ValueError(f"{name} contains NaN or inf")
-    return X
-
-
-def batches(n, batch_size, rng, xp=np):
-    """Endless stream of index arrays: a fresh permutation of range(n) each epoch.
-
-    The permutation is drawn on the host (same batches on every backend) and moved to
-    the device once per epoch.  Yields ``(epoch, idx)``; an epoch's last batch may be smaller.
-    """
-    epoch = 0
-    while True:
-        perm = xp.asarray(rng.permutation(n))
-        for start in range(0, n, batch_size):
-            yield epoch, perm[start:start + batch_size]
-        epoch += 1
-
-
-class Progress:
-    """Prints ``label  it/total  loss  it/s  time left`` to stderr at most every ``every`` seconds."""
-
-    def __init__(self, label, total, verbose, every=2.0):
-        self.label, self.total, self.verbose, self.every = label, total, verbose, every
-        self.t0 = self.last = time.perf_counter()
-
-    def __call__(self, it, loss, force=False):
-        if not self.verbose:
-            return
-        now = time.perf_counter()
-        if not force and now - self.last < self.every:
-            return
-        self.last = now
-        rate = it / max(now - self.t0, 1e-9)
-        left = (self.total - it) / max(rate, 1e-9)
-        print(f"{self.label} {it:>7d}/{self.total}  loss {loss:.5f}  {rate:7.1f} it/s  "
-              f"{left:6.0f} s left", file=sys.stderr, flush=True)
+from .utils import BatchStream, Progress, check_array
 
 
 class StackedAutoencoder:
@@ -305,7 +249,7 @@ class StackedAutoencoder:
             raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
         progress = Progress(label, total, verbose)
         history, running, count = [], 0.0, 0
-        stream = batches(n, batch_size, self.rng, self.xp)
+        stream = BatchStream(n, batch_size, self.rng, self.xp)
         for it in range(1, total + 1):
             _, idx = next(stream)
             xb = X[idx] if prep is None else prep.forward(X[idx])  # clean input of the pair

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .autoencoder import StackedAutoencoder, batches
+from .autoencoder import StackedAutoencoder
 from .backend import asnumpy, to_device
 
 FORMAT_VERSION = 1
@@ -168,26 +168,19 @@ def save_dec(model, path):
     return _write(path, "dec", arrays, meta)
 
 
-def _new_dec(meta, backend, path):
-    from .dec import DEC  # here, not at the top: dec.py imports this module
-    known = inspect.signature(DEC.__init__).parameters
+def read_dec(path, cls, backend=None):
+    """Rebuild a fitted estimator of class ``cls`` (:class:`dec_np.DEC`) from a file written by
+    :func:`save_dec`; :func:`dec_np.dec.load_dec` is this with ``cls=DEC``."""
+    meta, arrays = _read(path, "dec")
+    known = inspect.signature(cls.__init__).parameters
     kw = {k: v for k, v in meta.get("params", {}).items() if k in known and k != "autoencoder"}
     if isinstance(kw.get("hidden_dims"), list):
         kw["hidden_dims"] = tuple(kw["hidden_dims"])
     kw["backend"] = backend
     try:
-        return DEC(**kw)
+        model = cls(**kw)
     except TypeError as exc:
         raise ValueError(f"{path}: unusable DEC settings ({exc})") from None
-
-
-def load_dec(path, backend=None):
-    """Load a DEC saved by :func:`save_dec`; it predicts exactly as the saved one did.
-
-    ``backend`` None means ``$DEC_NP_BACKEND``, else numpy, whatever backend saved it.
-    """
-    meta, arrays = _read(path, "dec")
-    model = _new_dec(meta, backend, path)
     sae = _sae_from(meta.get("autoencoder", {}), arrays, backend, path)
     try:
         mu, labels = arrays["mu"], arrays["labels"]
@@ -206,44 +199,10 @@ def load_dec(path, backend=None):
 
 
 # ----------------------------------------------------------------------------- resumable fits
-class BatchStream:
-    """:func:`dec_np.autoencoder.batches` with a state that can be saved and restored.
-
-    Yields the very same ``(epoch, idx)`` as ``batches(n, batch_size, rng, xp)``; ``state()``
-    is the host RNG state before the current epoch's permutation plus the batches taken.
-    """
-
-    def __init__(self, n, batch_size, rng, xp=np, state=None):
-        self.per_epoch = -(-n // batch_size)
-        self.rng = rng
-        if state is not None:
-            rng.bit_generator.state = state["rng"]
-        self.epoch, self.pos = (0, 0) if state is None else (state["epoch"], state["pos"])
-        self.epoch_start = rng.bit_generator.state
-        self._perm = batches(n, batch_size, rng, xp)
-        for _ in range(self.pos):  # redraw this epoch's permutation, skip the batches taken
-            next(self._perm)
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        if self.pos == self.per_epoch:
-            self.epoch, self.pos = self.epoch + 1, 0
-            self.epoch_start = self.rng.bit_generator.state
-        self.pos += 1
-        return self.epoch, next(self._perm)[1]
-
-    def state(self):
-        if self.pos == self.per_epoch:  # the next permutation is not drawn yet
-            return {"rng": self.rng.bit_generator.state, "epoch": self.epoch + 1, "pos": 0}
-        return {"rng": self.epoch_start, "epoch": self.epoch, "pos": self.pos}
-
-
 class FitCheckpoint:
     """Saves a DEC fit's state for :meth:`DEC.fit` (``checkpoint_path=``), as a context manager.
 
-    ``maybe_save`` runs at the top of every iteration.  It saves at a target update when at
+    ``at_iteration`` runs at the top of every iteration of the clustering loop.  It saves at a target update when at
     least ``every`` seconds passed since the last save (the first update always saves), and
     after a Ctrl-C: inside the block the first SIGINT only sets ``requested`` (a second one
     raises at once), so the state saved is consistent; then it raises KeyboardInterrupt.
@@ -274,8 +233,9 @@ class FitCheckpoint:
             signal.signal(signal.SIGINT, self._old)
         return False
 
-    def maybe_save(self, model, it, at_update, mu, opt, stream, labels_prev, history, p):
+    def at_iteration(self, model, it, mu, opt, stream, labels_prev, history, p):
         """Save the state at the top of iteration ``it`` if due; raise KeyboardInterrupt if asked."""
+        at_update = it % model.update_interval == 0
         now = time.monotonic()
         due = at_update and (self.last is None or now - self.last >= self.every)
         if due or self.requested:
@@ -331,3 +291,13 @@ def load_fit_state(path, model, X):
             "history": meta["history"], "labels_prev": arrays.get("labels_prev"),
             "init_labels": arrays["init_labels"], "init_centers": arrays["init_centers"],
             "pretrain_time": meta.get("pretrain_time", 0.0)}
+
+
+def resume_loop(state, opt, history):
+    """Put a state from :func:`load_fit_state` back into the clustering loop's optimiser and
+    history (in place); return the loop's ``(iteration, labels_prev, p)``."""
+    opt.velocity, opt.t = state["velocity"], state["opt_t"]
+    saved = state["history"]
+    for k in history:
+        history[k] = saved.get(k, [float("nan")] * len(saved["loss"]))
+    return state["iteration"], state["labels_prev"], state["p"]

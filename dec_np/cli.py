@@ -18,12 +18,13 @@ import numpy as np
 
 from .autoencoder import StackedAutoencoder
 from .backend import DEFAULT_DTYPE, asnumpy, get_backend
-from .checkpoint import load_autoencoder, load_dec, save_autoencoder, save_dec
-from .datasets import input_scale_factor, load_dataset, load_digits
+from .checkpoint import load_autoencoder, save_autoencoder, save_dec
+from .datasets import load_dataset, load_digits
 from .gradcheck import check_all
-from .dec import DEC
+from .dec import DEC, load_dec
 from .dec_math import kl_divergence, target_distribution
 from .metrics import ari, cluster_accuracy, nmi
+from .scaling import input_scale_factor
 from .schedules import get_schedule, run_schedule
 
 IMAGE_SHAPES = {"mnist": (28, 28), "mnist-test": (28, 28), "fashion-mnist": (28, 28),

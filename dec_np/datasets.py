@@ -17,6 +17,8 @@ from dec_np._download import (FASHION_MNIST_MD5, FASHION_MNIST_MIRRORS, MNIST_MD
                               MNIST_MIRRORS, DatasetNotFoundError, default_data_dir,
                               download_file, fetch, payload_md5, resolve_data_dir)
 from dec_np.backend import asnumpy, get_array_module, seed_sequence
+# the scaling rule lives with the estimator's input handling; re-exported for old imports
+from dec_np.scaling import input_scale_factor, max_scale_factor, paper_scale_factor  # noqa: F401
 
 __all__ = [
     "DatasetNotFoundError", "MNIST_MIRRORS", "FASHION_MNIST_MIRRORS", "MNIST_MD5",
@@ -136,39 +138,6 @@ def paper_scale(X):
     X = np.asarray(X)
     factor = paper_scale_factor(X)
     return X.astype(np.float32) * np.float32(factor), factor
-
-
-def paper_scale_factor(X):
-    """The scalar of :func:`paper_scale`, ``sqrt(n * d / sum(X**2))``, without scaling X."""
-    X = np.asarray(X)
-    # Sum in float64 for accuracy, in row blocks so 70,000 MNIST rows never exist in float64.
-    sq = sum(float(np.sum(np.square(X[i:i + 8192], dtype=np.float64)))
-             for i in range(0, len(X), 8192))
-    if sq == 0.0:
-        raise ValueError("paper_scale: X is all zeros, no scale makes its norm 1")
-    return float(np.sqrt(X.size / sq))
-
-
-def max_scale_factor(X):
-    """``1 / max |X|``: the scalar that brings the largest magnitude in X to 1 (pixels in
-    [0, 1] keep their values, bytes are divided by 255)."""
-    X = np.asarray(X)
-    m = max(float(np.max(np.abs(X[i:i + 8192]))) for i in range(0, len(X), 8192))
-    if m == 0.0:
-        raise ValueError("max scaling: X is all zeros")
-    return 1.0 / m
-
-
-def input_scale_factor(X, scaling):
-    """The scalar DEC multiplies X by: "paper" (:func:`paper_scale_factor`), "max"
-    (:func:`max_scale_factor`) or None (1.0)."""
-    if scaling == "paper":
-        return paper_scale_factor(X)
-    if scaling == "max":
-        return max_scale_factor(X)
-    if scaling is None:
-        return 1.0
-    raise ValueError(f"input scaling must be 'paper', 'max' or None, got {scaling!r}")
 
 
 def _scale(X, maxval, scaling):

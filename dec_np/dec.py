@@ -12,15 +12,16 @@ import warnings
 
 import numpy as np
 
-from .autoencoder import Progress, StackedAutoencoder, check_array
+from .autoencoder import StackedAutoencoder
 from .backend import DEFAULT_DTYPE, asnumpy, get_backend, seed_sequence, to_device
-from .checkpoint import BatchStream, FitCheckpoint, load_fit_state
-from .datasets import input_scale_factor
+from .checkpoint import FitCheckpoint, load_fit_state, read_dec, resume_loop
 from .dec_math import kl_divergence, kl_gradients, soft_assignment, target_distribution
 from .kmeans import kmeans
 from .metrics import cluster_accuracy, nmi
 from .optim import SGD
+from .scaling import input_scale_factor
 from .schedules import get_schedule, run_schedule
+from .utils import BatchStream, Progress, check_array
 
 
 class DEC:
@@ -195,83 +196,78 @@ class DEC:
         return self
 
     def _run(self, X, z, mu, y, rng, xp, checkpoint=None, state=None):
-        """The clustering phase: SGD on KL(P||Q) with P refreshed every update_interval steps.
+        """The clustering phase (Sec. 3.1): SGD on KL(P||Q), P refreshed every update_interval.
 
-        ``checkpoint`` (a :class:`~dec_np.checkpoint.FitCheckpoint`) saves the state at the top
-        of an iteration; ``state`` (from ``load_fit_state``) resumes from such a state.
+        ``checkpoint`` (a :class:`~dec_np.checkpoint.FitCheckpoint`) sees the loop's state at
+        the top of every iteration and may save it; ``state`` (from
+        :func:`~dec_np.checkpoint.load_fit_state`) is where an interrupted fit stopped.
         """
-        encoder = self.autoencoder_.encoder()
+        sae, n, train = self.autoencoder_, X.shape[0], self.update_encoder
+        encoder = sae.encoder()
         mu = mu.astype(X.dtype)
         # theta (the encoder's weights) and mu move together; the decoder is not used any more
-        sae = self.autoencoder_
-        params = {k: v for k, v in sae.params.items() if self.update_encoder and k[:3] == "enc"}
-        grads = {k: v for k, v in sae.grads.items() if self.update_encoder and k[:3] == "enc"}
+        params = {k: v for k, v in sae.params.items() if train and k.startswith("enc")}
+        grads = {k: v for k, v in sae.grads.items() if train and k.startswith("enc")}
         params["mu"] = mu
         opt = SGD(self.lr, self.momentum)
-        n = X.shape[0]
         stream = BatchStream(n, self.batch_size, rng, xp, state and state["stream"])
         hist = {"iteration": [], "delta_label": [], "loss": []}
         if y is not None:
             hist.update(acc=[], nmi=[])
         progress = Progress("dec", self.max_iter, self.verbose)
-        labels_prev, it, p = None, 0, None
+        it, labels_prev, p = 0, None, None
         if state is not None:
-            it, labels_prev, p = state["iteration"], state["labels_prev"], state["p"]
-            opt.velocity, opt.t = state["velocity"], state["opt_t"]
-            hist = {k: state["history"].get(k, [float("nan")] * len(state["history"]["loss"]))
-                    for k in hist}
+            it, labels_prev, p = resume_loop(state, opt, hist)
         while True:
             if checkpoint is not None:
-                checkpoint.maybe_save(self, it, it % self.update_interval == 0, mu, opt, stream,
-                                      labels_prev, hist, p)
+                checkpoint.at_iteration(self, it, mu, opt, stream, labels_prev, hist, p)
             if it % self.update_interval == 0:
-                if self.update_encoder and it > 0:
-                    z = self.autoencoder_._apply(encoder, X)
+                # the target from ALL points (Eq. 1 then Eq. 3), held fixed until the next update
+                if train and it > 0:
+                    z = sae._apply(encoder, X)
                 q = soft_assignment(z, mu, self.alpha)
                 p = target_distribution(q)
-                loss = kl_divergence(p, q) / n
-                if not np.isfinite(loss) or not bool(xp.isfinite(mu).all()):
-                    raise FloatingPointError(
-                        f"DEC diverged at iteration {it} (loss {loss}); try a lower lr "
-                        f"(now {self.lr}) or input_scaling='paper'")
                 labels = asnumpy(q.argmax(axis=1))
                 delta = 1.0 if labels_prev is None else float(np.mean(labels != labels_prev))
-                hist["iteration"].append(it)
-                hist["delta_label"].append(delta)
-                hist["loss"].append(loss)
-                if y is not None:
-                    hist["acc"].append(cluster_accuracy(y, labels))
-                    hist["nmi"].append(nmi(y, labels))
-                progress(it, loss)
-                if self.verbose and y is not None:
-                    print(f"dec {it:>7d}  acc {hist['acc'][-1]:.4f}  nmi {hist['nmi'][-1]:.4f}  "
-                          f"delta {delta:.4f}", file=sys.stderr, flush=True)
+                self._record(hist, it, kl_divergence(p, q) / n, delta, labels, y, mu, xp)
+                progress(it, hist["loss"][-1])
+                # stop when fewer than tol of the points changed cluster since the last update
                 if (labels_prev is not None and delta < self.tol) or it >= self.max_iter:
                     break
                 labels_prev = labels
+            # one SGD step on a mini-batch: q_i (Eq. 1), dL/dz_i and dL/dmu_j (Eq. 4, 5)
             _, idx = next(stream)
-            if self.update_encoder:
-                zb = encoder.forward(X[idx], train=True)
-            else:
-                zb = z[idx]
+            zb = encoder.forward(X[idx], train=True) if train else z[idx]
             qb = soft_assignment(zb, mu, self.alpha)
             dz, dmu = kl_gradients(zb, mu, p[idx], qb, self.alpha)
-            inv = X.dtype.type(1.0 / zb.shape[0])  # gradient of the batch-mean loss
-            if self.update_encoder:
-                encoder.backward(dz * inv, need_dx=False)
+            inv = X.dtype.type(1.0 / zb.shape[0])  # the gradient of the batch-mean loss
+            if train:
+                encoder.backward(dz * inv, need_dx=False)  # dL/dz_i back-propagated into theta
             grads["mu"] = dmu * inv
             opt.step(params, grads)
             it += 1
-        self.n_iter_ = it
-        self.history_ = hist
-        self.labels_ = labels
-        self.cluster_centers_ = asnumpy(mu)
-        self._mu = mu
+        self.n_iter_, self.history_, self.labels_ = it, hist, labels
+        self.cluster_centers_, self._mu = asnumpy(mu), mu
         counts = np.bincount(labels, minlength=self.n_clusters)
         if (counts == 0).any():
             warnings.warn(f"DEC ended with {int((counts == 0).sum())} empty cluster(s) out of "
                           f"{self.n_clusters}: the clusters collapsed; try a smaller lr or "
                           "another random_state", RuntimeWarning, stacklevel=3)
+
+    def _record(self, hist, it, loss, delta, labels, y, mu, xp):
+        """Append one target update to ``history_``; stop a diverged run with a clear error."""
+        if not np.isfinite(loss) or not bool(xp.isfinite(mu).all()):
+            raise FloatingPointError(f"DEC diverged at iteration {it} (loss {loss}); try a lower "
+                                     f"lr (now {self.lr}) or input_scaling='paper'")
+        hist["iteration"].append(it)
+        hist["delta_label"].append(delta)
+        hist["loss"].append(loss)
+        if y is not None:
+            hist["acc"].append(cluster_accuracy(y, labels))
+            hist["nmi"].append(nmi(y, labels))
+            if self.verbose:
+                print(f"dec {it:>7d}  acc {hist['acc'][-1]:.4f}  nmi {hist['nmi'][-1]:.4f}  "
+                      f"delta {delta:.4f}", file=sys.stderr, flush=True)
 
     # -- inference ------------------------------------------------------------------
     def _check_fitted(self):
@@ -299,3 +295,11 @@ class DEC:
     def fit_predict(self, X, y=None):
         """``fit(X, y)`` then return ``labels_``."""
         return self.fit(X, y).labels_
+
+
+def load_dec(path, backend=None):
+    """Load a DEC saved by :func:`dec_np.checkpoint.save_dec`; it predicts as the saved one did.
+
+    ``backend`` None means ``$DEC_NP_BACKEND``, else numpy, whatever backend saved it.
+    """
+    return read_dec(path, DEC, backend)

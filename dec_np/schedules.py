@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import copy
 
+from .scaling import INPUT_SCALINGS
+
 # the denoising autoencoders of the paper's method: 20% dropout, N(0, 0.01^2) weights, and
 # the loss averaged over features as in the authors' Caffe (so the paper's lr 0.1 applies)
 DAE = {"p_drop": 0.2, "init_std": 0.01, "loss_reduction": "mean"}
@@ -61,7 +63,6 @@ SCHEDULES = {
 #: the schedule that "default" stands for
 DEFAULT = "adam"
 
-INPUT_SCALINGS = ("paper", "max", None)
 
 
 def get_schedule(schedule):

@@ -6,10 +6,10 @@ import pytest
 
 import dec_np.dec as dec_module
 from dec_np import DEC, StackedAutoencoder
-from dec_np.autoencoder import batches
 from dec_np.backend import asnumpy
-from dec_np.checkpoint import (BatchStream, FitCheckpoint, _read, load_autoencoder, load_dec,
-                               save_autoencoder, save_dec)
+from dec_np.checkpoint import FitCheckpoint, _read, load_autoencoder, save_autoencoder, save_dec
+from dec_np.dec import load_dec
+from dec_np.utils import BatchStream
 from dec_np.datasets import load_digits
 
 TINY = {"model": {"p_drop": 0.1, "init_std": 0.01},
@@ -93,15 +93,30 @@ def test_bad_files_are_clear_value_errors(tmp_path):
         load_dec(tmp_path / "missing.npz")
 
 
-def test_batch_stream_matches_batches_and_restores():
-    ref = batches(10, 4, np.random.default_rng(3))
+def _reference_batches(n, batch_size, rng):
+    """What BatchStream must yield: a fresh permutation per epoch, cut into batches."""
+    epoch = 0
+    while True:
+        perm = rng.permutation(n)
+        for start in range(0, n, batch_size):
+            yield epoch, perm[start:start + batch_size]
+        epoch += 1
+
+
+def test_batch_stream_matches_permutations_and_restores():
+    ref = _reference_batches(10, 4, np.random.default_rng(3))
     stream = BatchStream(10, 4, np.random.default_rng(3))
-    seen = []
+    seen = [(-1, stream.state(), None)]  # a state before the first batch restores too
     for step in range(11):
         e, idx = next(stream)
-        np.testing.assert_array_equal(idx, next(ref)[1])
+        e_ref, idx_ref = next(ref)
+        assert e == e_ref
+        np.testing.assert_array_equal(idx, idx_ref)
         seen.append((step, stream.state(), idx))
-    for step, state, _ in seen[:-1]:  # restart from each saved state: the rest is the same
+    seen = seen[1:] + [seen[0]]
+    start = seen.pop()
+    seen_from_start = [(-1, start[1], None)] + seen
+    for step, state, _ in seen_from_start[:-1]:  # restart from each state: the rest is the same
         again = BatchStream(10, 4, np.random.default_rng(99), state=state)
         for later in seen[step + 1:]:
             np.testing.assert_array_equal(next(again)[1], later[2])

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import dec_np.dec_math
-from dec_np.checkpoint import load_dec
+from dec_np.dec import load_dec
 from dec_np.cli import main
 from dec_np.datasets import load_digits
 

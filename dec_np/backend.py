@@ -8,8 +8,19 @@ from __future__ import annotations
 
 import os
 import sys
+from types import ModuleType
+from typing import Any, Union
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
+
+#: A :class:`numpy.ndarray`, or a ``cupy.ndarray`` on the GPU.  An alias of
+#: :data:`typing.Any` in type hints, because CuPy is optional and never imported for them.
+Array = Any
+#: The array module: :mod:`numpy` or :mod:`cupy` (the ``xp`` of every numeric function).
+ArrayModule = ModuleType
+#: What ``random_state`` accepts: None (fresh entropy), an int seed, or a NumPy generator.
+Seed = Union[None, int, np.random.Generator, np.random.RandomState]
 
 #: dtype used for training; checks use float64 (see :mod:`dec_np.gradcheck`).
 DEFAULT_DTYPE = np.float32
@@ -21,11 +32,31 @@ _CUPY_HINT = (
 )
 
 
-def get_array_module(*arrays):
+def get_array_module(*arrays: Any) -> ArrayModule:
     """Return :mod:`cupy` if any argument is a CuPy array, else :mod:`numpy`.
 
     Never imports CuPy: if CuPy was not imported yet no argument can be a CuPy
     array.
+
+    Parameters
+    ----------
+    *arrays : Array or any object
+        The arrays a function works on; other objects (scalars, None) are ignored.
+
+    Returns
+    -------
+    xp : module
+        :mod:`cupy` if at least one argument is a ``cupy.ndarray``, else :mod:`numpy`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dec_np.backend import get_array_module
+    >>> xp = get_array_module(np.zeros(3), 1.5)
+    >>> xp.__name__
+    'numpy'
+    >>> float(xp.sqrt(xp.asarray(2.0)).round(4))
+    1.4142
     """
     cupy = sys.modules.get("cupy")
     if cupy is not None:
@@ -35,21 +66,49 @@ def get_array_module(*arrays):
     return np
 
 
-def asnumpy(x):
-    """Copy ``x`` to a host :class:`numpy.ndarray` (no copy if it is one already)."""
+def asnumpy(x: Any) -> np.ndarray:
+    """Copy ``x`` to a host :class:`numpy.ndarray` (no copy if it is one already).
+
+    Parameters
+    ----------
+    x : Array or array-like
+        A CuPy array (copied from the device), a NumPy array (returned as is) or
+        anything :func:`numpy.asarray` accepts.
+
+    Returns
+    -------
+    ndarray
+        The same values on the host, same shape and dtype.
+    """
     cupy = sys.modules.get("cupy")
     if cupy is not None and isinstance(x, cupy.ndarray):
         return cupy.asnumpy(x)
     return np.asarray(x)
 
 
-def default_backend():
-    """The backend named by the environment variable ``DEC_NP_BACKEND`` ("numpy" if unset)."""
+def default_backend() -> str:
+    """The backend named by the environment variable ``DEC_NP_BACKEND`` ("numpy" if unset).
+
+    Returns
+    -------
+    str
+        The variable's value, stripped and lower-cased; "numpy" when it is unset or empty.
+    """
     return os.environ.get("DEC_NP_BACKEND", "numpy").strip().lower() or "numpy"
 
 
-def get_backend(name=None):
+def get_backend(name: str | None = None) -> ArrayModule:
     """Return the array module for ``name`` ("numpy" or "cupy"; None: :func:`default_backend`).
+
+    Parameters
+    ----------
+    name : {"numpy", "cupy"} or None, default None
+        The backend, case-insensitive; None takes :func:`default_backend`.
+
+    Returns
+    -------
+    xp : module
+        :mod:`numpy`, or :mod:`cupy` (imported here, the only place that imports it).
 
     Raises
     ------
@@ -79,8 +138,14 @@ def get_backend(name=None):
     return cupy
 
 
-def gpu_available():
-    """True if the CuPy backend can be used here (CuPy imports and sees a GPU)."""
+def gpu_available() -> bool:
+    """True if the CuPy backend can be used here (CuPy imports and sees a GPU).
+
+    Returns
+    -------
+    bool
+        Whether ``get_backend("cupy")`` succeeds.
+    """
     try:
         get_backend("cupy")
     except RuntimeError:
@@ -88,27 +153,65 @@ def gpu_available():
     return True
 
 
-def to_device(x, xp, dtype=None):
-    """Move a host or device array to the backend ``xp`` (optionally casting to ``dtype``)."""
+def to_device(x: Any, xp: ArrayModule, dtype: DTypeLike | None = None) -> Array:
+    """Move a host or device array to the backend ``xp`` (optionally casting to ``dtype``).
+
+    Parameters
+    ----------
+    x : Array or array-like
+        The values to move, on either device.
+    xp : module
+        The target backend, :mod:`numpy` or :mod:`cupy`.
+    dtype : dtype, optional
+        Cast to this dtype; None keeps ``x``'s dtype.
+
+    Returns
+    -------
+    Array
+        An ``xp`` array with the values of ``x`` (``x`` itself when nothing changes).
+    """
     if xp is np:
         return np.asarray(asnumpy(x), dtype=dtype)
     return xp.asarray(x, dtype=dtype)
 
 
-def default_rng(xp, seed=None):
+def default_rng(xp: ArrayModule, seed: int | None = None) -> Any:
     """A random generator that lives on the same device as ``xp``'s arrays.
 
     Only ``rng.random(size, dtype=...)`` is used on it (dropout masks), which
     NumPy's and CuPy's generators share.
+
+    Parameters
+    ----------
+    xp : module
+        :mod:`numpy` or :mod:`cupy`.
+    seed : int or None, default None
+        Seed of the generator; None draws fresh entropy.
+
+    Returns
+    -------
+    numpy.random.Generator or cupy.random.Generator
+        ``xp.random.default_rng(seed)``.
     """
     return xp.random.default_rng(seed)
 
 
-def seed_sequence(random_state):
+def seed_sequence(random_state: Seed) -> np.random.Generator:
     """Turn ``random_state`` (None, int or numpy Generator) into a host numpy Generator.
 
     Host randomness (weight init, batch order, k-means++ seeding) draws from it, so a
     fixed seed gives identical weights and batches on NumPy and CuPy.
+
+    Parameters
+    ----------
+    random_state : None, int, numpy.random.Generator or numpy.random.RandomState
+        A Generator is returned as is (so callers share its stream); a legacy
+        RandomState seeds a new Generator with one draw; None or an int seed
+        :func:`numpy.random.default_rng`.
+
+    Returns
+    -------
+    numpy.random.Generator
     """
     if isinstance(random_state, np.random.Generator):
         return random_state

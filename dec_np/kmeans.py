@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backend import asnumpy, get_array_module, seed_sequence, to_device
+from .backend import Array, Seed, asnumpy, get_array_module, seed_sequence, to_device
 
 __all__ = ["squared_distances", "kmeans_plusplus", "lloyd", "kmeans", "KMeans"]
 
@@ -52,7 +52,8 @@ def _row_norms(X):
     return xp.einsum("ij,ij->i", X, X)
 
 
-def squared_distances(X, C, out=None, chunk_size=None, x_squared_norms=None):
+def squared_distances(X: Array, C: Array, out: Array | None = None, chunk_size: int | None = None,
+                      x_squared_norms: Array | None = None) -> Array:
     r"""Squared Euclidean distances between the rows of ``X`` and the rows of ``C``.
 
     .. math:: D_{ij} = \max(0,\ |x_i|^2 - 2\, x_i \cdot c_j + |c_j|^2)
@@ -63,7 +64,9 @@ def squared_distances(X, C, out=None, chunk_size=None, x_squared_norms=None):
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
-    C : ndarray of shape (n_centers, n_features), cast to X's dtype
+        The points, on either device.
+    C : ndarray of shape (n_centers, n_features)
+        The centres, cast to X's dtype.
     out : ndarray of shape (n_samples, n_centers), optional
         C-contiguous, X's dtype and device; filled and returned.
     chunk_size : int, optional
@@ -73,7 +76,13 @@ def squared_distances(X, C, out=None, chunk_size=None, x_squared_norms=None):
 
     Returns
     -------
-    D : ndarray of shape (n_samples, n_centers), X's dtype, on X's device
+    D : ndarray of shape (n_samples, n_centers)
+        X's dtype, on X's device (``out`` itself when given).
+
+    Raises
+    ------
+    ValueError
+        If C's width differs from X's, or ``out`` has the wrong shape or dtype.
     """
     xp = get_array_module(X, C)
     n, k = X.shape[0], C.shape[0]
@@ -167,7 +176,8 @@ def _new_centers(X, labels, sums, d_min, centers):
     return xp.where(counts > 0, means, centers).astype(X.dtype)
 
 
-def kmeans_plusplus(X, k, rng=None, n_local_trials=None, chunk_size=None):
+def kmeans_plusplus(X: Array, k: int, rng: Seed = None, n_local_trials: int | None = None,
+                    chunk_size: int | None = None) -> Array:
     r"""Greedy k-means++ seeding (Arthur and Vassilvitskii, 2007), as in scikit-learn.
 
     The first centre is a uniformly drawn point.  For each next one, ``n_local_trials``
@@ -178,16 +188,21 @@ def kmeans_plusplus(X, k, rng=None, n_local_trials=None, chunk_size=None):
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
-    k : int, 1 <= k <= n_samples
-    rng : None, int or numpy.random.Generator
+        The points, finite, on either device.
+    k : int
+        The number of centres, 1 <= k <= n_samples.
+    rng : None, int or numpy.random.Generator, default None
         Host randomness (:func:`~dec_np.backend.seed_sequence`): a seed picks the same
         points on NumPy and CuPy.
-    n_local_trials, chunk_size : int, optional
-        See above; rows per block, see :func:`squared_distances`.
+    n_local_trials : int, optional
+        Candidates drawn per centre; default ``2 + int(log k)``.
+    chunk_size : int, optional
+        Rows per block, see :func:`squared_distances`.
 
     Returns
     -------
-    centers : ndarray of shape (k, n_features), X's dtype, on X's device
+    centers : ndarray of shape (k, n_features)
+        Rows of X, in X's dtype, on X's device.
     """
     xp, X = _check_array(X, k)
     n, k = X.shape[0], int(k)
@@ -214,7 +229,8 @@ def kmeans_plusplus(X, k, rng=None, n_local_trials=None, chunk_size=None):
     return centers
 
 
-def lloyd(X, centers, max_iter=300, tol=1e-4, chunk_size=None):
+def lloyd(X: Array, centers: Array, max_iter: int = 300, tol: float = 1e-4,
+          chunk_size: int | None = None) -> tuple[Array, Array, float, int]:
     r"""Lloyd's iterations from the given centres.
 
     Alternates :math:`c_i = \arg\min_j |x_i - \mu_j|^2` and :math:`\mu_j` = mean of the
@@ -227,17 +243,27 @@ def lloyd(X, centers, max_iter=300, tol=1e-4, chunk_size=None):
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
-    centers : ndarray of shape (n_clusters, n_features), the start (not modified)
-    max_iter : int
-    tol : float
-    chunk_size : int, optional, rows per block, see :func:`squared_distances`
+        The points, finite, on either device.
+    centers : ndarray of shape (n_clusters, n_features)
+        The start (not modified); copied to X's device and dtype.
+    max_iter : int, default 300
+        The most centre updates.
+    tol : float, default 1e-4
+        Convergence threshold on the squared centre shift, relative to X's mean
+        per-feature variance.
+    chunk_size : int, optional
+        Rows per block, see :func:`squared_distances`.
 
     Returns
     -------
-    centers : ndarray of shape (n_clusters, n_features), X's dtype, on X's device
-    labels : ndarray of shape (n_samples,), int64, on X's device
-    inertia : float, :math:`\sum_i |x_i - \mu_{c_i}|^2` summed in float64
-    n_iter : int, centre updates done
+    centers : ndarray of shape (n_clusters, n_features)
+        X's dtype, on X's device.
+    labels : ndarray of shape (n_samples,)
+        int64, on X's device: the nearest returned centre of every point.
+    inertia : float
+        :math:`\sum_i |x_i - \mu_{c_i}|^2`, summed in float64.
+    n_iter : int
+        Centre updates done.
     """
     xp, X = _check_array(X, len(centers))
     centers = to_device(centers, xp, dtype=X.dtype)
@@ -261,8 +287,9 @@ def lloyd(X, centers, max_iter=300, tol=1e-4, chunk_size=None):
     return centers, labels, inertia, n_iter
 
 
-def kmeans(X, n_clusters, n_init=20, max_iter=300, tol=1e-4, random_state=None,
-           chunk_size=None, return_n_iter=False):
+def kmeans(X: Array, n_clusters: int, n_init: int = 20, max_iter: int = 300, tol: float = 1e-4,
+           random_state: Seed = None, chunk_size: int | None = None, return_n_iter: bool = False
+           ) -> tuple[Array, Array, float] | tuple[Array, Array, float, int]:
     r"""k-means: ``n_init`` runs of :func:`lloyd` from :func:`kmeans_plusplus` seeds.
 
     Keeps the run with the lowest inertia :math:`\sum_i \min_j |x_i - \mu_j|^2`.  Works
@@ -273,24 +300,51 @@ def kmeans(X, n_clusters, n_init=20, max_iter=300, tol=1e-4, random_state=None,
     ----------
     X : ndarray of shape (n_samples, n_features)
         NumPy or CuPy; float32 stays float32, non-float dtypes become float64.
-    n_clusters : int, 1 <= n_clusters <= n_samples
-    n_init : int, the number of restarts
-    max_iter, tol, chunk_size : see :func:`lloyd`
-    random_state : None, int or numpy.random.Generator
+    n_clusters : int
+        The number of clusters, 1 <= n_clusters <= n_samples.
+    n_init : int, default 20
+        The number of restarts.
+    max_iter : int, default 300
+        The most Lloyd updates per restart, see :func:`lloyd`.
+    tol : float, default 1e-4
+        Relative convergence threshold, see :func:`lloyd`.
+    random_state : None, int or numpy.random.Generator, default None
         Seeds the host generator that draws every restart's seeding.
-    return_n_iter : bool, also return the kept run's number of iterations
+    chunk_size : int, optional
+        Rows per block, see :func:`squared_distances`.
+    return_n_iter : bool, default False
+        Also return the kept run's number of iterations.
 
     Returns
     -------
-    centers : ndarray of shape (n_clusters, n_features), X's dtype, on X's device
-    labels : ndarray of shape (n_samples,), int64, on X's device
+    centers : ndarray of shape (n_clusters, n_features)
+        X's dtype, on X's device.
+    labels : ndarray of shape (n_samples,)
+        int64, on X's device.
     inertia : float
-    n_iter : int, only if ``return_n_iter``
+        :math:`\sum_i \min_j |x_i - \mu_j|^2` of the kept run.
+    n_iter : int
+        The kept run's number of iterations, only if ``return_n_iter``.
 
     Raises
     ------
     ValueError
         X not 2-D, empty or with NaN/inf; n_clusters outside [1, n_samples]; n_init < 1.
+
+    Examples
+    --------
+    Two tight groups of three points:
+
+    >>> import numpy as np
+    >>> from dec_np.kmeans import kmeans
+    >>> X = np.array([[0, 0], [0, 1], [1, 0], [10, 10], [10, 11], [11, 10]], dtype=float)
+    >>> centers, labels, inertia = kmeans(X, 2, n_init=5, random_state=0)
+    >>> sorted(centers.round(3).tolist())
+    [[0.333, 0.333], [10.333, 10.333]]
+    >>> len(set(labels[:3].tolist())), len(set(labels.tolist()))
+    (1, 2)
+    >>> round(inertia, 4)
+    2.6667
     """
     xp, X = _check_array(X, n_clusters)
     if n_init < 1 or max_iter < 1:
@@ -314,24 +368,67 @@ class KMeans:
     The fitted attributes stay on the device of the array given to :meth:`fit`;
     :meth:`predict` copies the centres to its input's device when that differs.
 
+    Parameters
+    ----------
+    n_clusters : int
+        The number of clusters, 1 <= n_clusters <= n_samples.
+    n_init : int, default 20
+        The number of k-means++ restarts; the lowest inertia is kept.
+    max_iter : int, default 300
+        The most Lloyd updates per restart.
+    tol : float, default 1e-4
+        Relative convergence threshold, see :func:`lloyd`.
+    random_state : None, int or numpy.random.Generator, default None
+        Seeds the restarts' seeding.
+
     Attributes
     ----------
     cluster_centers_ : ndarray of shape (n_clusters, n_features)
-    labels_ : ndarray of shape (n_samples,), int64
+        The centres, on the device of the training data.
+    labels_ : ndarray of shape (n_samples,)
+        int64, the cluster of every training point.
     inertia_ : float
+        Sum of squared distances of the training points to their centres.
     n_iter_ : int
+        Lloyd updates of the kept run.
     n_features_in_ : int
+        Width of the training data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dec_np.kmeans import KMeans
+    >>> X = np.array([[0, 0], [0, 1], [1, 0], [10, 10], [10, 11], [11, 10]], dtype=float)
+    >>> km = KMeans(n_clusters=2, n_init=5, random_state=0).fit(X)
+    >>> sorted(km.cluster_centers_.round(3).tolist())
+    [[0.333, 0.333], [10.333, 10.333]]
+    >>> new = km.predict(np.array([[0.5, 0.5], [9.0, 9.0]]))
+    >>> bool(new[0] == km.labels_[0]), bool(new[1] == km.labels_[3])
+    (True, True)
+    >>> round(km.inertia_, 4), km.n_features_in_
+    (2.6667, 2)
     """
 
-    def __init__(self, n_clusters, n_init=20, max_iter=300, tol=1e-4, random_state=None):
+    def __init__(self, n_clusters: int, n_init: int = 20, max_iter: int = 300, tol: float = 1e-4,
+                 random_state: Seed = None) -> None:
         self.n_clusters = n_clusters
         self.n_init = n_init
         self.max_iter = max_iter
         self.tol = tol
         self.random_state = random_state
 
-    def fit(self, X):
-        """Cluster X, shape (n_samples, n_features); returns self."""
+    def fit(self, X: Array) -> KMeans:
+        """Cluster X; sets the attributes ending in ``_``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            Finite data, NumPy or CuPy.
+
+        Returns
+        -------
+        self : KMeans
+        """
         _, X = _check_array(X)
         centers, labels, inertia, n_iter = kmeans(
             X, self.n_clusters, n_init=self.n_init, max_iter=self.max_iter, tol=self.tol,
@@ -340,8 +437,24 @@ class KMeans:
         self.inertia_, self.n_iter_, self.n_features_in_ = inertia, n_iter, X.shape[1]
         return self
 
-    def predict(self, X):
-        """Nearest centre of every row of X: shape (n_samples,), int64, on X's device."""
+    def predict(self, X: Array) -> Array:
+        """Nearest centre of every row of X.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            Finite data with the training width, on either device.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            int64, on X's device.
+
+        Raises
+        ------
+        ValueError
+            Before :meth:`fit`, or for X of another width.
+        """
         if not hasattr(self, "cluster_centers_"):
             raise ValueError("this KMeans is not fitted yet; call fit first")
         xp, X = _check_array(X)
@@ -352,6 +465,17 @@ class KMeans:
         rows = _chunk_rows(xp, None, max(centers.shape[0], X.shape[1]))
         return _lloyd_pass(X, centers, rows, with_sums=False)[0]
 
-    def fit_predict(self, X):
-        """Fit, then return ``labels_``."""
+    def fit_predict(self, X: Array) -> Array:
+        """Fit, then return ``labels_``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            Finite data, NumPy or CuPy.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            int64, on X's device.
+        """
         return self.fit(X).labels_

@@ -6,9 +6,13 @@ stores in ``self.cache`` exactly what ``backward(dout)`` needs, and ``backward``
 """
 from __future__ import annotations
 
+from typing import Any, Literal
+
 import numpy as np
 
-from .backend import default_rng, get_array_module, seed_sequence
+from .backend import Array, ArrayModule, DTypeLike, Seed, default_rng, get_array_module, seed_sequence
+
+__all__ = ["Dense", "ReLU", "Dropout", "Sequential"]
 
 
 class Dense:
@@ -18,19 +22,46 @@ class Dense:
     ----------
     n_in, n_out : int
         Input and output widths; ``W`` has shape (n_in, n_out), ``b`` shape (n_out,).
-    init_std : float or "glorot"
+    init_std : float or "glorot", default 0.01
         Weights drawn from N(0, init_std^2) (the paper: 0.01), or Glorot-uniform.
         Biases start at zero.
-    dtype : numpy dtype
+    dtype : numpy dtype, default numpy.float32
         float32 for training, float64 for gradient checks.
-    xp : module
+    xp : module, default numpy
         numpy or cupy: where the parameters live.
-    random_state : None, int or numpy Generator
+    random_state : None, int or numpy Generator, default None
         Seeds the initial weights.  They are drawn on the host, so a seed gives the
         same weights on either backend.
+
+    Attributes
+    ----------
+    params : dict of str to Array
+        ``"W"`` of shape (n_in, n_out) and ``"b"`` of shape (n_out,).
+    grads : dict of str to Array
+        The gradients of the last :meth:`backward`, same keys and shapes as ``params``.
+    cache : Array or None
+        The input of the last :meth:`forward`, kept for :meth:`backward`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dec_np.layers import Dense
+    >>> layer = Dense(3, 2, random_state=0)
+    >>> layer.params["W"].shape, layer.params["b"].shape
+    ((3, 2), (2,))
+    >>> layer.params["W"][:] = [[1, 0], [0, 1], [1, 1]]
+    >>> layer.params["b"][:] = [0.5, -0.5]
+    >>> out = layer.forward(np.array([[1.0, 2.0, 3.0]], dtype=np.float32))
+    >>> out.round(3).tolist()
+    [[4.5, 4.5]]
+    >>> dx = layer.backward(np.ones((1, 2), dtype=np.float32))
+    >>> dx.tolist(), layer.grads["b"].tolist()
+    ([[1.0, 1.0, 2.0]], [1.0, 1.0])
     """
 
-    def __init__(self, n_in, n_out, init_std=0.01, dtype=np.float32, xp=np, random_state=None):
+    def __init__(self, n_in: int, n_out: int, init_std: float | Literal["glorot"] = 0.01,
+                 dtype: DTypeLike = np.float32, xp: ArrayModule = np,
+                 random_state: Seed = None) -> None:
         rng = seed_sequence(random_state)
         if init_std == "glorot":
             limit = np.sqrt(6.0 / (n_in + n_out))
@@ -41,18 +72,42 @@ class Dense:
         self.grads = {k: xp.zeros_like(v) for k, v in self.params.items()}
         self.cache = None
 
-    def forward(self, x, train=False):
-        """x: (N, n_in) -> out: (N, n_out)."""
+    def forward(self, x: Array, train: bool = False) -> Array:
+        """Affine map of a batch: ``out = x @ W + b``; stores ``x`` for :meth:`backward`.
+
+        Parameters
+        ----------
+        x : Array of shape (N, n_in)
+            The batch, on the device and in the dtype of the parameters.
+        train : bool, default False
+            Unused (the layer behaves the same in training and inference); part of the
+            common layer interface.
+
+        Returns
+        -------
+        out : Array of shape (N, n_out)
+        """
         self.cache = x
         out = x @ self.params["W"]
         out += self.params["b"]  # in place: no second (N, n_out) temporary
         return out
 
-    def backward(self, dout, need_dx=True):
-        """dout: (N, n_out) -> dx: (N, n_in); fills grads "W" (n_in, n_out), "b" (n_out,).
+    def backward(self, dout: Array, need_dx: bool = True) -> Array | None:
+        """Gradients of the last :meth:`forward`: ``dW = x^T dout``, ``db = sum_i dout_i``.
 
-        ``need_dx=False`` skips the product for ``dx`` (the first layer of a network
-        has no use for it) and returns None.
+        Parameters
+        ----------
+        dout : Array of shape (N, n_out)
+            Gradient of the loss with respect to the layer's output.
+        need_dx : bool, default True
+            ``False`` skips the product for ``dx`` (the first layer of a network has no
+            use for it) and returns None.
+
+        Returns
+        -------
+        dx : Array of shape (N, n_in), or None
+            ``dout @ W^T``.  ``grads["W"]`` (n_in, n_out) and ``grads["b"]`` (n_out,) are
+            overwritten.
         """
         x = self.cache
         xp = get_array_module(dout)
@@ -64,17 +119,42 @@ class Dense:
 class ReLU:
     """Rectified linear unit ``out = max(x, 0)``; no parameters."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.params, self.grads, self.cache = {}, {}, None
 
-    def forward(self, x, train=False):
+    def forward(self, x: Array, train: bool = False) -> Array:
+        """``out = max(x, 0)``, element-wise; stores ``out`` for :meth:`backward`.
+
+        Parameters
+        ----------
+        x : Array of shape (N, d)
+            The batch.
+        train : bool, default False
+            Unused (ReLU is the same in training and inference).
+
+        Returns
+        -------
+        out : Array of shape (N, d)
+        """
         xp = get_array_module(x)
         out = xp.maximum(x, 0)
         self.cache = out
         return out
 
-    def backward(self, dout, need_dx=True):
-        """dx = dout where the output was positive, else 0 (the subgradient at 0 is 0)."""
+    def backward(self, dout: Array, need_dx: bool = True) -> Array:
+        """dx = dout where the output was positive, else 0 (the subgradient at 0 is 0).
+
+        Parameters
+        ----------
+        dout : Array of shape (N, d)
+            Gradient of the loss with respect to the output.
+        need_dx : bool, default True
+            Part of the common layer interface; ReLU always returns ``dx``.
+
+        Returns
+        -------
+        dx : Array of shape (N, d)
+        """
         return dout * (self.cache > 0)
 
 
@@ -85,9 +165,21 @@ class Dropout:
     generator on the data's device, created from ``random_state`` at the first call,
     and ``backward`` reuses it.  Set ``freeze_mask = True`` to reuse the last mask in
     later forward passes too (gradient checks need a fixed mask).
+
+    Parameters
+    ----------
+    p_drop : float in [0, 1)
+        Probability of zeroing a unit.
+    random_state : None, int or numpy Generator, default None
+        Seeds the mask generator (drawn once, at the first training forward pass).
+
+    Raises
+    ------
+    ValueError
+        If ``p_drop`` is outside [0, 1).
     """
 
-    def __init__(self, p_drop, random_state=None):
+    def __init__(self, p_drop: float, random_state: Seed = None) -> None:
         p_drop = float(p_drop)
         if not 0.0 <= p_drop < 1.0:
             raise ValueError(f"p_drop must be in [0, 1), got {p_drop}")
@@ -97,7 +189,20 @@ class Dropout:
         self.rng = None
         self.freeze_mask = False
 
-    def forward(self, x, train=False):
+    def forward(self, x: Array, train: bool = False) -> Array:
+        """``x * mask / (1 - p_drop)`` in training, ``x`` itself at inference.
+
+        Parameters
+        ----------
+        x : Array of shape (N, d)
+            The batch.
+        train : bool, default False
+            Drop units only when True; the scaled mask is kept in ``cache``.
+
+        Returns
+        -------
+        out : Array of shape (N, d)
+        """
         if not train or self.p_drop == 0.0:
             self.cache = None
             return x
@@ -110,35 +215,97 @@ class Dropout:
             self.cache = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - self.p_drop))
         return x * self.cache
 
-    def backward(self, dout, need_dx=True):
+    def backward(self, dout: Array, need_dx: bool = True) -> Array:
+        """dx = dout times the scaled mask of the last forward pass (dout itself at inference).
+
+        Parameters
+        ----------
+        dout : Array of shape (N, d)
+            Gradient of the loss with respect to the output.
+        need_dx : bool, default True
+            Part of the common layer interface; Dropout always returns ``dx``.
+
+        Returns
+        -------
+        dx : Array of shape (N, d)
+        """
         return dout if self.cache is None else dout * self.cache
 
 
 class Sequential:
-    """A chain of layers; ``params`` and ``grads`` are flattened as ``"<index>.<key>"``."""
+    """A chain of layers; ``params`` and ``grads`` are flattened as ``"<index>.<key>"``.
 
-    def __init__(self, *layers):
+    Parameters
+    ----------
+    *layers : Dense, ReLU, Dropout or Sequential
+        The layers, input side first; anything with ``params``, ``grads``,
+        ``forward(x, train)`` and ``backward(dout, need_dx)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dec_np.layers import Dense, ReLU, Sequential
+    >>> net = Sequential(Dense(4, 3, random_state=0), ReLU(), Dense(3, 2, random_state=1))
+    >>> sorted(net.params)
+    ['0.W', '0.b', '2.W', '2.b']
+    >>> x = np.ones((5, 4), dtype=np.float32)
+    >>> out = net.forward(x, train=True)
+    >>> out.shape
+    (5, 2)
+    >>> dx = net.backward(np.ones_like(out))
+    >>> dx.shape, net.grads["0.W"].shape
+    ((5, 4), (4, 3))
+    """
+
+    def __init__(self, *layers: Any) -> None:
         self.layers = list(layers)
 
     @property
-    def params(self):
+    def params(self) -> dict[str, Array]:
+        """Every layer's parameters, keyed ``"<layer index>.<name>"`` (the arrays themselves)."""
         return {f"{i}.{k}": v for i, l in enumerate(self.layers) for k, v in l.params.items()}
 
     @property
-    def grads(self):
+    def grads(self) -> dict[str, Array]:
+        """Every layer's gradients, with the keys of :attr:`params`."""
         return {f"{i}.{k}": v for i, l in enumerate(self.layers) for k, v in l.grads.items()}
 
-    def forward(self, x, train=False):
+    def forward(self, x: Array, train: bool = False) -> Array:
+        """Pass ``x`` through every layer in order.
+
+        Parameters
+        ----------
+        x : Array of shape (N, d_in)
+            The batch.
+        train : bool, default False
+            Passed to every layer (Dropout drops units only when True).
+
+        Returns
+        -------
+        out : Array of shape (N, d_out)
+        """
         for layer in self.layers:
             x = layer.forward(x, train)
         return x
 
-    def backward(self, dout, need_dx=True):
+    def backward(self, dout: Array, need_dx: bool = True) -> Array | None:
         """Back-propagate ``dout`` through every layer; returns dx (None if not ``need_dx``).
 
         Without ``need_dx`` the pass stops at the first layer that has parameters: the
         layers below it (a leading Dropout, say) need no gradient, and that layer skips
         the product for its dx.
+
+        Parameters
+        ----------
+        dout : Array of shape (N, d_out)
+            Gradient of the loss with respect to the output of the last forward pass.
+        need_dx : bool, default True
+            Whether the gradient with respect to the input is wanted.
+
+        Returns
+        -------
+        dx : Array of shape (N, d_in), or None
+            Every layer's ``grads`` are overwritten.
         """
         first = 0 if need_dx else next((i for i, l in enumerate(self.layers) if l.params), 0)
         for i in range(len(self.layers) - 1, first - 1, -1):

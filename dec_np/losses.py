@@ -1,8 +1,15 @@
 """The reconstruction loss of the autoencoder."""
 from __future__ import annotations
 
+from typing import Literal
 
-def mse(x_hat, x, reduction="batch"):
+from .backend import Array
+
+__all__ = ["mse"]
+
+
+def mse(x_hat: Array, x: Array, reduction: Literal["batch", "mean"] = "batch"
+        ) -> tuple[Array, Array]:
     """Least-squares reconstruction loss and its gradient.
 
     .. math:: L_{batch} = \\frac{1}{2N} \\sum_{i=1}^{N} \\lVert \\hat x_i - x_i \\rVert^2,
@@ -16,13 +23,39 @@ def mse(x_hat, x, reduction="batch"):
 
     Parameters
     ----------
-    x_hat, x : ndarray of shape (N, d)
-    reduction : {"batch", "mean"}
+    x_hat : ndarray of shape (N, d)
+        The reconstruction.  Not modified.
+    x : ndarray of shape (N, d)
+        The target (the clean input), same dtype and device as ``x_hat``.
+    reduction : {"batch", "mean"}, default "batch"
+        Normalise by N (rows) or by N*d (elements), see above.
 
     Returns
     -------
-    loss : 0-d array (on the data's device; ``float(loss)`` to read it)
-    dx_hat : ndarray of shape (N, d): ``(x_hat - x) / N`` or ``(x_hat - x) / (N d)``
+    loss : 0-d array
+        On the data's device; ``float(loss)`` to read it.
+    dx_hat : ndarray of shape (N, d)
+        The gradient of ``loss`` with respect to ``x_hat``: ``(x_hat - x) / N`` or
+        ``(x_hat - x) / (N d)``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``reduction``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dec_np.losses import mse
+    >>> x = np.zeros((2, 3))
+    >>> x_hat = np.array([[1.0, 0.0, 0.0], [0.0, 2.0, 0.0]])
+    >>> loss, dx_hat = mse(x_hat, x)            # (1 + 4) / (2 * 2)
+    >>> round(float(loss), 4)
+    1.25
+    >>> dx_hat.tolist()
+    [[0.5, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    >>> round(float(mse(x_hat, x, reduction="mean")[0]), 4)   # (1 + 4) / (2 * 6)
+    0.4167
     """
     if reduction == "batch":
         count = x.shape[0]

@@ -2,7 +2,9 @@
 
 A file is downloaded from a list of mirrors tried in turn, checked against the md5 of its
 *decompressed* content (re-gzipped copies are as good as the originals), and only then moved
-into place with :func:`os.replace`, so a corrupt or partial download is never cached.
+into place with :func:`os.replace`, so a corrupt or partial download is never cached.  A
+download has an overall deadline and a size cap (the known size of the MNIST files, a
+generous cap otherwise), so a slow or misbehaving mirror can neither hold it nor fill the disk.
 """
 from __future__ import annotations
 
@@ -11,9 +13,11 @@ import hashlib
 import os
 import sys
 import tempfile
+import time
 import urllib.request
 import zlib
 from pathlib import Path
+from typing import Mapping, Optional, Sequence, Union
 
 #: MNIST mirrors, tried in this order; a file's URL is ``mirror + file name``.
 MNIST_MIRRORS = (
@@ -40,14 +44,35 @@ FASHION_MNIST_MD5 = {
     "t10k-labels-idx1-ubyte.gz": "15d484375f8d13e6eb1aabb0c3f46965",
 }
 
+#: Bytes of the decompressed IDX payloads, the same for MNIST and Fashion-MNIST.
+IDX_SIZES = {
+    "train-images-idx3-ubyte.gz": 47040016,
+    "train-labels-idx1-ubyte.gz": 60008,
+    "t10k-images-idx3-ubyte.gz": 7840016,
+    "t10k-labels-idx1-ubyte.gz": 10008,
+}
+#: Largest body accepted for a file of unknown size (bytes).
+DEFAULT_MAX_BYTES = 200 * 2 ** 20
+#: Seconds one :func:`download_file` call may take in all, over every mirror.
+DEFAULT_DEADLINE = 1800.0
+#: Seconds between progress lines when stderr is not a terminal.
+PROGRESS_EVERY = 10.0
+
 _CHUNK = 1 << 16
+
+
+def max_download_bytes(name: str) -> int:
+    """The largest body accepted for ``name``: its known decompressed size plus the gzip
+    wrapper's overhead (1% + 4 KiB is far above what gzip adds), else :data:`DEFAULT_MAX_BYTES`."""
+    size = IDX_SIZES.get(name)
+    return DEFAULT_MAX_BYTES if size is None else size + size // 100 + 4096
 
 
 class DatasetNotFoundError(FileNotFoundError):
     """A dataset file is neither on disk nor downloadable; the message says where to put it."""
 
 
-def default_data_dir():
+def default_data_dir() -> Path:
     """The data directory used when none is given.
 
     ``$DEC_NP_DATA`` if set, else ``$XDG_CACHE_HOME/dec_np``, else ``~/.cache/dec_np``.
@@ -59,12 +84,12 @@ def default_data_dir():
     return Path(cache).expanduser() / "dec_np"
 
 
-def resolve_data_dir(data_dir=None):
+def resolve_data_dir(data_dir: Optional[Union[str, "os.PathLike[str]"]] = None) -> Path:
     """``data_dir`` as a :class:`~pathlib.Path`, or :func:`default_data_dir` when it is None."""
     return default_data_dir() if data_dir is None else Path(data_dir).expanduser()
 
 
-def payload_md5(path, gz=None):
+def payload_md5(path: Union[str, "os.PathLike[str]"], gz: Optional[bool] = None) -> str:
     """md5 (hex) of a file's content, decompressed first if ``gz`` (default: name ends in .gz).
 
     Raises :class:`OSError`, :class:`EOFError` or :class:`zlib.error` for a damaged gzip stream.
@@ -77,16 +102,54 @@ def payload_md5(path, gz=None):
     return h.hexdigest()
 
 
-def _progress(url, done, total):
-    # One line, rewritten in place: long downloads show they are alive without flooding logs.
-    size = f"{done / 1e6:.1f} MB"
-    if total:
-        size = f"{done / 1e6:.1f}/{total / 1e6:.1f} MB ({100 * done / total:.0f}%)"
-    sys.stderr.write(f"\rdownloading {url}: {size}")
-    sys.stderr.flush()
+class _Progress:
+    """Download progress on stderr: one line rewritten in place on a terminal; elsewhere
+    (a log file, a pipe) plain lines, at most one every :data:`PROGRESS_EVERY` seconds."""
+
+    def __init__(self, url, total):
+        self.url, self.total, self.last, self.shown = url, total, None, False
+        self.tty = bool(getattr(sys.stderr, "isatty", lambda: False)())
+
+    def __call__(self, done, final=False):
+        now = time.monotonic()
+        if not final and not self.tty and self.last is not None and now - self.last < PROGRESS_EVERY:
+            return
+        self.last, self.shown = now, True
+        size = f"{done / 1e6:.1f} MB"
+        if self.total:
+            size = f"{done / 1e6:.1f}/{self.total / 1e6:.1f} MB ({100 * done / self.total:.0f}%)"
+        line = f"downloading {self.url}: {size}"
+        sys.stderr.write(f"\r{line}" if self.tty else line + "\n")
+        sys.stderr.flush()
+
+    def close(self, done):
+        if self.shown or done:
+            self(done, final=True)
+            if self.tty:
+                sys.stderr.write("\n")
+                sys.stderr.flush()
 
 
-def download_file(name, dest_dir, mirrors, md5=None, timeout=30.0, progress=True):
+def _remove_stale_parts(dest_dir, name):
+    """Remove ``.<name>.<pid>.*.part`` files whose downloading process is gone."""
+    for part in Path(dest_dir).glob(f".{name}.*.part"):
+        pid = part.name[:-len(".part")].rsplit(".", 2)[-2]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            try:
+                part.unlink()
+            except OSError:
+                pass
+        except (PermissionError, OverflowError):
+            pass
+
+
+def download_file(name: str, dest_dir: Union[str, "os.PathLike[str]"], mirrors: Sequence[str],
+                  md5: Optional[str] = None, timeout: float = 30.0, progress: bool = True,
+                  deadline: Optional[float] = None, max_bytes: Optional[int] = None) -> Path:
     """Download ``name`` into ``dest_dir``, trying each mirror in turn.
 
     Parameters
@@ -95,15 +158,23 @@ def download_file(name, dest_dir, mirrors, md5=None, timeout=30.0, progress=True
         File name; the URL is ``mirror + name`` and the result ``dest_dir / name``.
     dest_dir : str or Path
         Created if needed. The download goes to a temporary file in the same directory
-        and is moved into place only once verified.
+        and is moved into place only once verified; temporary files of downloads whose
+        process died are removed.
     mirrors : sequence of str
         Base URLs (ending in ``/``).
     md5 : str, optional
         Expected :func:`payload_md5` (of the decompressed content). None skips the check.
     timeout : float
-        Socket timeout per request, in seconds.
+        Socket timeout per request and per read, in seconds.
     progress : bool
-        Write a one-line progress indicator to stderr.
+        Report progress on stderr (a line rewritten in place on a terminal, plain lines
+        otherwise). False: silent.
+    deadline : float, optional
+        Seconds the whole call may take, over all mirrors; default :data:`DEFAULT_DEADLINE`.
+        A mirror still sending when it passes is abandoned.
+    max_bytes : int, optional
+        Largest body accepted; a larger one (by its Content-Length or as it arrives) is
+        refused at once. Default :func:`max_download_bytes` of ``name``.
 
     Returns
     -------
@@ -113,23 +184,43 @@ def download_file(name, dest_dir, mirrors, md5=None, timeout=30.0, progress=True
     Raises
     ------
     DatasetNotFoundError
-        If no mirror gave a file with the right checksum; the message lists each attempt.
+        If no mirror gave a file with the right checksum in time; the message lists each
+        attempt.
     """
     dest_dir = Path(dest_dir)
     dest_dir.mkdir(parents=True, exist_ok=True)
+    _remove_stale_parts(dest_dir, name)
+    cap = max_download_bytes(name) if max_bytes is None else int(max_bytes)
+    end = time.monotonic() + (DEFAULT_DEADLINE if deadline is None else float(deadline))
     errors = []
     for mirror in mirrors:
         url = mirror + name
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=dest_dir)
-        done = 0
+        left = end - time.monotonic()
+        if left <= 0:
+            errors.append(f"{url}: not tried, the deadline of the download had passed")
+            continue
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.{os.getpid()}.", suffix=".part", dir=dest_dir)
+        done, shown = 0, None
         try:
-            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as r:
+            with os.fdopen(fd, "wb") as out, \
+                    urllib.request.urlopen(url, timeout=min(timeout, left)) as r:
                 total = int(r.headers.get("Content-Length") or 0)
-                for chunk in iter(lambda: r.read(_CHUNK), b""):
-                    out.write(chunk)
+                if total > cap:
+                    raise ValueError(f"the server announces {total} bytes, more than the "
+                                     f"{cap} expected")
+                shown = _Progress(url, total) if progress else None
+                while True:
+                    chunk = r.read1(_CHUNK)  # what has arrived: a trickle cannot block a read
+                    if not chunk:
+                        break
                     done += len(chunk)
-                    if progress:
-                        _progress(url, done, total)
+                    if done > cap:
+                        raise ValueError(f"more than the {cap} bytes expected; stopped")
+                    out.write(chunk)
+                    if shown:
+                        shown(done)
+                    if time.monotonic() > end:
+                        raise TimeoutError(f"the download's deadline passed after {done} bytes")
             got = payload_md5(tmp, gz=name.endswith(".gz")) if md5 else None
             if got != md5:
                 raise ValueError(f"md5 of the content is {got}, expected {md5}")
@@ -138,14 +229,17 @@ def download_file(name, dest_dir, mirrors, md5=None, timeout=30.0, progress=True
         except (OSError, EOFError, ValueError, zlib.error) as exc:  # URLError is an OSError
             errors.append(f"{url}: {exc}")
         finally:
-            if progress and done:
-                sys.stderr.write("\n")
+            if shown:
+                shown.close(done)
             if os.path.exists(tmp):  # failed or corrupt: never leave it behind
                 os.remove(tmp)
     raise DatasetNotFoundError(f"could not download {name}; tried:\n  " + "\n  ".join(errors))
 
 
-def fetch(names, folder, mirrors=(), md5s=None, download=True, what="dataset", hint=""):
+def fetch(names: Sequence[str], folder: Union[str, "os.PathLike[str]"],
+          mirrors: Sequence[str] = (), md5s: Optional[Mapping[str, str]] = None,
+          download: bool = True, what: str = "dataset", hint: str = "",
+          progress: bool = True) -> "list[Path]":
     """Make sure every file in ``names`` exists in ``folder``; return their paths.
 
     Parameters
@@ -164,6 +258,13 @@ def fetch(names, folder, mirrors=(), md5s=None, download=True, what="dataset", h
         Dataset name used in error messages.
     hint : str
         Appended to the error message (e.g. the expected file format).
+    progress : bool
+        Report download progress on stderr (see :func:`download_file`).
+
+    Returns
+    -------
+    list of Path
+        ``folder / name`` for each name, in order.
 
     Raises
     ------
@@ -177,7 +278,7 @@ def fetch(names, folder, mirrors=(), md5s=None, download=True, what="dataset", h
     if download and mirrors:
         for n in list(missing):
             try:
-                download_file(n, folder, mirrors, (md5s or {}).get(n))
+                download_file(n, folder, mirrors, (md5s or {}).get(n), progress=progress)
                 missing.remove(n)
             except DatasetNotFoundError as exc:
                 error = str(exc)  # no network usually fails them all: don't wait on each

@@ -2,11 +2,14 @@
 
 A checkpoint holds the arrays under their names plus one JSON string (key ``meta``) with the
 settings and the versions that wrote it.  Writes are atomic (a temporary file in the same
-folder, then :func:`os.replace`); a damaged, truncated or mismatched file raises ValueError.
+folder, then :func:`os.replace`); the temporary files of writers that died (``kill -9``) are
+removed by the next write of the same name.  A damaged, truncated or mismatched file, metadata
+of the wrong types, or non-finite weights raise ValueError at load.
 """
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import inspect
 import json
 import os
@@ -28,7 +31,7 @@ FORMAT_VERSION = 1
 #: DEC settings a resumed fit must share with the interrupted one (the others, e.g.
 #: max_iter, tol, verbose, may change).
 RESUME_MUST_MATCH = ("n_clusters", "alpha", "input_scaling", "batch_size", "lr", "momentum",
-                     "update_interval", "update_encoder")
+                     "update_interval", "update_encoder", "random_state")
 
 
 # ----------------------------------------------------------------------------- files
@@ -37,15 +40,56 @@ def _versions():
     return {"dec_np": __version__, "numpy": np.__version__, "python": sys.version.split()[0]}
 
 
+def data_fingerprint(X):
+    """``"sha256:<hex>"`` of an array's shape, dtype and bytes: which data a run saw.
+
+    Equal for equal arrays on either backend; any changed value, row order, shape or dtype
+    changes it.
+    """
+    a = np.ascontiguousarray(asnumpy(X))
+    h = hashlib.sha256(f"{a.shape}|{a.dtype.str}|".encode())
+    h.update(memoryview(a.reshape(-1).view(np.uint8)))
+    return "sha256:" + h.hexdigest()
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True  # someone else's process (or not a pid we can ask about): assume alive
+    return True
+
+
+def remove_stale_temporaries(folder, name="*", unowned=False):
+    """Remove the temporary files ``.<name>.<pid>.<random>.tmp`` in ``folder`` whose writer
+    process is gone (a ``kill -9`` during a save); return the names removed.
+
+    ``unowned`` also removes ``.<name>.<random>.tmp`` files that name no process (older
+    versions wrote those): only safe in a folder no other process writes to (a locked one).
+    """
+    removed = []
+    for tmp in Path(folder).glob(f".{name}.*.tmp"):
+        pid = tmp.name[:-len(".tmp")].rsplit(".", 2)[-2]
+        if (not _pid_alive(int(pid))) if pid.isdigit() else unowned:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+                removed.append(tmp.name)
+    return removed
+
+
 def _write(path, kind, arrays, meta):
     """Write ``arrays`` and ``meta`` (JSON) to ``path`` atomically: temp file, fsync, os.replace."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path.parent, path.name)
     meta = dict(meta, format="dec_np", kind=kind, format_version=FORMAT_VERSION,
                 versions=_versions())
     payload = {k: asnumpy(v) for k, v in arrays.items()}
     payload["meta"] = np.array(json.dumps(meta, default=_json_default))
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp",
+                               dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **payload)
@@ -85,11 +129,31 @@ def _read(path, kind):
                          f"another kind of file: {type(exc).__name__}: {exc})") from None
     if not isinstance(meta, dict) or meta.get("format") != "dec_np":
         raise ValueError(f"{path}: not a dec_np checkpoint (no dec_np metadata)")
-    if meta.get("format_version", 0) > FORMAT_VERSION:
+    version = meta.get("format_version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ValueError(f"{path}: format_version {version!r} is not an integer")
+    if version > FORMAT_VERSION:
         raise ValueError(f"{path}: written by a newer dec_np ({meta.get('versions')}); upgrade")
     if meta.get("kind") != kind:
         raise ValueError(f"{path}: holds a {meta.get('kind')!r} checkpoint, not {kind!r}")
+    for key in ("params", "autoencoder", "history"):
+        if key in meta and not isinstance(meta[key], dict):
+            raise ValueError(f"{path}: metadata {key!r} is a {type(meta[key]).__name__}, "
+                             "not a mapping")
+    for k, a in arrays.items():
+        if a.dtype.kind in "fc" and not np.isfinite(a).all():
+            raise ValueError(f"{path}: array {k!r} holds NaN or inf; the model is unusable")
     return meta, arrays
+
+
+def _number(meta, key, path, none=False):
+    """``meta[key]`` as a float, or ValueError naming the file (None allowed when ``none``)."""
+    v = meta.get(key)
+    if v is None and none:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v):
+        raise ValueError(f"{path}: metadata {key!r} is {v!r}, not a finite number")
+    return float(v)
 
 
 # ----------------------------------------------------------------------------- autoencoder
@@ -108,17 +172,32 @@ def _sae_from(meta, arrays, backend, path):
     """Rebuild a StackedAutoencoder from ``meta`` and copy the "sae/<name>" arrays into it."""
     known = inspect.signature(StackedAutoencoder.__init__).parameters
     kw = {k: v for k, v in meta.items() if k in known and k not in ("backend", "random_state")}
+    dims = kw.get("dims")
+    if (not isinstance(dims, list) or len(dims) < 2
+            or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in dims)):
+        raise ValueError(f"{path}: autoencoder dims {dims!r} are not a list of positive "
+                         "integers")
+    num = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
+    for name, ok in (("p_drop", num), ("init_std", lambda v: num(v) or isinstance(v, str)),
+                     ("loss_reduction", lambda v: isinstance(v, str)),
+                     ("dtype", lambda v: isinstance(v, str))):
+        if name in kw and not ok(kw[name]):
+            raise ValueError(f"{path}: the autoencoder setting {name}={kw[name]!r} has the "
+                             "wrong type")
     try:
         sae = StackedAutoencoder(backend=backend, **kw)
-    except (KeyError, TypeError) as exc:
-        raise ValueError(f"{path}: incomplete autoencoder settings ({exc})") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(f"{path}: unusable autoencoder settings ({exc})") from None
     for k, w in sae.params.items():
         a = arrays.get("sae/" + k)
         if a is None or a.shape != w.shape:
             raise ValueError(f"{path}: weight {k!r} is missing or has shape "
                              f"{None if a is None else a.shape}, expected {w.shape}")
         w[...] = to_device(a, sae.xp, w.dtype)  # in place: the layers hold these arrays
-    sae.history_ = meta.get("history", {})
+    history = meta.get("history", {})
+    if not isinstance(history, dict):
+        raise ValueError(f"{path}: the autoencoder's history is not a mapping")
+    sae.history_ = history
     return sae
 
 
@@ -168,6 +247,30 @@ def save_dec(model, path):
     return _write(path, "dec", arrays, meta)
 
 
+def _check_param_types(kw, known, path):
+    """Each saved setting has the JSON type of its constructor default (ValueError if not)."""
+    for name, v in kw.items():
+        default = known[name].default
+        if name == "backend" or default is inspect.Parameter.empty:
+            continue
+        if isinstance(default, bool):
+            ok = isinstance(v, bool)
+        elif isinstance(default, int):
+            ok = isinstance(v, int) and not isinstance(v, bool)
+        elif isinstance(default, float):
+            ok = isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+        elif isinstance(default, tuple):
+            ok = isinstance(v, tuple) and all(isinstance(d, int) and not isinstance(d, bool)
+                                              and d > 0 for d in v)
+        elif isinstance(default, str):
+            ok = v is None or isinstance(v, (str, dict))  # schedule dicts, input_scaling None
+        else:
+            ok = v is None or (isinstance(v, (int, str)) and not isinstance(v, bool))
+        if not ok:
+            raise ValueError(f"{path}: the setting {name}={v!r} has the wrong type "
+                             f"(expected one like {default!r})")
+
+
 def read_dec(path, cls, backend=None):
     """Rebuild a fitted estimator of class ``cls`` (:class:`dec_np.DEC`) from a file written by
     :func:`save_dec`; :func:`dec_np.dec.load_dec` is this with ``cls=DEC``."""
@@ -185,16 +288,28 @@ def read_dec(path, cls, backend=None):
     try:
         mu, labels = arrays["mu"], arrays["labels"]
         model.init_labels_, model.init_centers_ = arrays["init_labels"], arrays["init_centers"]
-        model.scale_, model.history_ = float(meta["scale"]), meta["history"]
+        model.scale_, model.history_ = _number(meta, "scale", path), meta["history"]
     except KeyError as exc:
         raise ValueError(f"{path}: the checkpoint lacks {exc}") from None
-    if mu.shape != (model.n_clusters, sae.dims[-1]):
-        raise ValueError(f"{path}: centres of shape {mu.shape} do not fit {model.n_clusters} "
-                         f"clusters in a {sae.dims[-1]}-d embedding")
+    k = model.n_clusters
+    if not isinstance(k, int) or isinstance(k, bool) or mu.shape != (k, sae.dims[-1]):
+        raise ValueError(f"{path}: centres of shape {mu.shape} do not fit n_clusters={k!r} "
+                         f"in a {sae.dims[-1]}-d embedding")
+    if not model.scale_ > 0:
+        raise ValueError(f"{path}: the input scale {model.scale_} is not positive")
+    for name, a in (("labels", labels), ("init_labels", model.init_labels_)):
+        if a.ndim != 1 or a.dtype.kind not in "iu" or (a.size and not 0 <= a.min() <= a.max() < k):
+            raise ValueError(f"{path}: {name} are not cluster numbers in [0, {k})")
+    _check_param_types(kw, known, path)
+    if not model.alpha > 0:
+        raise ValueError(f"{path}: alpha={model.alpha!r} is not positive")
     model.autoencoder_, model._mu = sae, to_device(mu, sae.xp, sae.dtype)
     model.cluster_centers_, model.labels_ = asnumpy(mu).copy(), labels
     model.n_iter_ = meta.get("n_iter")
-    model.pretrain_time_, model.fit_time_ = meta.get("pretrain_time"), meta.get("fit_time")
+    if model.n_iter_ is not None and (not isinstance(model.n_iter_, int) or model.n_iter_ < 0):
+        raise ValueError(f"{path}: metadata 'n_iter' is {model.n_iter_!r}, not a count")
+    model.pretrain_time_ = _number(meta, "pretrain_time", path, none=True)
+    model.fit_time_ = _number(meta, "fit_time", path, none=True)
     return model
 
 
@@ -271,9 +386,9 @@ def load_fit_state(path, model, X):
     iteration, opt_t, stream, labels_prev, history, p, init_labels, init_centers, pretrain_time.
     """
     meta, arrays = _read(path, "dec-fit-state")
-    saved = meta.get("params", {})
-    diff = [f"{k}={saved.get(k)!r} there, {getattr(model, k)!r} here"
-            for k in RESUME_MUST_MATCH if saved.get(k) != getattr(model, k)]
+    saved, here = meta.get("params", {}), _dec_params(model)
+    diff = [f"{k}={saved.get(k)!r} there, {here.get(k)!r} here"
+            for k in RESUME_MUST_MATCH if saved.get(k) != here.get(k)]
     if diff:
         raise ValueError(f"{path} was written by a fit with other settings: " + "; ".join(diff))
     sae = _sae_from(meta.get("autoencoder", {}), arrays, model.backend, path)

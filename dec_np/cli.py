@@ -3,14 +3,23 @@
 Each subcommand is a small function of the parsed arguments; the helpers they share
 (loading data, pretraining, scoring, the generalizability of a fit) are public so that
 ``benchmarks/experiments.py`` reuses them.  A user mistake is one line on stderr and exit 1.
+
+An ``--out`` folder holds one run: it is checked writable before any work and locked while a
+run uses it (a second run is refused); results are written into a temporary folder and
+moved in as one set; ``fit --resume`` continues only the run that saved the state (same
+data, seed and settings), and a finished fit removes its state.  See :class:`RunFolder`.
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import os
+import shutil
+import socket
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -18,10 +27,12 @@ import numpy as np
 
 from .autoencoder import StackedAutoencoder
 from .backend import DEFAULT_DTYPE, asnumpy, get_backend
-from .checkpoint import load_autoencoder, save_autoencoder, save_dec
-from .datasets import load_dataset, load_digits
+from . import __version__
+from .checkpoint import (_pid_alive, data_fingerprint, load_autoencoder,
+                         remove_stale_temporaries, save_autoencoder, save_dec)
+from .datasets import load_dataset, load_digits, load_labels
 from .gradcheck import check_all
-from .dec import DEC, load_dec
+from .dec import DEC, _validate as _check_dec, load_dec
 from .dec_math import kl_divergence, target_distribution
 from .metrics import ari, cluster_accuracy, nmi
 from .scaling import input_scale_factor
@@ -52,15 +63,22 @@ def say(*parts):
         print(*parts, file=sys.stderr, flush=True)
 
 
+def note(*parts):
+    """A notice the user must see even with --quiet (something was discarded or taken over)."""
+    print("dec-np: note:", *parts, file=sys.stderr, flush=True)
+
+
 # ----------------------------------------------------------------------------- shared helpers
-def load_data(name, data_dir=None, labels=None, n_samples=None, seed=0):
+def load_data(name, data_dir=None, labels=None, n_samples=None, seed=0, progress=True):
     """(X, y, image_shape) for a dataset name or file; ``labels`` a .npy of y; ``n_samples`` a
-    random subset of that size."""
-    X, y = load_dataset(name, data_dir=data_dir)
+    random subset of that size; ``progress`` reports downloads."""
+    X, y = load_dataset(name, data_dir=data_dir, progress=progress)
     if labels is not None:
-        y = np.load(labels, allow_pickle=False).astype(np.int64).ravel()
+        y = load_labels(labels, len(X))
     if y is not None and len(y) != len(X):
         raise ValueError(f"{len(X)} samples but {len(y)} labels")
+    if n_samples is not None and n_samples < 1:
+        raise ValueError(f"--n-samples must be positive, got {n_samples}")
     if n_samples is not None and n_samples < len(X):
         keep = np.sort(np.random.default_rng(seed).choice(len(X), n_samples, replace=False))
         X, y = X[keep], None if y is None else y[keep]
@@ -189,50 +207,312 @@ def _fast(args):
     return getattr(args, "fast", False) or os.environ.get("DEC_NP_FAST", "0") not in ("", "0")
 
 
+# ----------------------------------------------------------------------------- run folders
+LOCK = ".dec-np.lock"
+STATE, STATE_ID = "fit_state.npz", "fit_state.json"
+#: every file a command writes into --out; a new set of results replaces all of them
+RESULTS = ("labels.npy", "metrics.json", "model.npz", "autoencoder_loss.png",
+           "training_curves.png", "confusion.png", "cluster_examples.png", "embedding.png",
+           "select_k.json", "select_k.png")
+_MANIFEST = ".set.json"
+
+
+class RunFolder:
+    """The ``--out`` folder of one run, as a context manager.
+
+    On entry the folder (or, when it does not exist yet, its nearest existing parent) must
+    be writable, and an existing folder is locked at once: a file ``.dec-np.lock`` holding
+    the pid, created exclusively, so a second run on a busy folder is refused in one line; a
+    lock whose process is gone is taken over.  Nothing is created until :meth:`create`, which
+    a command calls once its input and settings are validated: it makes the folder, locks
+    it, and removes what dead runs left (temporary files, incomplete result sets).  On exit
+    the lock is released, and folders this run created are removed if they stayed empty.
+
+    Results go through :meth:`results`: written into a temporary folder inside, then moved in
+    as one set that replaces every file of :data:`RESULTS` of the previous set; a failure
+    while writing leaves the previous complete set (or nothing).  The set is committed by
+    renaming its folder (``.new-*`` to ``.commit-*``); a run killed between that rename and
+    the last move is completed by the next run on the folder.
+    """
+
+    def __init__(self, path, command, keep_models=True):
+        self.path, self.command, self.keep_models = Path(path), command, keep_models
+        self.locked, self.created = False, []
+
+    def __enter__(self):
+        p = self.path
+        if p.exists() and not p.is_dir():
+            raise ValueError(f"--out {p} exists and is not a folder")
+        base = p
+        while not base.exists():
+            base = base.parent
+        if not base.is_dir():
+            raise ValueError(f"--out {p}: {base} is a file, not a folder")
+        try:  # a real write, not os.access: read-only mounts, ACLs and root all answer it
+            os.rmdir(tempfile.mkdtemp(prefix=".dec-np-probe-", dir=base))
+        except OSError as exc:
+            raise OSError(f"--out {p} is not writable ({exc.strerror or exc} in {base})") from None
+        if p.is_dir():
+            self._lock()
+            if not self.keep_models and (p / "model.npz").exists():
+                self.__exit__(None, None, None)
+                raise ValueError(f"--out {p} holds the results of a fit (model.npz); write the "
+                                 f"{self.command} results to another folder")
+        return self
+
+    def __exit__(self, *exc):
+        if self.locked:
+            if _read_lock(self.path / LOCK).get("pid") == os.getpid():
+                with contextlib.suppress(OSError):
+                    (self.path / LOCK).unlink()
+            self.locked = False
+        for folder in self.created:  # deepest first; only if this run left them empty
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        return False
+
+    def _lock(self):
+        lock = self.path / LOCK
+        me = {"pid": os.getpid(), "host": socket.gethostname(), "command": self.command,
+              "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+        for _ in range(3):
+            try:
+                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                owner = _read_lock(lock)
+                if _lock_alive(owner, lock):
+                    raise RuntimeError(
+                        f"--out {self.path} is in use by another run (dec-np "
+                        f"{owner.get('command', '?')}, pid {owner.get('pid', '?')} on "
+                        f"{owner.get('host', '?')}, since {owner.get('started', '?')}); wait "
+                        f"for it or choose another --out (remove {lock} if that run is gone)")
+                note(f"taking over the lock of a run that is gone (pid {owner.get('pid')}) "
+                     f"in {self.path}")
+                with contextlib.suppress(FileNotFoundError):
+                    lock.unlink()
+                continue
+            with os.fdopen(fd, "w") as f:
+                json.dump(me, f)
+            self.locked = True
+            return
+        raise RuntimeError(f"--out {self.path}: could not take the lock {lock}")
+
+    def create(self):
+        """Create the folder (and missing parents), lock it, tidy what dead runs left."""
+        missing, p = [], self.path
+        while not p.exists():
+            missing.append(p)
+            p = p.parent
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.created = missing
+        if not self.locked:
+            self._lock()
+        removed = remove_stale_temporaries(self.path, unowned=True)
+        for d in sorted(self.path.glob(".commit-*")):  # a committed set a kill interrupted
+            _move_set_in(self.path, d)
+        for d in self.path.glob(".new-*"):  # an incomplete set: never results
+            shutil.rmtree(d, ignore_errors=True)
+            removed.append(d.name)
+        if removed:
+            say(f"removed {len(removed)} temporary file(s) left by a run that was killed")
+        return self.path
+
+    @contextlib.contextmanager
+    def results(self):
+        """A temporary folder to write the results into; moved in as one set on success."""
+        tmp = Path(tempfile.mkdtemp(prefix=f".new-{os.getpid()}-", dir=self.path))
+        try:
+            yield tmp
+            names = sorted(f.name for f in tmp.iterdir())
+            (tmp / _MANIFEST).write_text(json.dumps(names))
+            old = [n for n in RESULTS if (self.path / n).exists()]
+            commit = tmp.with_name(".commit-" + tmp.name[len(".new-"):])
+            os.rename(tmp, commit)  # the commit point: from here the new set is complete
+            tmp = None
+            _move_set_in(self.path, commit)
+            if old:
+                say(f"replaced the results of an earlier run in {self.path}")
+        finally:
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _read_lock(lock):
+    try:
+        info = json.loads(Path(lock).read_text())
+        return info if isinstance(info, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _lock_alive(owner, lock):
+    """Whether the run that wrote the lock may still be running."""
+    pid = owner.get("pid")
+    if not isinstance(pid, int):  # being written just now, or garbage left by a crash
+        with contextlib.suppress(OSError):
+            return time.time() - lock.stat().st_mtime < 10.0
+        return False
+    if owner.get("host") != socket.gethostname():
+        return True  # another machine's process: we cannot tell
+    return _pid_alive(pid)
+
+
+def _move_set_in(folder, commit):
+    """Replace the results in ``folder`` by the committed set ``commit`` (idempotent)."""
+    try:
+        names = json.loads((commit / _MANIFEST).read_text())
+    except (OSError, ValueError):
+        names = [f.name for f in commit.iterdir() if f.name != _MANIFEST]
+    for name in RESULTS:
+        if name not in names:
+            with contextlib.suppress(FileNotFoundError):
+                (folder / name).unlink()
+    for name in names:
+        if (commit / name).exists():
+            os.replace(commit / name, folder / name)
+    shutil.rmtree(commit, ignore_errors=True)
+
+
+def _run_identity(args, X, y, settings):
+    """What a resumed fit must share with the one that saved the state: the data (a
+    fingerprint of X and y), the seed, and every setting (JSON values)."""
+    sae_file = getattr(args, "autoencoder", None)
+    sae_hash = None
+    if sae_file:
+        sae_hash = "sha256:" + hashlib.sha256(Path(sae_file).read_bytes()).hexdigest()
+    ident = {"data": data_fingerprint(X), "labels": None if y is None else data_fingerprint(y),
+             "seed": args.seed, "n_clusters": args.n_clusters, "autoencoder": sae_hash,
+             "settings": settings}
+    return json.loads(json.dumps(ident, default=list))
+
+
+def _identity_differences(saved, here):
+    """The differences between two run identities, in words."""
+    words = {"data": "the data (values or row order)", "labels": "the labels",
+             "autoencoder": "the --autoencoder file"}
+    diff = []
+    for key in sorted(set(saved) | set(here)):
+        a, b = saved.get(key), here.get(key)
+        if a == b:
+            continue
+        if key == "settings" and isinstance(a, dict) and isinstance(b, dict):
+            diff += [f"{k} {a.get(k)!r} there, {b.get(k)!r} here"
+                     for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+        elif key in words:
+            diff.append(f"{words[key]} differ")
+        else:
+            diff.append(f"{key} {a!r} there, {b!r} here")
+    return diff
+
+
+def _resume_or_fresh(args, run, identity):
+    """The state to resume from (Path) or None; refuses a state of another run."""
+    state, state_id = run.path / STATE, run.path / STATE_ID
+    if getattr(args, "resume", False):
+        if not state.exists():
+            note(f"--resume: no unfinished fit in {run.path}; starting a fresh one")
+            return None
+        try:
+            saved = json.loads(state_id.read_text())
+        except (OSError, ValueError):
+            raise ValueError(f"--resume: cannot tell which run saved {state} (no readable "
+                             f"{STATE_ID}); drop --resume to start afresh") from None
+        diff = _identity_differences(saved if isinstance(saved, dict) else {}, identity)
+        if diff:
+            raise ValueError(f"--resume: {state} was saved by another run ({'; '.join(diff)}); "
+                             "use the same data, --seed and settings, drop --resume to start "
+                             "afresh, or choose another --out")
+        return state
+    if state.exists():
+        note(f"discarding the unfinished fit in {state} (add --resume to continue it instead)")
+    return None
+
+
 # ----------------------------------------------------------------------------- subcommands
-def _fit_and_report(args, X, y, image_shape, settings, title):
+def _schedule(args, name):
+    """The schedule ``name`` (or dict) with --pretrain-lr and --input-scaling applied."""
+    lr, scaling = getattr(args, "pretrain_lr", None), getattr(args, "input_scaling", None)
+    if lr is None and scaling is None:
+        return name
+    s = get_schedule(name)
+    if lr is not None:
+        for stage in ("layerwise", "finetune"):
+            if s[stage] is not None:
+                s[stage]["lr"] = lr
+    if scaling is not None:
+        s["input_scaling"] = None if scaling == "none" else scaling
+    return s
+
+
+def _pretrain_hint(exc):
+    return FloatingPointError(f"{exc}; on the command line: --pretrain-lr sets the pretraining "
+                              "learning rate, --input-scaling the input scaling")
+
+
+def _fit_and_report(args, X, y, image_shape, settings, title, run):
     """Shared by demo and fit: pretrain (or load), DEC, then labels, metrics, model, figures."""
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    settings = dict(settings)
-    DEC(args.n_clusters, **settings)._validate(X)  # bad settings fail before pretraining
+    settings = dict(settings, schedule=_schedule(args, settings["schedule"]))
+    loaded = None
+    if getattr(args, "autoencoder", None):
+        loaded = load_autoencoder(args.autoencoder, backend=args.backend)
+        if loaded.dims[0] != X.shape[1]:
+            raise ValueError(f"{args.autoencoder} expects {loaded.dims[0]} features, the data "
+                             f"have {X.shape[1]}")
+        settings["hidden_dims"] = loaded.dims[1:]
+    _check_dec(DEC(args.n_clusters, **settings), X)  # bad settings fail before pretraining
+    identity = _run_identity(args, X, y, settings)
+    resume = _resume_or_fresh(args, run, identity)
+    out = run.create()  # validated: from here on the folder exists and is ours
+    state = out / STATE  # saved at every target update and on Ctrl-C
+    if resume is None:
+        with contextlib.suppress(FileNotFoundError):
+            state.unlink()
+        tmp = out / f".{STATE_ID}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(identity, indent=1) + "\n")
+        os.replace(tmp, out / STATE_ID)
     say(f"{title}: {X.shape[0]} points, {X.shape[1]} features, k={args.n_clusters}")
     t0 = time.perf_counter()
-    state = out / "fit_state.npz"  # saved at every target update and on Ctrl-C
-    resume = state if getattr(args, "resume", False) and state.exists() else None
     if resume is not None:
         sae = None  # the state holds the autoencoder as DEC left it
         say(f"resuming from {state}")
-    elif getattr(args, "autoencoder", None):
-        sae = load_autoencoder(args.autoencoder, backend=args.backend)
-        if sae.dims[0] != X.shape[1]:
-            raise ValueError(f"{args.autoencoder} expects {sae.dims[0]} features, the data "
-                             f"have {X.shape[1]}")
-        settings["hidden_dims"] = sae.dims[1:]
+    elif loaded is not None:
+        sae = loaded
     else:
         say(f"pretraining the autoencoder {X.shape[1]}-"
             f"{'-'.join(map(str, settings['hidden_dims']))} ...")
-        sae = pretrain(X, settings["hidden_dims"], settings["schedule"], args.backend, args.seed,
-                       not args.quiet)
+        try:
+            sae = pretrain(X, settings["hidden_dims"], settings["schedule"], args.backend,
+                           args.seed, not args.quiet)
+        except FloatingPointError as exc:
+            raise _pretrain_hint(exc) from None
     t_pre = time.perf_counter() - t0
     model = DEC(args.n_clusters, autoencoder=sae, backend=args.backend, random_state=args.seed,
                 verbose=not args.quiet, **settings)
     say("k-means on the embedding, then DEC ..." if resume is None else "DEC ...")
-    model.fit(X, y, checkpoint_path=state, resume_from=resume)
+    try:
+        model.fit(X, y, checkpoint_path=state, resume_from=resume)
+    except FloatingPointError as exc:
+        raise FloatingPointError(f"{exc}; on the command line: --lr sets DEC's learning rate, "
+                                 "--input-scaling the input scaling") from None
     t_total = time.perf_counter() - t0
     result = {"dataset": str(args.dataset), "n_samples": int(X.shape[0]),
               "n_clusters": int(args.n_clusters), "seed": args.seed,
               "hidden_dims": list(model.autoencoder_.dims[1:]), "n_iter": model.n_iter_,
               "ae_kmeans": scores(y, model.init_labels_), "dec": scores(y, model.labels_),
               "cluster_sizes": np.bincount(model.labels_, minlength=args.n_clusters).tolist(),
-              "times_s": {"pretrain": t_pre, "dec": model.fit_time_, "total": t_total}}
-    np.save(out / "labels.npy", model.labels_)
-    save_dec(model, out / "model.npz")
-    (out / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
-    Z_ae = (None if sae is None or y is None or args.no_figures
-            else asnumpy(sae.encode(np.asarray(X, DEFAULT_DTYPE) * DEFAULT_DTYPE(model.scale_))))
-    names = [] if args.no_figures else figures(out, model, X, y, image_shape,
-                                               sae or model.autoencoder_, Z_ae)
+              "times_s": {"pretrain": t_pre, "dec": model.fit_time_, "total": t_total},
+              "data": identity["data"], "version": __version__}
+    with run.results() as new:
+        np.save(new / "labels.npy", model.labels_)
+        save_dec(model, new / "model.npz")
+        (new / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
+        Z_ae = (None if sae is None or y is None or args.no_figures else asnumpy(
+            sae.encode(np.asarray(X, DEFAULT_DTYPE) * DEFAULT_DTYPE(model.scale_))))
+        names = [] if args.no_figures else figures(new, model, X, y, image_shape,
+                                                   sae or model.autoencoder_, Z_ae)
+    for name in (STATE, STATE_ID):  # finished: nothing left to resume
+        with contextlib.suppress(FileNotFoundError):
+            (out / name).unlink()
     for row, key in (("AE + k-means", "ae_kmeans"), ("DEC", "dec")):
         if result[key]:
             s = result[key]
@@ -244,34 +524,58 @@ def _fit_and_report(args, X, y, image_shape, settings, title):
 
 
 def cmd_demo(args):
-    X, y = load_digits()
-    settings = dict(DEMO["fast" if _fast(args) else "full"])
-    if args.max_iter is not None:
-        settings["max_iter"] = args.max_iter
-    args.dataset, args.n_clusters, args.autoencoder = "digits", 10, None
-    return _fit_and_report(args, X, y, (8, 8), settings, "demo (UCI digits)")
+    with RunFolder(args.out, "demo") as run:
+        X, y = load_digits()
+        settings = dict(DEMO["fast" if _fast(args) else "full"])
+        if args.max_iter is not None:
+            settings["max_iter"] = args.max_iter
+        args.dataset, args.n_clusters, args.autoencoder = "digits", 10, None
+        return _fit_and_report(args, X, y, (8, 8), settings, "demo (UCI digits)", run)
 
 
 def cmd_fit(args):
-    X, y, shape = load_data(args.dataset, args.data_dir, args.labels, args.n_samples, args.seed)
-    settings = {k: v for k, v in dict(
-        hidden_dims=args.hidden_dims, schedule=args.schedule, max_iter=args.max_iter,
-        update_interval=args.update_interval, lr=args.lr, batch_size=args.batch_size,
-        tol=args.tol, n_init=args.n_init).items() if v is not None}
-    if _fast(args):
-        settings = dict(DEMO["fast"], **{k: v for k, v in settings.items() if k != "schedule"})
-    settings.setdefault("hidden_dims", (500, 500, 2000, 10))
-    settings.setdefault("schedule", "default")
-    return _fit_and_report(args, X, y, shape, settings, f"fit {args.dataset}")
+    with RunFolder(args.out, "fit") as run:
+        X, y, shape = load_data(args.dataset, args.data_dir, args.labels, args.n_samples,
+                                args.seed, not args.quiet)
+        settings = {k: v for k, v in dict(
+            hidden_dims=args.hidden_dims, schedule=args.schedule, max_iter=args.max_iter,
+            update_interval=args.update_interval, lr=args.lr, batch_size=args.batch_size,
+            tol=args.tol, n_init=args.n_init).items() if v is not None}
+        if _fast(args):
+            settings = dict(DEMO["fast"], **{k: v for k, v in settings.items() if k != "schedule"})
+        settings.setdefault("hidden_dims", (500, 500, 2000, 10))
+        settings.setdefault("schedule", "default")
+        return _fit_and_report(args, X, y, shape, settings, f"fit {args.dataset}", run)
+
+
+def _check_out_file(path):
+    """--out of `pretrain` (a file): refuse a folder or an unwritable place before any work."""
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"--out {path} is a folder; give the file to write, e.g. {path}/sae.npz")
+    base = path.parent
+    while not base.exists():
+        base = base.parent
+    if not base.is_dir():
+        raise ValueError(f"--out {path}: {base} is a file, not a folder")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".dec-np-probe-", dir=base))
+    except OSError as exc:
+        raise OSError(f"--out {path} is not writable ({exc.strerror or exc} in {base})") from None
 
 
 def cmd_pretrain(args):
-    X, _, _ = load_data(args.dataset, args.data_dir, None, args.n_samples, args.seed)
+    _check_out_file(args.out)
+    X, _, _ = load_data(args.dataset, args.data_dir, None, args.n_samples, args.seed,
+                        not args.quiet)
     fast = DEMO["fast"] if _fast(args) else {}
     dims = fast.get("hidden_dims", args.hidden_dims)
     t0 = time.perf_counter()
-    schedule = fast.get("schedule", args.schedule)
-    sae = pretrain(X, dims, schedule, args.backend, args.seed, not args.quiet)
+    schedule = _schedule(args, fast.get("schedule", args.schedule))
+    try:
+        sae = pretrain(X, dims, schedule, args.backend, args.seed, not args.quiet)
+    except FloatingPointError as exc:
+        raise _pretrain_hint(exc) from None
     path = save_autoencoder(sae, args.out)
     loss = sae.reconstruction_loss(dec_input(X, schedule))
     print(f"autoencoder {'-'.join(map(str, sae.dims))}: reconstruction loss {loss:.5f}, "
@@ -280,25 +584,29 @@ def cmd_pretrain(args):
 
 
 def cmd_evaluate(args):
-    model = load_dec(args.model, backend=args.backend)
-    X, y, _ = load_data(args.dataset, args.data_dir, args.labels, args.n_samples, args.seed)
-    if X.shape[1] != model.autoencoder_.dims[0]:
-        raise ValueError(f"{args.model} expects {model.autoencoder_.dims[0]} features, "
-                         f"{args.dataset} has {X.shape[1]}")
-    labels = model.predict(X)
-    sizes = np.bincount(labels, minlength=model.n_clusters).tolist()
-    result = {"model": str(args.model), "dataset": str(args.dataset), "n_samples": len(X),
-              "mean_kl": mean_kl(model, X), "cluster_sizes": sizes, "scores": scores(y, labels)}
+    with (RunFolder(args.out, "evaluate", keep_models=False) if args.out
+          else contextlib.nullcontext()) as run:
+        model = load_dec(args.model, backend=args.backend)
+        X, y, _ = load_data(args.dataset, args.data_dir, args.labels, args.n_samples, args.seed,
+                            not args.quiet)
+        if X.shape[1] != model.autoencoder_.dims[0]:
+            raise ValueError(f"{args.model} expects {model.autoencoder_.dims[0]} features, "
+                             f"{args.dataset} has {X.shape[1]}")
+        labels = model.predict(X)
+        sizes = np.bincount(labels, minlength=model.n_clusters).tolist()
+        result = {"model": str(args.model), "dataset": str(args.dataset), "n_samples": len(X),
+                  "mean_kl": mean_kl(model, X), "cluster_sizes": sizes,
+                  "scores": scores(y, labels), "data": data_fingerprint(X)}
+        if run is not None:
+            run.create()
+            with run.results() as new:
+                np.save(new / "labels.npy", labels)
+                (new / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
     print(f"{len(X)} points in {model.n_clusters} clusters, sizes {sizes}, "
           f"mean KL {result['mean_kl']:.5f}")
     if y is not None:
         s = result["scores"]
         print(f"ACC {s['acc']:.4f}  NMI {s['nmi']:.4f}  ARI {s['ari']:.4f}")
-    if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        np.save(out / "labels.npy", labels)
-        (out / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
     return 0
 
 
@@ -312,9 +620,15 @@ def cmd_gradcheck(args):
 
 
 def cmd_select_k(args):
-    X, y, _ = load_data(args.dataset, args.data_dir, args.labels, args.n_samples, args.seed)
+    with RunFolder(args.out, "select-k", keep_models=False) as run:
+        return _select_k(args, run)
+
+
+def _select_k(args, run):
     if not 2 <= args.k_min <= args.k_max:
         raise ValueError(f"need 2 <= --k-min <= --k-max, got {args.k_min} and {args.k_max}")
+    X, y, _ = load_data(args.dataset, args.data_dir, args.labels, args.n_samples, args.seed,
+                        not args.quiet)
     order = np.random.default_rng(args.seed).permutation(len(X))
     n_val = int(round(args.val_fraction * len(X)))
     if not 0 < n_val < len(X):
@@ -322,33 +636,41 @@ def cmd_select_k(args):
     tr, va = np.sort(order[n_val:]), np.sort(order[:n_val])
     fast = DEMO["fast"] if _fast(args) else {}
     dims = fast.get("hidden_dims", args.hidden_dims)
+    schedule = _schedule(args, fast.get("schedule", args.schedule))
+    sae = None
     if args.autoencoder:
         sae = load_autoencoder(args.autoencoder, backend=args.backend)
-    else:
-        say(f"pretraining one autoencoder on the {len(tr)} training points ...")
-        sae = pretrain(X[tr], dims, fast.get("schedule", args.schedule), args.backend,
-                       args.seed, not args.quiet)
+        if sae.dims[0] != X.shape[1]:
+            raise ValueError(f"{args.autoencoder} expects {sae.dims[0]} features, the data "
+                             f"have {X.shape[1]}")
     kw = dict(max_iter=args.max_iter or fast.get("max_iter", 20000),
               update_interval=fast.get("update_interval", 140), n_init=fast.get("n_init", 20))
-    make = lambda k: DEC(k, autoencoder=sae, schedule=fast.get("schedule", args.schedule),
-                         backend=args.backend, random_state=args.seed, **kw)
+    _check_dec(DEC(args.k_max, schedule=schedule, **kw), X[tr])
+    out = run.create()
+    if sae is None:
+        say(f"pretraining one autoencoder on the {len(tr)} training points ...")
+        try:
+            sae = pretrain(X[tr], dims, schedule, args.backend, args.seed, not args.quiet)
+        except FloatingPointError as exc:
+            raise _pretrain_hint(exc) from None
+    make = lambda k: DEC(k, autoencoder=sae, schedule=schedule, backend=args.backend,
+                         random_state=args.seed, **kw)
     rows = select_k(X[tr], X[va], range(args.k_min, args.k_max + 1), make,
                     None if y is None else y[tr], None if y is None else y[va])
     cols = ["k", "L_train", "L_val", "G"] + (["nmi_train", "nmi_val", "acc_train"] if y is not None
                                              else [])
     print(markdown_table(rows, cols))
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "select_k.json").write_text(json.dumps(
-        {"dataset": str(args.dataset), "n_train": len(tr), "n_val": len(va), "rows": rows},
-        indent=2) + "\n")
-    if y is not None and not args.no_figures:
-        try:
-            from .plotting import plot_select_k
-            plot_select_k([r["k"] for r in rows], [r["G"] for r in rows],
-                          [r["nmi_train"] for r in rows], out / "select_k.png")
-        except Exception as exc:  # the figure is optional
-            say(f"figure select_k.png skipped: {type(exc).__name__}: {exc}")
+    with run.results() as new:
+        (new / "select_k.json").write_text(json.dumps(
+            {"dataset": str(args.dataset), "n_train": len(tr), "n_val": len(va), "rows": rows},
+            indent=2) + "\n")
+        if y is not None and not args.no_figures:
+            try:
+                from .plotting import plot_select_k
+                plot_select_k([r["k"] for r in rows], [r["G"] for r in rows],
+                              [r["nmi_train"] for r in rows], new / "select_k.png")
+            except Exception as exc:  # the figure is optional
+                say(f"figure select_k.png skipped: {type(exc).__name__}: {exc}")
     print(f"wrote {out / 'select_k.json'}")
     return 0
 
@@ -369,21 +691,49 @@ def _common(p, data=True):
         p.add_argument("--n-samples", type=int, help="use a random subset of this size")
     p.add_argument("--backend", choices=("numpy", "cupy"), help="default $DEC_NP_BACKEND or numpy")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress lines (downloads included); errors and notes still show")
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
     p.add_argument("--threads", type=int, help="CPU BLAS threads (default: all; demo: 1)")
     p.add_argument("--fast", action="store_true", help=argparse.SUPPRESS)  # tests: tiny settings
 
 
+def _pretraining_flags(p):
+    p.add_argument("--pretrain-lr", type=_positive_float, metavar="LR",
+                   help="learning rate of pretraining, layer-wise and fine-tuning alike "
+                        "(default: the schedule's)")
+    p.add_argument("--input-scaling", choices=("paper", "max", "none"),
+                   help="how X is scaled before pretraining and DEC (default: the schedule's)")
+
+
+def _resume_flag(p):
+    p.add_argument("--resume", action="store_true",
+                   help="continue the unfinished fit in OUT (saved at target updates, at most "
+                        "every 10 s, and on Ctrl-C); refused if it was another run's (other "
+                        "data, seed or settings)")
+
+
+def _positive_float(text):
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not v > 0 or v == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return v
+
+
 def build_parser():
     parser = _Parser(prog="dec-np", description="Deep Embedded Clustering (Xie et al., ICML "
                      "2016) in NumPy/CuPy.")
+    parser.add_argument("--version", action="version", version=f"dec-np {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = sub.add_parser("demo", help="DEC on the embedded digits, with figures (< 1 min on a CPU)")
     _common(p, data=False)
     p.add_argument("--out", default="dec_np_demo", help="output folder (default dec_np_demo/)")
     p.add_argument("--max-iter", type=int, help="DEC iterations (default 1000)")
-    p.set_defaults(func=cmd_demo)
+    _resume_flag(p)
+    p.set_defaults(func=cmd_demo, pretrain_lr=None, input_scaling=None)
 
     p = sub.add_parser("fit", help="pretrain + DEC on a dataset; labels, metrics, model, figures")
     _common(p)
@@ -396,15 +746,15 @@ def build_parser():
     for flag, kind in (("--max-iter", int), ("--update-interval", int), ("--lr", float),
                        ("--batch-size", int), ("--tol", float), ("--n-init", int)):
         p.add_argument(flag, type=kind, help="DEC setting (default: DEC's)")
-    p.add_argument("--resume", action="store_true",
-                   help="continue from OUT/fit_state.npz (saved at target updates, at most "
-                        "every 10 s, and on Ctrl-C)")
+    _pretraining_flags(p)
+    _resume_flag(p)
     p.set_defaults(func=cmd_fit)
 
     p = sub.add_parser("pretrain", help="train a stacked autoencoder and save it")
     _common(p)
     p.add_argument("--hidden-dims", type=_dims, default=(500, 500, 2000, 10))
     p.add_argument("--schedule", default="default")
+    _pretraining_flags(p)
     p.add_argument("--out", default="sae.npz", help="file to write (default sae.npz)")
     p.set_defaults(func=cmd_pretrain)
 
@@ -428,6 +778,7 @@ def build_parser():
     p.add_argument("--hidden-dims", type=_dims, default=(500, 500, 2000, 10))
     p.add_argument("--schedule", default="default")
     p.add_argument("--max-iter", type=int, help="DEC iterations per k (default DEC's)")
+    _pretraining_flags(p)
     p.add_argument("--out", default="dec_np_select_k")
     p.set_defaults(func=cmd_select_k)
     return parser

@@ -7,9 +7,12 @@ parsing, ``.npz``); missing MNIST files are downloaded and verified by :mod:`dec
 from __future__ import annotations
 
 import gzip
+import os
+import zipfile
 import zlib
 from importlib import resources
 from pathlib import Path
+from typing import Literal, Optional, Tuple, Union
 
 import numpy as np
 
@@ -17,6 +20,7 @@ from dec_np._download import (FASHION_MNIST_MD5, FASHION_MNIST_MIRRORS, MNIST_MD
                               MNIST_MIRRORS, DatasetNotFoundError, default_data_dir,
                               download_file, fetch, payload_md5, resolve_data_dir)
 from dec_np.backend import asnumpy, get_array_module, seed_sequence
+from dec_np.utils import check_array
 # the scaling rule lives with the estimator's input handling; re-exported for old imports
 from dec_np.scaling import input_scale_factor, max_scale_factor, paper_scale_factor  # noqa: F401
 
@@ -24,8 +28,12 @@ __all__ = [
     "DatasetNotFoundError", "MNIST_MIRRORS", "FASHION_MNIST_MIRRORS", "MNIST_MD5",
     "FASHION_MNIST_MD5", "default_data_dir", "download_file", "payload_md5",
     "parse_idx", "read_idx", "write_idx", "paper_scale", "load_mnist", "load_fashion_mnist",
-    "load_usps", "load_digits", "imbalanced_subsample", "load_dataset",
+    "load_usps", "load_digits", "imbalanced_subsample", "load_dataset", "load_labels",
 ]
+
+PathLike = Union[str, "os.PathLike[str]"]
+Scaling = Literal["unit", "paper", "none"]
+Subset = Literal["all", "train", "test"]
 
 #: IDX type byte -> big-endian dtype (the IDX format's table; MNIST uses 0x08 only).
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -37,7 +45,7 @@ _SCALINGS = ("unit", "paper", "none")
 
 
 # ----------------------------------------------------------------------------- IDX files
-def parse_idx(raw_bytes, name="<bytes>"):
+def parse_idx(raw_bytes: bytes, name: str = "<bytes>") -> np.ndarray:
     """Decode an (uncompressed) IDX file, the format of the MNIST distribution.
 
     Layout: two zero bytes, a type byte (0x08 = uint8), the number of dimensions, then one
@@ -80,8 +88,24 @@ def parse_idx(raw_bytes, name="<bytes>"):
     return np.frombuffer(raw, dtype, offset=header).reshape(dims).astype(dtype.newbyteorder("="))
 
 
-def read_idx(path):
-    """Read an IDX file from disk, through :mod:`gzip` when its name ends in ``.gz``."""
+def read_idx(path: PathLike) -> np.ndarray:
+    """Read an IDX file from disk, through :mod:`gzip` when its name ends in ``.gz``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file; a name ending in ``.gz`` is decompressed first.
+
+    Returns
+    -------
+    ndarray
+        As :func:`parse_idx` returns it.
+
+    Raises
+    ------
+    ValueError
+        For a damaged gzip stream or a malformed IDX file, naming the file.
+    """
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
     try:
@@ -92,10 +116,17 @@ def read_idx(path):
     return parse_idx(raw, name=str(path))
 
 
-def write_idx(array, path=None):
+def write_idx(array: np.ndarray, path: Optional[PathLike] = None) -> bytes:
     """Encode ``array`` as IDX; also write it to ``path`` (gzipped if it ends in ``.gz``).
 
     The inverse of :func:`parse_idx`, for tests and benchmarks.
+
+    Parameters
+    ----------
+    array : ndarray
+        Of a dtype IDX can store (uint8, int8, int16, int32, float32, float64).
+    path : str or Path, optional
+        Also write the encoding there.
 
     Returns
     -------
@@ -117,7 +148,7 @@ def write_idx(array, path=None):
 
 
 # ----------------------------------------------------------------------------- scaling
-def paper_scale(X):
+def paper_scale(X: np.ndarray) -> Tuple[np.ndarray, float]:
     """Scale ``X`` by one scalar so that the mean over samples of (1/d)*||x||^2 is 1.
 
     This is the normalisation the DEC paper states for its datasets. The factor is computed
@@ -128,6 +159,7 @@ def paper_scale(X):
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
+        The data, any real dtype, on the host.
 
     Returns
     -------
@@ -158,10 +190,10 @@ def _check_subset(subset):
 
 
 # ----------------------------------------------------------------------------- loaders
-def _load_idx_dataset(folder, what, mirrors, md5s, subset, scaling, download):
+def _load_idx_dataset(folder, what, mirrors, md5s, subset, scaling, download, progress):
     parts = _check_subset(subset)
     names = [n for part in parts for n in _IDX_NAMES[part]]
-    paths = fetch(names, folder, mirrors, md5s, download=download, what=what)
+    paths = fetch(names, folder, mirrors, md5s, download=download, what=what, progress=progress)
     X, y = [], []
     for image_path, label_path in zip(paths[0::2], paths[1::2]):
         images, labels = read_idx(image_path), read_idx(label_path)
@@ -173,7 +205,9 @@ def _load_idx_dataset(folder, what, mirrors, md5s, subset, scaling, download):
     return _scale(np.concatenate(X), 255.0, scaling), np.concatenate(y)
 
 
-def load_mnist(data_dir=None, subset="all", scaling="unit", download=True):
+def load_mnist(data_dir: Optional[PathLike] = None, subset: Subset = "all",
+               scaling: Scaling = "unit", download: bool = True,
+               progress: bool = True) -> Tuple[np.ndarray, np.ndarray]:
     """MNIST handwritten digits, 28x28, flattened to 784 features.
 
     Parameters
@@ -187,8 +221,11 @@ def load_mnist(data_dir=None, subset="all", scaling="unit", download=True):
         "unit": pixels / 255, in [0, 1]. "paper": one scalar so that the mean over samples of
         (1/d)*||x||^2 is 1 (:func:`paper_scale`). "none": the bytes 0..255 as floats.
     download : bool
-        Download missing files from :data:`MNIST_MIRRORS` (md5-verified). False: never touch
+        Download missing files from :data:`MNIST_MIRRORS` (md5-verified, size-capped, with an
+        overall deadline; see :func:`dec_np._download.download_file`). False: never touch
         the network.
+    progress : bool
+        Report download progress on stderr (plain lines when stderr is not a terminal).
 
     Returns
     -------
@@ -203,22 +240,45 @@ def load_mnist(data_dir=None, subset="all", scaling="unit", download=True):
     """
     folder = resolve_data_dir(data_dir) / "mnist"
     return _load_idx_dataset(folder, "MNIST", MNIST_MIRRORS, MNIST_MD5, subset, scaling,
-                             download)
+                             download, progress)
 
 
-def load_fashion_mnist(data_dir=None, subset="all", scaling="unit", download=True):
+def load_fashion_mnist(data_dir: Optional[PathLike] = None, subset: Subset = "all",
+                       scaling: Scaling = "unit", download: bool = True,
+                       progress: bool = True) -> Tuple[np.ndarray, np.ndarray]:
     """Fashion-MNIST (Zalando, MIT licence): 28x28 clothing images in 10 classes, flattened.
 
-    Same parameters and returns as :func:`load_mnist`; files live in
-    ``<data_dir>/fashion-mnist/`` under the MNIST file names, and are downloaded from
-    :data:`FASHION_MNIST_MIRRORS`.
+    Files live in ``<data_dir>/fashion-mnist/`` under the MNIST file names, and are
+    downloaded from :data:`FASHION_MNIST_MIRRORS`.
+
+    Parameters
+    ----------
+    data_dir : str or Path, optional
+        Folder holding ``fashion-mnist/<the four IDX .gz files>``; default as in
+        :func:`load_mnist`.
+    subset : {"all", "train", "test"}
+        "all" is the 60,000 training images followed by the 10,000 test images.
+    scaling : {"unit", "paper", "none"}
+        As in :func:`load_mnist`.
+    download : bool
+        Download missing files (md5-verified); False never touches the network.
+    progress : bool
+        Report download progress on stderr.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 784), float32
+    y : ndarray of shape (n_samples,), int64
+        Classes 0..9.
     """
     folder = resolve_data_dir(data_dir) / "fashion-mnist"
     return _load_idx_dataset(folder, "Fashion-MNIST", FASHION_MNIST_MIRRORS, FASHION_MNIST_MD5,
-                             subset, scaling, download)
+                             subset, scaling, download, progress)
 
 
-def load_usps(data_dir=None, subset="all", scaling="unit", download=True):
+def load_usps(data_dir: Optional[PathLike] = None, subset: Subset = "all",
+              scaling: Scaling = "unit", download: bool = True,
+              progress: bool = True) -> Tuple[np.ndarray, np.ndarray]:
     """USPS handwritten digits, 16x16, flattened to 256 features (9,298 = 7,291 + 2,007).
 
     Read from ``<data_dir>/usps/usps.npz`` with keys ``X`` (float32 in [0, 1]), ``y`` and
@@ -227,11 +287,17 @@ def load_usps(data_dir=None, subset="all", scaling="unit", download=True):
 
     Parameters
     ----------
-    data_dir, subset
-        As in :func:`load_mnist`.
+    data_dir : str or Path, optional
+        Folder holding ``usps/usps.npz``; default as in :func:`load_mnist`.
+    subset : {"all", "train", "test"}
+        "all" is the 7,291 training images followed by the 2,007 test images.
     scaling : {"unit", "paper", "none"}
         The stored values are already in [0, 1], so "unit" and "none" both return them as is;
         "paper" as in :func:`paper_scale`.
+    download : bool
+        Accepted for a uniform signature; there is nothing to download.
+    progress : bool
+        Accepted for a uniform signature.
 
     Returns
     -------
@@ -243,13 +309,15 @@ def load_usps(data_dir=None, subset="all", scaling="unit", download=True):
     (path,) = fetch(["usps.npz"], folder, mirrors=(), download=download, what="USPS",
                     hint="Expected keys: X (9298 x 256 float32 in [0, 1]), y, split (0 = train, "
                          "1 = test).")
-    with np.load(path) as z:
-        X, y, split = z["X"], z["y"].astype(np.int64), z["split"]
+    z = _read_array(path)
+    if not isinstance(z, dict) or not {"X", "y", "split"} <= set(z):
+        raise ValueError(f"{path}: expected an .npz with keys X, y and split")
+    X, y, split = z["X"], z["y"].astype(np.int64), z["split"]
     keep = np.isin(split, [{"train": 0, "test": 1}[p] for p in parts])
     return _scale(X[keep], 1.0, scaling), y[keep]
 
 
-def load_digits(scaling="unit"):
+def load_digits(scaling: Scaling = "unit") -> Tuple[np.ndarray, np.ndarray]:
     """The embedded UCI optical digits (1,797 images, 8x8, values 0..16; CC BY 4.0).
 
     Shipped inside the package (``dec_np/data/digits.npz``, see the README there), so it
@@ -272,7 +340,7 @@ def load_digits(scaling="unit"):
 
 
 # ----------------------------------------------------------------------------- protocols
-def imbalanced_subsample(X, y, r_min, random_state=None):
+def imbalanced_subsample(X, y, r_min: float, random_state=None):
     """Subsample to an imbalanced dataset, the protocol of the DEC paper's imbalanced-data test.
 
     With the K distinct labels sorted, class c (c = 0 .. K-1) keeps each of its samples
@@ -284,9 +352,11 @@ def imbalanced_subsample(X, y, r_min, random_state=None):
     X : ndarray of shape (n_samples, n_features)
         NumPy or CuPy; the result stays on the same device.
     y : ndarray of shape (n_samples,)
+        Class labels (NumPy or CuPy), any values; their sorted order ranks the classes.
     r_min : float in (0, 1]
         Retention rate of the smallest class.
     random_state : None, int or numpy Generator
+        Seeds the keep-or-drop draws (drawn on the host, so equal on every backend).
 
     Returns
     -------
@@ -309,8 +379,17 @@ def imbalanced_subsample(X, y, r_min, random_state=None):
     return X[get_array_module(X).asarray(keep)], y[get_array_module(y).asarray(keep)]
 
 
-def load_dataset(name, data_dir=None, scaling="unit", **kw):
+def load_dataset(name: PathLike, data_dir: Optional[PathLike] = None,
+                 scaling: Scaling = "unit", subset: Optional[Subset] = None,
+                 download: bool = True,
+                 progress: bool = True) -> Tuple[np.ndarray, Optional[np.ndarray]]:
     """Load a dataset by name, or from a ``.npy`` / ``.npz`` file.
+
+    A file is checked as :class:`dec_np.DEC` checks its input (real, finite numbers, at least
+    one row), so what loads here is what the estimator accepts: a 2-D array is
+    (n_samples, n_features); an array of images, (n_samples, height, width[, channels]), is
+    flattened to one row per image; a 0-d or 1-D array is refused (reshape a single feature
+    to (n, 1) yourself).  An empty or damaged file is a ValueError naming it.
 
     Parameters
     ----------
@@ -318,48 +397,136 @@ def load_dataset(name, data_dir=None, scaling="unit", **kw):
         "mnist" (70,000), "mnist-test" (10,000), "fashion-mnist", "usps", "digits", or a path
         to a ``.npy`` (X only) or ``.npz`` file (key ``X``, optional ``y``).
     data_dir : str or Path, optional
-        Passed to the loaders (ignored by "digits" and files).
+        Where MNIST, Fashion-MNIST and USPS live (ignored by "digits" and files); default
+        ``$DEC_NP_DATA``, else ``~/.cache/dec_np``.
     scaling : {"unit", "paper", "none"}
         As in :func:`load_mnist`. For a file, "unit" keeps data already in [0, 1] and otherwise
         maps its global min..max to [0, 1].
-    **kw
-        Passed to the loader, e.g. ``subset=`` or ``download=``.
+    subset : {"all", "train", "test"}, optional
+        For "mnist", "fashion-mnist" and "usps"; default "all" ("mnist-test" is the test
+        subset of "mnist").
+    download : bool
+        Download missing MNIST / Fashion-MNIST files; False never touches the network.
+    progress : bool
+        Report download progress on stderr.
 
     Returns
     -------
     X : ndarray of shape (n_samples, n_features), float32
     y : ndarray of shape (n_samples,), int64, or None when the file has no labels
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, or a file that is empty, damaged or holds no usable data.
+    FileNotFoundError
+        For a missing file (:class:`DatasetNotFoundError` for a dataset that cannot be found
+        or downloaded).
+
+    Examples
+    --------
+    >>> from dec_np.datasets import load_dataset
+    >>> X, y = load_dataset("digits")
+    >>> X.shape, X.dtype, y.shape
+    ((1797, 64), dtype('float32'), (1797,))
+    >>> float(X.min()), float(X.max())
+    (0.0, 1.0)
+    >>> X_raw, _ = load_dataset("digits", scaling="none")
+    >>> float(X_raw.max())
+    16.0
     """
     key = str(name).lower()
-    if key == "mnist":
-        return load_mnist(data_dir, scaling=scaling, **kw)
-    elif key == "mnist-test":
-        return load_mnist(data_dir, subset="test", scaling=scaling, **kw)
-    elif key in ("fashion-mnist", "fashion_mnist", "fashion"):
-        return load_fashion_mnist(data_dir, scaling=scaling, **kw)
-    elif key == "usps":
-        return load_usps(data_dir, scaling=scaling, **kw)
-    elif key == "digits":
-        return load_digits(scaling=scaling, **kw)
-    elif key.endswith((".npy", ".npz")):
+    net = dict(download=download, progress=progress)
+    if key in ("mnist", "mnist-test", "fashion-mnist", "fashion_mnist", "fashion", "usps"):
+        if key == "mnist-test":
+            if subset not in (None, "test"):
+                raise ValueError(f"'mnist-test' is the test subset; got subset={subset!r}")
+            key, subset = "mnist", "test"
+        loader = {"mnist": load_mnist, "usps": load_usps}.get(key, load_fashion_mnist)
+        return loader(data_dir, subset=subset or "all", scaling=scaling, **net)
+    if subset is not None:
+        raise ValueError(f"subset= applies to mnist, fashion-mnist and usps, not {name!r}")
+    if key == "digits":
+        return load_digits(scaling=scaling)
+    if key.endswith((".npy", ".npz")):
         return _load_array_file(Path(name), scaling)
     raise ValueError(f"unknown dataset {name!r}: use 'mnist', 'mnist-test', 'fashion-mnist', "
                      "'usps', 'digits' or a path to a .npy/.npz file")
 
 
+def _read_array(path, what="data"):
+    """``np.load`` without pickles: an ndarray (.npy) or a dict of them (.npz), or a
+    ValueError / FileNotFoundError naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such {what} file: {path}")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path}: the file is empty (0 bytes)")
+    try:
+        loaded = np.load(path, allow_pickle=False)
+        if isinstance(loaded, np.lib.npyio.NpzFile):
+            with loaded:
+                return {k: loaded[k] for k in loaded.files}
+        return loaded
+    except (EOFError, OSError, ValueError, zipfile.BadZipFile, zlib.error) as exc:
+        raise ValueError(f"{path}: not a readable NumPy {path.suffix} file "
+                         f"({type(exc).__name__}: {exc})") from None
+
+
+def load_labels(path: PathLike, n_samples: Optional[int] = None) -> np.ndarray:
+    """Read true labels from a ``.npy`` file: one integer per sample.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.npy`` holding a 1-D array (or an (n, 1) column) of integers.
+    n_samples : int, optional
+        How many labels there must be.
+
+    Returns
+    -------
+    y : ndarray of shape (n_samples,), int64
+
+    Raises
+    ------
+    ValueError
+        For an empty or damaged file, a 0-d array, values that are not integers, or the wrong
+        count; the message names the file.
+    """
+    y = _read_array(path, "labels")
+    if isinstance(y, dict):
+        raise ValueError(f"{path}: labels must be a .npy array, not an .npz archive")
+    return _check_labels(y, path, n_samples)
+
+
+def _check_labels(y, path, n_samples=None):
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(f"{path}: labels must be 1-D (one per sample), got shape {y.shape}")
+    if y.dtype.kind not in "iub":
+        if y.dtype.kind != "f" or not np.isfinite(y).all() or (y != np.round(y)).any():
+            raise ValueError(f"{path}: labels must be integers, got dtype {y.dtype}")
+    if n_samples is not None and len(y) != n_samples:
+        raise ValueError(f"{path}: {len(y)} labels for {n_samples} samples")
+    return y.astype(np.int64)
+
+
 def _load_array_file(path, scaling):
-    if not path.exists():
-        raise FileNotFoundError(f"no such data file: {path}")
-    if path.suffix.lower() == ".npy":
-        X, y = np.load(path, allow_pickle=False), None
+    loaded = _read_array(path)
+    if isinstance(loaded, dict):
+        if "X" not in loaded:
+            raise ValueError(f"{path}: an .npz needs a key 'X' (found {sorted(loaded)})")
+        X, y = loaded["X"], loaded.get("y")
     else:
-        with np.load(path, allow_pickle=False) as z:
-            if "X" not in z:
-                raise ValueError(f"{path}: an .npz needs a key 'X' (found {sorted(z.files)})")
-            X, y = z["X"], (z["y"] if "y" in z else None)
-    X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
-    y = None if y is None else np.asarray(y).astype(np.int64)
-    if scaling == "unit" and X.size and (X.min() < 0 or X.max() > 1):
+        X, y = loaded, None
+    if X.ndim < 2:
+        raise ValueError(f"{path}: X must be 2-D (n_samples, n_features) or images (n, h, w), "
+                         f"got a {X.ndim}-d array of shape {X.shape}")
+    X = X.reshape(X.shape[0], int(np.prod(X.shape[1:])))
+    X = check_array(X, name=str(path)).astype(np.float64)
+    y = None if y is None else _check_labels(y, path, len(X))
+    if scaling == "unit" and (X.min() < 0 or X.max() > 1):
         span = X.max() - X.min()
         X = (X - X.min()) / (span if span > 0 else 1.0)
         scaling = "none"  # already in [0, 1]

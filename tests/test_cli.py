@@ -53,7 +53,7 @@ def test_evaluate_a_saved_model(demo_dir, tmp_path, capsys):
                                   np.load(demo_dir / "labels.npy"))
 
 
-def test_fit_a_data_file_with_labels_then_resume(tmp_path, capsys):
+def test_fit_a_data_file_with_labels(tmp_path, capsys):
     X, y = load_digits()
     np.save(tmp_path / "X.npy", X[:300])
     np.save(tmp_path / "y.npy", y[:300])
@@ -62,10 +62,8 @@ def test_fit_a_data_file_with_labels_then_resume(tmp_path, capsys):
     assert main(args) == 0
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["n_samples"] == 300 and len(metrics["cluster_sizes"]) == 5
-    assert (tmp_path / "run" / "fit_state.npz").exists()
-    first = np.load(tmp_path / "run" / "labels.npy")
-    assert main(args + ["--resume"]) == 0  # a finished fit resumes to the same end
-    np.testing.assert_array_equal(np.load(tmp_path / "run" / "labels.npy"), first)
+    assert metrics["data"].startswith("sha256:")
+    assert not (tmp_path / "run" / "fit_state.npz").exists()  # finished: the state is gone
 
 
 def test_pretrain_then_fit_with_that_autoencoder(tmp_path, capsys):
@@ -122,6 +120,127 @@ def test_bad_checkpoint_and_missing_cupy_are_one_line(tmp_path, capsys):
     if not gpu_available():
         assert main(["demo", "--fast", "--backend", "cupy", "--out", str(tmp_path)]) == 1
         assert "CuPy" in _one_error_line(capsys)
+
+
+def _bad_file(tmp_path, kind):
+    path = tmp_path / f"{kind}.npy"
+    if kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "scalar":
+        np.save(path, np.float32(3.0))
+    elif kind == "complex":
+        np.save(path, np.ones((20, 4)) * (1 + 1j))
+    elif kind == "vector":
+        np.save(path, np.arange(20.0))
+    elif kind == "nan":
+        np.save(path, np.full((20, 4), np.nan))
+    elif kind == "text":
+        path.write_text("1,2,3\n")
+    return path
+
+
+@pytest.mark.parametrize("kind", ["empty", "scalar", "complex", "vector", "nan", "text"])
+def test_bad_data_files_are_one_line_in_the_cli_and_value_errors_in_the_api(tmp_path, capsys,
+                                                                           kind):
+    from dec_np import DEC
+    from dec_np.datasets import load_dataset
+    path = _bad_file(tmp_path, kind)
+    assert main(["fit", "--dataset", str(path), "--fast", "--quiet", "--out",
+                 str(tmp_path / "o")]) == 1
+    assert str(path) in _one_error_line(capsys)
+    with pytest.raises(ValueError):
+        load_dataset(path)
+    if kind not in ("empty", "text"):  # the array itself: the estimator refuses it as well
+        with pytest.raises(ValueError):
+            DEC(2, hidden_dims=(3, 2)).fit(np.load(path))
+    assert not (tmp_path / "o").exists()
+
+
+def test_bad_labels_file_is_one_line(tmp_path, capsys):
+    X, _ = load_digits()
+    np.save(tmp_path / "X.npy", X[:50])
+    for name, y in (("few", np.zeros(10, int)), ("frac", np.linspace(0, 1, 50))):
+        np.save(tmp_path / f"{name}.npy", y)
+        assert main(["fit", "--dataset", str(tmp_path / "X.npy"), "--labels",
+                     str(tmp_path / f"{name}.npy"), "--fast", "--quiet",
+                     "--out", str(tmp_path / "o")]) == 1
+        assert f"{name}.npy" in _one_error_line(capsys)
+
+
+def _edit_meta(src, dst, edit):
+    with np.load(src) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(str(arrays.pop("meta")))
+    edit(meta, arrays)
+    np.savez(dst, meta=np.array(json.dumps(meta)), **arrays)
+    return dst
+
+
+@pytest.mark.parametrize("edit", [
+    lambda m, a: m.update(params=[1, 2]),
+    lambda m, a: m["params"].update(alpha="one"),
+    lambda m, a: m["params"].update(n_clusters="10"),
+    lambda m, a: m["params"].update(hidden_dims="32,10"),
+    lambda m, a: m.update(scale=None),
+    lambda m, a: m.update(scale="x"),
+    lambda m, a: m.update(autoencoder="sae"),
+    lambda m, a: m["autoencoder"].update(dims="64,32,10"),
+    lambda m, a: m["autoencoder"].update(p_drop="0.1"),
+    lambda m, a: m.update(format_version="1"),
+    lambda m, a: m.update(history=[0]),
+    lambda m, a: a.update(labels=a["labels"].astype(float)),
+    lambda m, a: a["sae/enc0.W"].__setitem__((0, 0), np.nan),
+    lambda m, a: a.update(mu=a["mu"] * np.inf),
+], ids=["params-list", "alpha-str", "k-str", "dims-str", "scale-none", "scale-str", "ae-str",
+        "ae-dims-str", "p_drop-str", "version-str", "history-list", "labels-float", "nan-weight",
+        "inf-centres"])
+def test_a_model_with_bad_metadata_or_weights_is_one_line(demo_dir, tmp_path, capsys, edit):
+    bad = _edit_meta(demo_dir / "model.npz", tmp_path / "bad.npz", edit)
+    assert main(["evaluate", "--model", str(bad), "--dataset", "digits"]) == 1
+    assert "bad.npz" in _one_error_line(capsys)
+    with pytest.raises(ValueError, match="bad.npz"):
+        load_dec(bad)
+
+
+def test_version(capsys):
+    import dec_np
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"dec-np {dec_np.__version__}"
+
+
+def test_pretrain_lr_sets_the_pretraining_rate(tmp_path, monkeypatch, capsys):
+    import dec_np.cli as cli
+    seen = []
+    real = cli.pretrain
+
+    def spy(X, dims, schedule, *a, **k):
+        seen.append(schedule)
+        return real(X, dims, schedule, *a, **k)
+    monkeypatch.setattr(cli, "pretrain", spy)
+    assert main(["pretrain", "--fast", "--quiet", "--n-samples", "200", "--pretrain-lr", "0.02",
+                 "--out", str(tmp_path / "sae.npz")]) == 0
+    s = seen[-1]
+    assert s["layerwise"]["lr"] == 0.02 and s["finetune"]["lr"] == 0.02
+    assert main(["fit", "--fast", "--quiet", "--no-figures", "--n-samples", "200",
+                 "--max-iter", "20", "--pretrain-lr", "0.03", "--input-scaling", "max",
+                 "--out", str(tmp_path / "run")]) == 0
+    assert seen[-1]["finetune"]["lr"] == 0.03 and seen[-1]["input_scaling"] == "max"
+    with pytest.raises(SystemExit):
+        main(["fit", "--pretrain-lr", "-1"])
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_divergence_names_settings_the_command_line_has(tmp_path, capsys):
+    assert main(["fit", "--fast", "--quiet", "--no-figures", "--n-samples", "200",
+                 "--pretrain-lr", "1e6", "--out", str(tmp_path / "run")]) == 1
+    line = _one_error_line(capsys)
+    assert "--pretrain-lr" in line
+    flags = {a for a in line.replace(",", " ").split() if a.startswith("--")}
+    from dec_np.cli import build_parser
+    known = set(build_parser()._subparsers._group_actions[0].choices["fit"]._option_string_actions)
+    assert flags and flags <= known
 
 
 def test_usage_errors_exit_2_with_one_line(capsys):

@@ -173,3 +173,61 @@ def test_periodic_saves_wait_between_saves(tmp_path, data, monkeypatch):
     ck = tmp_path / "state.npz"
     DEC(max_iter=40, **KW).fit(X, checkpoint_path=ck)
     assert _read(ck, "dec-fit-state")[0]["iteration"] == 0  # only the first update saved
+
+
+def test_non_finite_weights_are_refused_at_load(tmp_path, data):
+    import json
+    X, y = data
+    sae = StackedAutoencoder((64, 16, 5), random_state=0)
+    path = save_autoencoder(sae, tmp_path / "sae.npz")
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["sae/enc0.W"][3, 1] = np.nan
+    np.savez(tmp_path / "nan.npz", **arrays)
+    with pytest.raises(ValueError, match=r"nan\.npz.*NaN or inf"):
+        load_autoencoder(tmp_path / "nan.npz")
+    model = DEC(max_iter=20, **KW).fit(X)
+    good = save_dec(model, tmp_path / "dec.npz")
+    with np.load(good) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["mu"][0, 0] = np.inf
+    np.savez(tmp_path / "inf.npz", **arrays)
+    with pytest.raises(ValueError, match=r"inf\.npz.*NaN or inf"):
+        load_dec(tmp_path / "inf.npz")
+    meta = json.loads(str(arrays.pop("meta")))
+    arrays["mu"][0, 0] = 0.0
+    meta["scale"] = float("nan")
+    np.savez(tmp_path / "scale.npz", meta=np.array(json.dumps(meta)), **arrays)
+    with pytest.raises(ValueError, match="scale"):
+        load_dec(tmp_path / "scale.npz")
+
+
+def test_stale_temporaries_of_dead_writers_are_removed(tmp_path):
+    import subprocess
+    import sys
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    stale = tmp_path / f".sae.npz.{dead}.k2j3.tmp"        # a kill -9 during a save
+    alive = tmp_path / f".sae.npz.{os.getpid()}.k2j3.tmp"  # a save in progress: kept
+    other = tmp_path / f".other.npz.{dead}.k2j3.tmp"       # another file's: not ours to judge
+    for f in (stale, alive, other):
+        f.write_bytes(b"\0" * 100)
+    save_autoencoder(StackedAutoencoder((6, 3), random_state=0), tmp_path / "sae.npz")
+    assert sorted(os.listdir(tmp_path)) == sorted(["sae.npz", alive.name, other.name])
+
+
+def test_resume_refuses_another_random_state(tmp_path, data):
+    X, _ = data
+    ck = tmp_path / "state.npz"
+    DEC(max_iter=20, **KW).fit(X, checkpoint_path=ck)
+    with pytest.raises(ValueError, match="random_state"):
+        DEC(max_iter=40, **dict(KW, random_state=1)).fit(X, resume_from=ck)
+
+
+def test_data_fingerprint_sees_values_order_shape_and_dtype(xp):
+    from dec_np.checkpoint import data_fingerprint
+    X = np.arange(12, dtype=np.float32).reshape(4, 3)
+    f = data_fingerprint(X)
+    assert f.startswith("sha256:") and f == data_fingerprint(xp.asarray(X.copy()))
+    for other in (X[::-1], X.reshape(3, 4), X.astype(np.float64), X + np.float32(1e-6)):
+        assert data_fingerprint(other) != f

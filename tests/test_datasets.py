@@ -257,3 +257,139 @@ def test_usps(data_dir):
     assert 0.0 <= X.min() and X.max() <= 1.0
     assert load_usps(data_dir=data_dir, subset="train")[0].shape == (7291, 256)
     assert load_usps(data_dir=data_dir, subset="test")[0].shape == (2007, 256)
+
+
+# ----------------------------------------------------------------------------- download limits
+class _Trickle(http.server.BaseHTTPRequestHandler):
+    """/slow: one byte every 50 ms, forever; /big: 1 MB more than any cap the test sets;
+    /liar: announces 10 bytes and sends 100,000."""
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        import time
+        self.send_response(200)
+        if self.path.endswith("/liar/" + self.path.rsplit("/", 1)[-1]):
+            self.send_header("Content-Length", "100000")
+        elif "/big/" in self.path:
+            self.send_header("Content-Length", str(2 ** 20))
+        self.end_headers()
+        try:
+            if "/slow/" in self.path:
+                for _ in range(2000):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            else:
+                self.wfile.write(b"\0" * (2 ** 20 if "/big/" in self.path else 100000))
+        except OSError:  # the client gave up: expected
+            pass
+
+
+@pytest.fixture
+def trickle():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_a_trickling_mirror_cannot_hold_the_download(tmp_path, trickle):
+    import time
+    t0 = time.monotonic()
+    with pytest.raises(DatasetNotFoundError, match="deadline"):
+        _download.download_file("f.gz", tmp_path, [trickle + "slow/"], progress=False,
+                                timeout=5.0, deadline=1.0)
+    assert time.monotonic() - t0 < 4.0          # 1 byte per 50 ms never trips the timeout
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bodies_larger_than_expected_are_refused(tmp_path, trickle, monkeypatch):
+    name = "t10k-labels-idx1-ubyte.gz"           # a 10,008-byte payload
+    assert _download.max_download_bytes(name) < 20000
+    for mirror in ("big/", "liar/"):             # announced too big / sends more than it said
+        with pytest.raises(DatasetNotFoundError, match="expected"):
+            _download.download_file(name, tmp_path, [trickle + mirror], progress=False)
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setattr(_download, "DEFAULT_MAX_BYTES", 50000)  # unknown names: a cap too
+    with pytest.raises(DatasetNotFoundError, match="50000"):
+        _download.download_file("other.bin", tmp_path, [trickle + "liar/"], progress=False)
+
+
+def test_progress_is_plain_lines_off_a_terminal_and_silent_when_asked(tmp_path, server, capsys,
+                                                                     monkeypatch):
+    md5s = _fake_mnist(tmp_path / "www" / "mnist")
+    monkeypatch.setattr(datasets, "MNIST_MIRRORS", [server + "mnist/"])
+    monkeypatch.setattr(datasets, "MNIST_MD5", md5s)
+    load_mnist(data_dir=tmp_path / "quiet", subset="test", progress=False)
+    assert capsys.readouterr().err == ""
+    load_mnist(data_dir=tmp_path / "loud", subset="test")
+    err = capsys.readouterr().err
+    assert "downloading" in err and "\r" not in err and err.endswith("\n")
+
+
+def test_cli_quiet_silences_downloads(tmp_path, server, capsys, monkeypatch):
+    from dec_np.cli import main
+    md5s = _fake_mnist(tmp_path / "www" / "mnist")
+    monkeypatch.setattr(datasets, "MNIST_MIRRORS", [server + "mnist/"])
+    monkeypatch.setattr(datasets, "MNIST_MD5", md5s)
+    assert main(["fit", "--dataset", "mnist-test", "--data-dir", str(tmp_path / "d"), "--fast",
+                 "--quiet", "--no-figures", "--n-clusters", "2", "--max-iter", "20",
+                 "--pretrain-lr", "1e-4",
+                 "--out", str(tmp_path / "run")]) == 0
+    assert capsys.readouterr().err == ""
+    assert (tmp_path / "d" / "mnist" / "t10k-images-idx3-ubyte.gz").exists()
+
+
+def test_stale_partial_downloads_are_removed(tmp_path, server):
+    import subprocess
+    import sys
+    md5s = _fake_mnist(tmp_path / "www" / "good")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    name = "t10k-labels-idx1-ubyte.gz"
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / f".{name}.{dead}.abc.part").write_bytes(b"\0" * 100)
+    _download.download_file(name, cache, [server + "good/"], md5s[name], progress=False)
+    assert sorted(p.name for p in cache.iterdir()) == [name]
+
+
+# ----------------------------------------------------------------------------- data files
+@pytest.mark.parametrize("content, match", [
+    (None, "empty"),
+    (np.float32(1.0), "0-d"),
+    (np.arange(5.0), "1-d"),
+    (np.ones((3, 2)) * 1j, "real numbers"),
+    (np.array([[1.0, np.inf]]), "NaN or inf"),
+    (np.zeros((0, 4)), "no rows"),
+    (np.array([["a", "b"]]), "real numbers"),
+])
+def test_data_files_are_checked_as_the_estimator_checks_x(tmp_path, content, match):
+    path = tmp_path / "x.npy"
+    if content is None:
+        path.write_bytes(b"")
+    else:
+        np.save(path, content)
+    with pytest.raises(ValueError, match=match):
+        load_dataset(path)
+
+
+def test_image_arrays_are_flattened_and_labels_checked(tmp_path):
+    X = np.random.default_rng(0).random((6, 4, 4, 3))
+    np.savez(tmp_path / "img.npz", X=X, y=np.arange(6.0))
+    Xf, y = load_dataset(tmp_path / "img.npz", scaling="none")
+    assert Xf.shape == (6, 48) and y.dtype == np.int64
+    np.savez(tmp_path / "bad_y.npz", X=X, y=np.arange(5))
+    with pytest.raises(ValueError, match="5 labels for 6 samples"):
+        load_dataset(tmp_path / "bad_y.npz")
+    np.save(tmp_path / "y.npy", np.array([0.0, 1.5]))
+    with pytest.raises(ValueError, match="integers"):
+        datasets.load_labels(tmp_path / "y.npy")
+    (tmp_path / "zip.npz").write_bytes(b"PK\x03\x04 not really")
+    with pytest.raises(ValueError, match="zip.npz"):
+        load_dataset(tmp_path / "zip.npz")

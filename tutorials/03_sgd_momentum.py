@@ -33,7 +33,8 @@ from dec_np.optim import SGD
 from dec_np.plotting import plot_loss_history
 
 start("03_sgd_momentum")
-print("data: a 2-D quadratic (sections 1-4); images in section 5")
+print("data: a 2-D quadratic (sections 1-4); for section 5:")
+X, y, image_shape, name = load_data(1500 if FAST else None, prefer_mnist=not FAST)
 
 # %% [markdown]
 # ## 1. The momentum update
@@ -284,7 +285,6 @@ show(fig, "03_lr_schedule.png")
 # carries over is the comparison.
 
 # %%
-X, y, image_shape, name = load_data(1500 if FAST else None, prefer_mnist=not FAST)
 dims = (X.shape[1], 64, 64, 128, 10) if FAST else (X.shape[1], 256, 256, 10)
 iterations, batch_size = (500, 64) if FAST else (600, 256)
 runs, final = {}, {}

@@ -90,9 +90,24 @@ def resolve_data_dir(data_dir: Optional[Union[str, "os.PathLike[str]"]] = None) 
 
 
 def payload_md5(path: Union[str, "os.PathLike[str]"], gz: Optional[bool] = None) -> str:
-    """md5 (hex) of a file's content, decompressed first if ``gz`` (default: name ends in .gz).
+    """md5 (hex) of a file's content, decompressed first if ``gz``.
 
-    Raises :class:`OSError`, :class:`EOFError` or :class:`zlib.error` for a damaged gzip stream.
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    gz : bool, optional
+        Decompress with :mod:`gzip` before hashing; default: when the name ends in ``.gz``.
+
+    Returns
+    -------
+    str
+        32 hexadecimal digits.
+
+    Raises
+    ------
+    OSError, EOFError or zlib.error
+        For a damaged gzip stream.
     """
     h = hashlib.md5()
     opener = gzip.open if (str(path).endswith(".gz") if gz is None else gz) else open

@@ -12,7 +12,7 @@ import zipfile
 import zlib
 from importlib import resources
 from pathlib import Path
-from typing import Literal, Optional, Tuple, Union
+from typing import Any, Literal, Optional, Tuple, Union
 
 import numpy as np
 
@@ -34,6 +34,7 @@ __all__ = [
 PathLike = Union[str, "os.PathLike[str]"]
 Scaling = Literal["unit", "paper", "none"]
 Subset = Literal["all", "train", "test"]
+ArrayLike = Any  # a NumPy or CuPy array
 
 #: IDX type byte -> big-endian dtype (the IDX format's table; MNIST uses 0x08 only).
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -340,7 +341,9 @@ def load_digits(scaling: Scaling = "unit") -> Tuple[np.ndarray, np.ndarray]:
 
 
 # ----------------------------------------------------------------------------- protocols
-def imbalanced_subsample(X, y, r_min: float, random_state=None):
+def imbalanced_subsample(X: ArrayLike, y: ArrayLike, r_min: float,
+                         random_state: Union[None, int, np.random.Generator] = None
+                         ) -> Tuple[ArrayLike, ArrayLike]:
     """Subsample to an imbalanced dataset, the protocol of the DEC paper's imbalanced-data test.
 
     With the K distinct labels sorted, class c (c = 0 .. K-1) keeps each of its samples

@@ -1,0 +1,42 @@
+"""Tutorial 04's own claims and numbers, from the cached fast-mode run with the solutions."""
+import pytest
+
+from tutorial_runner import run_tutorial
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def run():
+    return run_tutorial("04_stacked_autoencoder.py", "1")
+
+
+@pytest.mark.parametrize("fragment", [
+    "Fine-tuning the stacked network end to end lowers its reconstruction loss",
+    "kmeans(n_init=20) returns the lowest-inertia run of the 20",
+    "The 20 seedings end in different local minima",
+    "Fine-tuning improves the k-means ACC of z over the layer-wise stage alone",
+    "In the fast run the Adam autoencoder's z is behind the paper's method's",
+])
+def test_claims_hold(run, fragment):
+    holds, text = run.claim(fragment)
+    assert holds, text
+
+
+def test_numbers_quoted_in_the_text(run):
+    # the worked contingency table of section 4
+    assert run.number("ACC") and "ACC 0.7500, NMI 0.4849" in run.stdout
+    # the fast-mode k-means scores the text quotes beside the full-mode ones
+    assert run.number("k-means on pixels              : ACC") == pytest.approx(0.539, abs=0.005)
+    assert run.number("k-means on z, layer-wise only  : ACC") == pytest.approx(0.317, abs=0.03)
+    assert run.number("k-means on z, paper's method   : ACC") == pytest.approx(0.560, abs=0.03)
+    assert run.number("k-means on z, end-to-end Adam  : ACC") == pytest.approx(0.405, abs=0.03)
+
+
+def test_exercise_checks_and_figures(run):
+    assert [name for _, name in run.checks] == [
+        "clean_input, h_1 and h_2 of the trained twin",
+        "pretrain_depth, losses and weights of depths 0 and 1",
+        "acc_from_table", "nmi_from_table"]
+    for png in ("04_loss_history.png", "04_reconstructions.png"):
+        assert (run.figures / png).stat().st_size > 1000

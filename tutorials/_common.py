@@ -47,28 +47,64 @@ def figure_path(name):
     return FIGURES / name
 
 
+def _has_mnist(folder):
+    return all((Path(folder) / "mnist" / n).is_file()
+               for n in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"))
+
+
 def data_dir():
-    """$DEC_NP_DATA, else ../shared/data relative to the repository."""
+    """The folder the tutorials read MNIST from (it holds ``mnist/``); the first that applies:
+
+    1. ``$DEC_NP_DATA`` when it is set (an explicit choice is used as it is);
+    2. ``../shared/data`` next to this repository, when it holds the MNIST test files;
+    3. the package's own data folder, ``~/.cache/dec_np`` (or ``$XDG_CACHE_HOME/dec_np``),
+       the one ``dec_np.datasets.load_mnist`` downloads to.
+    """
+    from dec_np.datasets import default_data_dir
     env = os.environ.get("DEC_NP_DATA")
-    return Path(env) if env else HERE.parent.parent / "shared" / "data"
+    if env:
+        return Path(env).expanduser()
+    shared = HERE.parent.parent / "shared" / "data"
+    return shared if _has_mnist(shared) else default_data_dir()
 
 
 def load_data(n_samples=None, prefer_mnist=True, random_state=0):
     """Images for the tutorial: MNIST when it is there (and wanted), else the embedded digits.
 
+    MNIST's 10,000 test images are read from :func:`data_dir`.  When they are missing there
+    they are downloaded (md5-verified), except in fast mode (the test suite's mode: it must
+    neither wait for nor depend on the network) and with ``DEC_NP_OFFLINE=1``; then the
+    tutorial falls back to the embedded 8x8 digits and its first lines say so, with the
+    command that fixes it.
+
     Returns ``X`` (N, d) float32 in [0, 1], ``y`` (N,), ``image_shape`` and a name.  With
-    ``n_samples`` a random subset of that size is drawn (all classes kept).  Says which
-    data it uses, and why when it falls back.
+    ``n_samples`` a random subset of that size is drawn (all classes kept).
     """
     X = None
     if prefer_mnist:
+        folder = data_dir()
+        download = not FAST and not _flag("DEC_NP_OFFLINE")
+        if download and not _has_mnist(folder):
+            print(f"MNIST is not in {folder / 'mnist'}: downloading its test split "
+                  "(md5-verified; DEC_NP_OFFLINE=1 turns this off)")
         try:
             # the 10,000 test images: the usual "MNIST-10k" of quick DEC experiments
-            X, y = load_mnist(data_dir(), subset="test", download=False)
+            X, y = load_mnist(folder, subset="test", download=download)
             shape, name = (28, 28), "MNIST (test split)"
         except (DatasetNotFoundError, OSError, ValueError) as exc:
-            print(f"MNIST not found under {data_dir()} ({type(exc).__name__}); "
-                  "falling back to the embedded 8x8 digits (load_digits)")
+            if isinstance(exc, ValueError):
+                why = f"a file there is damaged: {exc}"
+            elif download:
+                why = "the download failed: " + str(exc).splitlines()[-1].strip()
+            else:
+                why = ("fast mode never downloads" if FAST
+                       else "DEC_NP_OFFLINE=1 turns downloads off")
+            print(f"MNIST not found in {folder / 'mnist'} ({why}); "
+                  "falling back to the embedded 8x8 digits (load_digits).\n"
+                  f"  To use MNIST, run once (1.7 MB into {folder}, md5-verified): python -c "
+                  "\"from dec_np.datasets import load_mnist; load_mnist(subset='test')\"\n"
+                  "  or point DEC_NP_DATA at a folder holding mnist/t10k-images-idx3-ubyte.gz "
+                  "and mnist/t10k-labels-idx1-ubyte.gz")
     if X is None:
         X, y = load_digits()
         shape, name = (8, 8), "UCI digits (embedded, 8x8)"
@@ -77,7 +113,6 @@ def load_data(n_samples=None, prefer_mnist=True, random_state=0):
         X, y = X[idx], y[idx]
     print(f"data: {name}, {X.shape[0]} images of {shape[0]}x{shape[1]}")
     return X, y, shape, name
-
 
 
 # -- the lesson's frame -------------------------------------------------------------------

@@ -1,0 +1,69 @@
+"""Tutorial 08 (one code path for NumPy and CuPy): its checks, claims and numbers, on the
+fast run (reference solutions)."""
+import re
+
+import pytest
+
+from dec_np.backend import gpu_available
+from tutorial_runner import run_tutorial
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def run():
+    run = run_tutorial("08_gpu_cupy.py", "1")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return run
+
+
+def test_exercise_is_checked_on_numpy_on_the_pretend_device_and_on_cupy_with_a_gpu(run):
+    names = ["softmax_rows on NumPy",
+             "softmax_rows on a pretend device (no NumPy on device data)"]
+    if gpu_available():
+        names.append("softmax_rows on CuPy (GPU)")
+    assert [name for _, name in run.checks] == names
+    assert all(status == "PASS" for status, _ in run.checks)
+
+
+def test_data_set_is_named_first(run):
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith("tutorial 08_gpu_cupy, mode fast")
+    data = next(i for i, line in enumerate(lines) if line.startswith("data: "))
+    assert data <= 4, "the data set is printed in the first lines (after a fallback notice)"
+
+
+@pytest.mark.parametrize("fragment", [
+    "In float32 the unshifted softmax of logits near 100 is NaN",
+    "All three leaky softmaxes match the package on NumPy, and the pretend device refuses all three",
+    "soft_assignment, target_distribution and kl_gradients run on the pretend device",
+    "On every backend, labels_ comes back as a NumPy array",
+])
+def test_claims_hold(run, fragment):
+    holds, text = run.claim(fragment)
+    assert holds, text
+
+
+def test_quoted_numbers(run):
+    assert run.number("n_refused") == 3
+    assert run.number("max_abs_difference") <= 1e-12
+    assert abs(run.number("shifted_sum") - 1) < 1e-6
+    # the text's formula 6 N P - 2 N P_1 for N = 256 and the fast network 784-128-128-512-10:
+    # SAE (encoder and decoder) 524,288,000 flops, DEC step (encoder) 236,453,888
+    sae, dec = re.search(r"numpy: SAE fine-tuning step .*?\((\d+) Mflop.*?DEC step .*?\((\d+) "
+                         r"Mflop", run.stdout).groups()
+    assert (int(sae), int(dec)) == (524, 236)
+    for leaky in ("leaky_exp", "leaky_zeros", "leaky_asarray"):
+        assert f"{leaky}: refused (" in run.stdout
+
+
+def test_without_gpu_it_says_so(run):
+    if gpu_available():
+        assert "GPU found:" in run.stdout
+    else:
+        assert "No usable GPU, so everything below runs on NumPy only." in run.stdout
+        assert "the CuPy check of softmax_rows is skipped" in run.stdout
+
+
+def test_figure(run):
+    assert (run.figures / "08_backend_timing.png").stat().st_size > 1000

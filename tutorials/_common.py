@@ -3,7 +3,9 @@
 ``DEC_NP_FAST=1`` makes every tutorial small and quick (the test suite runs them so);
 ``DEC_NP_MEDIUM=1`` is in between (the paper's network, shorter schedules: minutes, not tens);
 ``DEC_NP_FIGURES`` names the folder the figures go to (default ``tutorials/figures/``);
-``DEC_NP_DATA`` names the folder holding ``mnist/`` (default ``../shared/data`` next to the repo).
+``DEC_NP_DATA`` names the folder holding ``mnist/``; else ``../shared/data`` next to the repo if it
+holds MNIST, else ``~/.cache/dec_np`` (downloaded there except in fast mode or with
+``DEC_NP_OFFLINE=1``).
 ``DEC_NP_SOLUTIONS=1`` replaces every exercise stub by its reference solution in
 ``tutorials/solutions/``; ``DEC_NP_SOLUTIONS=mutant`` by a slightly wrong copy of it (the test
 suite uses both to prove that every check passes on right code and fails on wrong code).

@@ -8,14 +8,25 @@ that only the encoder f_theta: x -> z is used by DEC (Sec. 3.2 of the paper).
 from __future__ import annotations
 
 import copy
+import os
+import warnings
+from typing import Callable, Sequence
 
 import numpy as np
+from numpy.random import Generator
+from numpy.typing import ArrayLike, DTypeLike
 
-from .backend import DEFAULT_DTYPE, get_backend, seed_sequence, to_device
+from .backend import DEFAULT_DTYPE, asnumpy, get_backend, seed_sequence, to_device
+from .base import format_params
 from .layers import Dense, Dropout, ReLU, Sequential
 from .losses import mse
 from .optim import SGD, Adam
 from .utils import BatchStream, Progress, check_array
+
+#: SGD's learning rate when none is given, per element of the loss: the paper's 0.1
+DEFAULT_SGD_LR = 0.1
+#: Adam's learning rate when none is given (that of the "adam" schedule)
+DEFAULT_ADAM_LR = 1e-3
 
 
 class StackedAutoencoder:
@@ -31,11 +42,15 @@ class StackedAutoencoder:
     init_std : float or "glorot", default 0.01
         Initial weights ~ N(0, init_std^2) (the paper), or Glorot-uniform.
     loss_reduction : {"batch", "mean"}, default "batch"
-        Reduction of the reconstruction loss (:func:`dec_np.losses.mse`): "mean" also
-        averages over features, as the paper's code does, so its lr 0.1 applies.
-    dtype : default float32
-    backend : "numpy", "cupy" or None (``$DEC_NP_BACKEND``, else numpy)
-    random_state : None, int or numpy Generator
+        Reduction of the reconstruction loss (:func:`dec_np.losses.mse`): "batch" sums
+        over features and averages over rows; "mean" also averages over features, as the
+        paper's code does (its lr 0.1 is in those units).  The default learning rates of
+        :meth:`pretrain_layerwise` and :meth:`finetune` take the reduction into account.
+    dtype : numpy dtype, default float32
+        Of the weights and of the data inside the model (float64 for gradient checks).
+    backend : "numpy", "cupy" or None, default None
+        Where the weights live; None means ``$DEC_NP_BACKEND``, else numpy.
+    random_state : None, int or numpy Generator, default None
         Seeds the initial weights, the batch order and the dropout masks.
 
     Attributes
@@ -44,10 +59,37 @@ class StackedAutoencoder:
         ``encoders[i]`` maps width dims[i] to dims[i+1]; ``decoders[i]`` maps back.
     history_ : dict
         Mean loss per epoch of each training stage ("layer0", ..., "finetune").
+
+    Notes
+    -----
+    A fitted model pickles (``pickle``, ``joblib.dump``) with its weights as host NumPy
+    arrays and the name of its backend; it is restored on ``$DEC_NP_BACKEND`` if that is
+    set, else on the backend it was pickled from, and a CuPy model loads on NumPy where
+    CuPy cannot be used.  It has no ``get_params``: ``sklearn.base.clone`` of a
+    :class:`dec_np.DEC` copies a pretrained autoencoder given to it instead of rebuilding
+    it untrained.
+
+    Examples
+    --------
+    >>> from dec_np import StackedAutoencoder
+    >>> from dec_np.datasets import load_digits
+    >>> X, _ = load_digits()          # 1,797 images of 8 x 8 pixels in [0, 1]
+    >>> sae = StackedAutoencoder((64, 32, 10), random_state=0)
+    >>> sae
+    StackedAutoencoder(dims=(64, 32, 10))
+    >>> start = sae.reconstruction_loss(X)
+    >>> layerwise = sae.pretrain_layerwise(X, epochs=2)
+    >>> losses = sae.finetune(X, epochs=5)
+    >>> sae.encode(X).shape
+    (1797, 10)
+    >>> sae.reconstruction_loss(X) < 0.7 * start
+    True
     """
 
-    def __init__(self, dims=(784, 500, 500, 2000, 10), p_drop=0.2, init_std=0.01,
-                 loss_reduction="batch", dtype=DEFAULT_DTYPE, backend=None, random_state=None):
+    def __init__(self, dims: Sequence[int] = (784, 500, 500, 2000, 10), p_drop: float = 0.2,
+                 init_std: float | str = 0.01, loss_reduction: str = "batch",
+                 dtype: DTypeLike = DEFAULT_DTYPE, backend: str | None = None,
+                 random_state: int | Generator | None = None):
         dims = tuple(int(d) for d in dims)
         if len(dims) < 2 or min(dims) < 1:
             raise ValueError(f"dims needs at least two positive widths, got {dims}")
@@ -67,6 +109,14 @@ class StackedAutoencoder:
                          for i in range(len(dims) - 1)]
         self.history_ = {}
 
+    def __repr__(self) -> str:
+        shown = {"dims": self.dims, "p_drop": self.p_drop, "init_std": self.init_std,
+                 "loss_reduction": self.loss_reduction, "dtype": self.dtype.name,
+                 "backend": self.backend}
+        defaults = {"p_drop": 0.2, "init_std": 0.01, "loss_reduction": "batch",
+                    "dtype": np.dtype(DEFAULT_DTYPE).name, "backend": None}
+        return format_params(self, shown, defaults)
+
     def __deepcopy__(self, memo):
         """Copy the weights and state; share the array module (a module cannot be copied)."""
         memo[id(self.xp)] = self.xp
@@ -74,26 +124,59 @@ class StackedAutoencoder:
         new.__dict__.update(copy.deepcopy(self.__dict__, memo))
         return new
 
+    # -- pickling -------------------------------------------------------------------
+    def __getstate__(self):
+        """What ``pickle`` and ``joblib`` store: host NumPy weights and the backend's name.
+
+        The array module itself is not stored (a module cannot be pickled), nor are the
+        gradients and the layers' caches (the last batch), which training rebuilds.
+        """
+        state = self.__dict__.copy()
+        state["xp"] = "numpy" if self.xp is np else "cupy"
+        state["encoders"] = [_host_weights(l) for l in self.encoders]
+        state["decoders"] = [_host_weights(l) for l in self.decoders]
+        return state
+
+    def __setstate__(self, state):
+        """Restore on ``$DEC_NP_BACKEND`` if set, else on the backend that was pickled; a
+        CuPy model falls back to NumPy, with a warning, where CuPy cannot be used."""
+        state = dict(state)
+        saved = state.pop("xp")
+        name = os.environ.get("DEC_NP_BACKEND", "").strip().lower() or saved
+        try:
+            xp = get_backend(name)
+        except RuntimeError as exc:
+            warnings.warn(f"this StackedAutoencoder was pickled on {saved}, which cannot be "
+                          f"used here ({exc}); it is loaded on numpy", RuntimeWarning,
+                          stacklevel=2)
+            xp = np
+        self.__dict__.update(state, xp=xp)
+        for layer in self.encoders + self.decoders:
+            layer.params = {k: to_device(v, xp, self.dtype) for k, v in layer.params.items()}
+            layer.grads = {k: xp.zeros_like(v) for k, v in layer.params.items()}
+            layer.cache = None
+
     # -- the networks ---------------------------------------------------------------
     @property
-    def n_layers(self):
+    def n_layers(self) -> int:
+        """Number of depths: ``len(dims) - 1``."""
         return len(self.encoders)
 
-    def encoder(self):
+    def encoder(self) -> Sequential:
         """Sequential d -> ... -> z: ReLU after every layer but the last (z is linear)."""
         layers = []
         for i, enc in enumerate(self.encoders):
             layers += [enc] if i == self.n_layers - 1 else [enc, ReLU()]
         return Sequential(*layers)
 
-    def decoder(self):
+    def decoder(self) -> Sequential:
         """Sequential z -> ... -> x_hat: ReLU after every layer but the last (x_hat is linear)."""
         layers = []
         for i in reversed(range(self.n_layers)):
             layers += [self.decoders[i]] if i == 0 else [self.decoders[i], ReLU()]
         return Sequential(*layers)
 
-    def layer_pair(self, i):
+    def layer_pair(self, i: int) -> Sequential:
         """The denoising autoencoder of depth i: h_i -> h_{i+1} -> h_i, with dropout.
 
         Dropout on the input unless i == 0 (raw pixels), on the hidden code unless it
@@ -118,12 +201,12 @@ class StackedAutoencoder:
         return out
 
     @property
-    def params(self):
+    def params(self) -> dict:
         """Every parameter array by name ("enc0.W", "enc0.b", ..., "dec0.W", ...); live references."""
         return self._named("params")
 
     @property
-    def grads(self):
+    def grads(self) -> dict:
         """Gradients under the keys of :attr:`params` (filled by the last backward pass)."""
         return self._named("grads")
 
@@ -143,58 +226,112 @@ class StackedAutoencoder:
             out[s:s + batch_size] = net.forward(X[s:s + batch_size])
         return out
 
-    def encode(self, X, batch_size=4096):
-        """z = f_theta(X): array of shape (N, dims[-1]) on the model's device."""
+    def encode(self, X: ArrayLike, batch_size: int = 4096):
+        """z = f_theta(X), computed ``batch_size`` rows at a time.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, dims[0])
+        batch_size : int, default 4096
+            Rows per forward pass (bounds the memory of the hidden layers).
+
+        Returns
+        -------
+        z : array of shape (n_samples, dims[-1]) on the model's device
+        """
         return self._apply(self.encoder(), self._to_model(X), batch_size)
 
-    def decode(self, Z, batch_size=4096):
-        """x_hat = g(Z): array of shape (N, dims[0]) on the model's device."""
+    def decode(self, Z: ArrayLike, batch_size: int = 4096):
+        """x_hat = g(Z): array of shape (n_samples, dims[0]) on the model's device.
+
+        ``Z`` has shape (n_samples, dims[-1]); ``batch_size`` as in :meth:`encode`.
+        """
         Z = to_device(check_array(Z, self.dims[-1], "Z"), self.xp, self.dtype)
         return self._apply(self.decoder(), Z, batch_size)
 
-    def reconstruct(self, X, batch_size=4096):
-        """decode(encode(X)) without dropout."""
+    def reconstruct(self, X: ArrayLike, batch_size: int = 4096):
+        """decode(encode(X)) without dropout, shape (n_samples, dims[0]); arguments as in
+        :meth:`encode`."""
         net = Sequential(*self.encoder().layers, *self.decoder().layers)
         return self._apply(net, self._to_model(X), batch_size)
 
-    def reconstruction_loss(self, X, batch_size=4096):
-        """The loss of :func:`dec_np.losses.mse` over all of X (``loss_reduction``), as a float."""
+    def reconstruction_loss(self, X: ArrayLike, batch_size: int = 4096) -> float:
+        """The loss of :func:`dec_np.losses.mse` over all of X (``loss_reduction``), as a
+        float; arguments as in :meth:`encode`."""
         X = self._to_model(X)
         return float(mse(self.reconstruct(X, batch_size), X, self.loss_reduction)[0])
 
     # -- training -------------------------------------------------------------------
-    def pretrain_layerwise(self, X, epochs=None, iterations=None, batch_size=256, lr=0.1,
-                           momentum=0.9, lr_step=None, gamma=0.1, weight_decay=0.0, verbose=False,
-                           optimizer="sgd", warmup=0, nesterov=False):
+    def pretrain_layerwise(self, X: ArrayLike, epochs: int | None = None,
+                           iterations: int | None = None, batch_size: int = 256,
+                           lr: float | Sequence[float] | None = None, momentum: float = 0.9,
+                           lr_step: int | None = None, gamma: float = 0.1,
+                           weight_decay: float = 0.0, verbose: bool = False,
+                           optimizer: str | None = None, warmup: int = 0,
+                           nesterov: bool = False) -> dict[str, list[float]]:
         """Greedy layer-wise denoising pretraining (Sec. 3.2): depth by depth, bottom up.
 
-        Depth i is trained on the clean (no dropout) output of depths 0..i-1 for
-        ``epochs`` epochs or ``iterations`` mini-batch steps (give one), with its own
-        SGD-with-momentum optimiser; ``lr`` (one value, or one per depth) is divided by
-        ``1/gamma`` every ``lr_step`` steps (the paper: 50,000 iterations, lr_step 20,000,
-        batch 256, and lr 0.1 for a loss averaged over features too, i.e. 0.1 / d_i here).
-        ``optimizer="adam"`` uses :class:`dec_np.optim.Adam` instead (``momentum`` unused).
-        ``warmup`` ramps each depth's learning rate up over its first steps
-        (:class:`dec_np.optim.SGD`); ``nesterov=True`` uses Nesterov momentum.
-        The clean input of each depth is computed once for all rows, except after a layer
-        that widens (500 -> 2000): then the narrower input is kept and each batch is encoded
-        on the fly, so no N x 2000 array is held (about 560 MB for MNIST-70k).
+        Depth i (the pair of :meth:`layer_pair`) is trained on the clean (no dropout)
+        output of depths 0..i-1 with its own optimiser.  The clean input of each depth is
+        computed once for all rows, except after a layer that widens (500 -> 2000): then
+        the narrower input is kept and each batch is encoded on the fly, so no N x 2000
+        array is held (about 560 MB for MNIST-70k).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, dims[0])
+        epochs, iterations : int, optional
+            Length of each depth's training, in passes over X or in mini-batch steps; give
+            exactly one (the paper: 50,000 iterations).
+        batch_size : int, default 256
+        lr : float, sequence of float or None, default None
+            Learning rate, one value or one per depth.  None: :data:`DEFAULT_ADAM_LR`
+            (1e-3) for Adam; for SGD the paper's 0.1 per element of the loss, i.e. 0.1 with
+            ``loss_reduction="mean"`` and 0.1 / d_i with "batch" (whose loss is d_i times
+            larger; d_i the width reconstructed), the same steps for either reduction.
+        optimizer : {"sgd", "adam"} or None, default None
+            SGD with momentum (:class:`dec_np.optim.SGD`, the paper's) or
+            :class:`dec_np.optim.Adam`.  None: SGD when ``lr`` is given, else Adam at
+            1e-3, whose steps do not grow with the scale of the loss or of the data, so
+            that the defaults train on inputs in [0, 1] and on standardised ones alike.
+        momentum : float, default 0.9
+            Momentum of SGD (unused by Adam).
+        lr_step : int or None, default None
+            Divide the learning rate by ``1/gamma`` every ``lr_step`` steps (the paper:
+            20,000 with gamma 0.1); None keeps it constant.
+        gamma : float, default 0.1
+        weight_decay : float, default 0.0
+            L2 penalty of SGD.
+        verbose : bool, default False
+            Print progress lines to stderr.
+        warmup : int, default 0
+            Ramp each depth's learning rate up over its first ``warmup`` steps.
+        nesterov : bool, default False
+            Nesterov momentum for SGD.
 
         Returns
         -------
-        dict "layer<i>" -> list of mean losses, one per epoch.
+        dict
+            "layer<i>" -> list of mean losses, one per epoch.
+
+        Raises
+        ------
+        FloatingPointError
+            If the loss becomes NaN or inf; the message names ``lr``.
         """
         H = self._to_model(X)
-        lrs = [float(lr)] * self.n_layers if np.isscalar(lr) else [float(v) for v in lr]
+        if lr is None or np.isscalar(lr):
+            lrs = [lr] * self.n_layers
+        else:
+            lrs = list(lr)
         if len(lrs) != self.n_layers:
             raise ValueError(f"lr needs one value per depth ({self.n_layers}), got {len(lrs)}")
         prep = None
         for i in range(self.n_layers):
-            lr = lrs[i]
             net = self.layer_pair(i)
             named = {f"enc{i}": self.encoders[i], f"dec{i}": self.decoders[i]}
             self.history_[f"layer{i}"] = self._train(
-                net, named, H, epochs, iterations, batch_size, lr, momentum, lr_step, gamma,
+                net, named, H, epochs, iterations, batch_size, lrs[i], momentum, lr_step, gamma,
                 weight_decay, verbose, f"layer {i}", optimizer, prep=prep, warmup=warmup,
                 nesterov=nesterov)
             if i < self.n_layers - 1:
@@ -209,15 +346,37 @@ class StackedAutoencoder:
                     H, prep = self._apply(below, H), None
         return {k: v for k, v in self.history_.items() if k.startswith("layer")}
 
-    def finetune(self, X, epochs=None, iterations=None, batch_size=256, lr=0.1, momentum=0.9,
-                 lr_step=None, gamma=0.1, weight_decay=0.0, verbose=False, optimizer="sgd",
-                 callback=None, warmup=0, nesterov=False):
+    def finetune(self, X: ArrayLike, epochs: int | None = None, iterations: int | None = None,
+                 batch_size: int = 256, lr: float | None = None, momentum: float = 0.9,
+                 lr_step: int | None = None, gamma: float = 0.1, weight_decay: float = 0.0,
+                 verbose: bool = False, optimizer: str | None = None,
+                 callback: Callable[[int, float], None] | None = None, warmup: int = 0,
+                 nesterov: bool = False) -> list[float]:
         """Fine-tune the whole stack end to end on the reconstruction loss, without dropout.
 
-        Same keywords as :meth:`pretrain_layerwise` (the paper: 100,000 iterations);
-        ``callback(epoch, loss)``, if given, is called after every epoch (1-based) with that
-        epoch's mean loss, e.g. to monitor the embedding; it must not change the weights.
-        Returns the list of mean losses per epoch.
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, dims[0])
+        epochs, iterations : int, optional
+            Length of training, in passes over X or in mini-batch steps; give exactly one
+            (the paper: 100,000 iterations).
+        batch_size, momentum, lr_step, gamma, weight_decay, verbose, optimizer, warmup, nesterov
+            As in :meth:`pretrain_layerwise`.
+        lr : float or None, default None
+            Learning rate; None as in :meth:`pretrain_layerwise` (d = dims[0]).
+        callback : callable or None, default None
+            ``callback(epoch, loss)`` after every epoch (1-based) with that epoch's mean
+            loss, e.g. to monitor the embedding; it must not change the weights.
+
+        Returns
+        -------
+        list of float
+            The mean loss of every epoch (also ``history_["finetune"]``).
+
+        Raises
+        ------
+        FloatingPointError
+            If the loss becomes NaN or inf; the message names ``lr``.
         """
         H = self._to_model(X)
         net = Sequential(*self.encoder().layers, *self.decoder().layers)
@@ -229,8 +388,17 @@ class StackedAutoencoder:
             nesterov=nesterov)
         return self.history_["finetune"]
 
+    def _defaults(self, optimizer, lr, width):
+        """The optimiser and learning rate that None stands for (see :meth:`pretrain_layerwise`)."""
+        if optimizer is None:
+            optimizer = "sgd" if lr is not None else "adam"
+        if lr is None:
+            lr = DEFAULT_ADAM_LR if optimizer == "adam" else \
+                DEFAULT_SGD_LR / (width if self.loss_reduction == "batch" else 1)
+        return optimizer, float(lr)
+
     def _train(self, net, named, X, epochs, iterations, batch_size, lr, momentum, lr_step,
-               gamma, weight_decay, verbose, label, optimizer="sgd", callback=None, prep=None,
+               gamma, weight_decay, verbose, label, optimizer=None, callback=None, prep=None,
                warmup=0, nesterov=False):
         n = X.shape[0]
         per_epoch = -(-n // batch_size)
@@ -241,6 +409,8 @@ class StackedAutoencoder:
             raise ValueError("epochs/iterations and batch_size must be positive")
         params, grads = ({f"{name}.{k}": v for name, l in named.items()
                           for k, v in getattr(l, attr).items()} for attr in ("params", "grads"))
+        width = next(iter(named.values())).params["W"].shape[0]  # the width reconstructed
+        optimizer, lr = self._defaults(optimizer, lr, width)
         if optimizer == "sgd":
             opt = SGD(lr, momentum, weight_decay, lr_step, gamma, warmup, nesterov)
         elif optimizer == "adam":
@@ -250,6 +420,7 @@ class StackedAutoencoder:
         progress = Progress(label, total, verbose)
         history, running, count = [], 0.0, 0
         stream = BatchStream(n, batch_size, self.rng, self.xp)
+        method = "finetune" if label == "finetune" else "pretrain_layerwise"
         for it in range(1, total + 1):
             _, idx = next(stream)
             xb = X[idx] if prep is None else prep.forward(X[idx])  # clean input of the pair
@@ -263,11 +434,19 @@ class StackedAutoencoder:
                 mean = float(running) / count
                 if not np.isfinite(mean):
                     raise FloatingPointError(
-                        f"{label}: the loss became {mean} at iteration {it}; lower lr "
-                        f"(now {opt.current_lr:g}) or check the input scaling")
+                        f"{label}: the loss became {mean} at iteration {it}; lower {method}'s "
+                        f"lr (now {opt.current_lr:g}) or check the input scaling")
                 history.append(mean)
                 running, count = 0.0, 0
                 progress(it, mean, force=it == total)
                 if callback is not None:
                     callback(len(history), mean)
         return history
+
+
+def _host_weights(layer):
+    """A copy of a Dense layer for pickling: host copies of its weights, no gradients, no cache."""
+    new = copy.copy(layer)
+    new.params = {k: asnumpy(v) for k, v in layer.params.items()}
+    new.grads, new.cache = {}, None
+    return new

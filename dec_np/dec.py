@@ -6,14 +6,20 @@ network in :mod:`dec_np.autoencoder`, k-means in :mod:`dec_np.kmeans`.
 from __future__ import annotations
 
 import copy
+import numbers
+import os
 import sys
 import time
 import warnings
 
 import numpy as np
+from numpy.random import Generator
+from numpy.typing import ArrayLike
 
 from .autoencoder import StackedAutoencoder
-from .backend import DEFAULT_DTYPE, asnumpy, get_backend, seed_sequence, to_device
+from .backend import (DEFAULT_DTYPE, asnumpy, get_array_module, get_backend, seed_sequence,
+                      to_device)
+from .base import BaseEstimator, not_fitted, validate_data
 from .checkpoint import FitCheckpoint, load_fit_state, read_dec, resume_loop
 from .dec_math import kl_divergence, kl_gradients, soft_assignment, target_distribution
 from .kmeans import kmeans
@@ -21,29 +27,35 @@ from .metrics import cluster_accuracy, nmi
 from .optim import SGD
 from .scaling import input_scale_factor
 from .schedules import get_schedule, run_schedule
-from .utils import BatchStream, Progress, check_array
+from .utils import BatchStream, Progress
 
 
-class DEC:
+class DEC(BaseEstimator):
     """Deep Embedded Clustering (Xie, Girshick & Farhadi, ICML 2016).
+
+    A scikit-learn estimator (``clone``, ``Pipeline``, ``GridSearchCV`` work with it)
+    that does not need scikit-learn.  ``fit`` pretrains a stacked autoencoder (unless one
+    is given), runs k-means on its embedding z, then moves the encoder weights and the
+    centroids mu to minimise KL(P || Q) (Eq. 2 of the paper).
 
     Parameters
     ----------
     n_clusters : int, default 10
+        Number of clusters k, at least 2 and at most the number of samples.
     hidden_dims : tuple of int, default (500, 500, 2000, 10)
         Encoder widths after the input; the input width comes from X at fit time.
     alpha : float, default 1.0
-        Degrees of freedom of the Student's t kernel.
-    autoencoder : StackedAutoencoder or None
+        Degrees of freedom of the Student's t kernel (Eq. 1).
+    autoencoder : StackedAutoencoder or None, default None
         An already pretrained SAE to start from (it is copied, not modified); None
         pretrains one with ``schedule``.  X is scaled by ``input_scaling`` before it is
         encoded, so give the setting the SAE was trained with (None if it saw X as is).
     schedule : str or dict, default "default"
         Pretraining schedule by name or a dict of the same form (see
-        :mod:`dec_np.schedules`): "default" is "adam" (end to end, Adam, batch 256, 8,000
-        steps; the best on the MNIST test set in round 7 of the README); "paper" is the
-        paper's layer-wise denoising schedule; also "b64-steps", "b256-steps", "b64-epochs",
-        "b256" and "fast".
+        :mod:`dec_np.schedules`; :func:`~dec_np.schedules.with_lr` changes its learning
+        rates): "default" is "adam" (end to end, Adam, batch 256, 8,000 steps; the best on
+        the MNIST test set in round 7 of the README); "paper" is the paper's layer-wise
+        denoising schedule; also "b64-steps", "b256-steps", "b64-epochs", "b256" and "fast".
     input_scaling : "auto", "paper", "max" or None, default "auto"
         X is multiplied by one scalar, learnt in ``fit`` (``scale_``) and reused by
         ``predict`` and ``transform``: "paper" makes the mean of (1/d)|x|^2 equal 1 (the
@@ -53,39 +65,69 @@ class DEC:
         ``autoencoder`` given, use the scaling it was pretrained with: the same
         ``schedule`` name, or the scaling itself.
     batch_size : int, default 256
-    lr, momentum : float, default 0.01 and 0.9
-        SGD with momentum on the encoder weights and the centroids jointly, applied to
-        the batch mean of the KL loss.
+        Mini-batch size of the clustering phase.
+    lr : float, default 0.01
+        Learning rate of the clustering phase: SGD with momentum on the encoder weights and
+        the centroids jointly, applied to the batch mean of the KL loss.  (Pretraining has
+        its own rates, in ``schedule``.)
+    momentum : float, default 0.9
+        Momentum of that SGD, in [0, 1).
     update_interval : int, default 140
         Iterations between recomputations of the target P from all points (lambda).
     tol : float, default 0.001
         Stop when fewer than this fraction of points change cluster between two updates.
     max_iter : int, default 20000
+        Most SGD iterations of the clustering phase.
     n_init : int, default 20
         k-means restarts for the initial centroids.
     update_encoder : bool, default True
         False gives the paper's "DEC w/o backprop" ablation: only the centroids move.
-    backend : "numpy", "cupy" or None (``$DEC_NP_BACKEND``, else numpy)
-    random_state : None or int
+    backend : "numpy", "cupy" or None, default None
+        Where the arrays live; None means ``$DEC_NP_BACKEND``, else numpy.
+    random_state : None, int or numpy Generator, default None
         Seeds the weights, dropout, batches and k-means.
-    verbose : bool
+    verbose : bool, default False
+        Print progress lines to stderr.
 
     Attributes
     ----------
     labels_ : ndarray of shape (n_samples,)
     cluster_centers_ : ndarray of shape (n_clusters, z_dim)
+    n_features_in_ : int
+        Width of the X seen by ``fit``.
     autoencoder_ : StackedAutoencoder, the encoder after DEC
     init_labels_, init_centers_ : the AE + k-means starting point
     scale_ : float
     n_iter_ : int
     history_ : dict of lists: "iteration", "delta_label", "loss" (mean KL per point),
         and "acc", "nmi" when ``y`` is passed to ``fit``
+
+    Examples
+    --------
+    >>> from dec_np import DEC
+    >>> from dec_np.datasets import load_digits
+    >>> X, y = load_digits()
+    >>> X, y = X[y < 3][:150], y[y < 3][:150]     # 150 images of the digits 0, 1 and 2
+    >>> model = DEC(n_clusters=3, hidden_dims=(32, 3), schedule="fast", n_init=5, random_state=0)
+    >>> model
+    DEC(n_clusters=3, hidden_dims=(32, 3), schedule='fast', n_init=5, random_state=0)
+    >>> labels = model.fit_predict(X)
+    >>> labels.shape, model.predict_proba(X).shape, model.transform(X).shape
+    ((150,), (150, 3), (150, 3))
+    >>> from dec_np.metrics import cluster_accuracy
+    >>> cluster_accuracy(y, labels) > 0.8
+    True
     """
 
-    def __init__(self, n_clusters=10, hidden_dims=(500, 500, 2000, 10), alpha=1.0,
-                 autoencoder=None, schedule="default", input_scaling="auto", batch_size=256,
-                 lr=0.01, momentum=0.9, update_interval=140, tol=0.001, max_iter=20000,
-                 n_init=20, update_encoder=True, backend=None, random_state=None, verbose=False):
+    _estimator_type = "clusterer"
+
+    def __init__(self, n_clusters: int = 10, hidden_dims: tuple[int, ...] = (500, 500, 2000, 10),
+                 alpha: float = 1.0, autoencoder: StackedAutoencoder | None = None,
+                 schedule: str | dict = "default", input_scaling: str | None = "auto",
+                 batch_size: int = 256, lr: float = 0.01, momentum: float = 0.9,
+                 update_interval: int = 140, tol: float = 0.001, max_iter: int = 20000,
+                 n_init: int = 20, update_encoder: bool = True, backend: str | None = None,
+                 random_state: int | Generator | None = None, verbose: bool = False):
         self.n_clusters = n_clusters
         self.hidden_dims = hidden_dims
         self.alpha = alpha
@@ -104,42 +146,17 @@ class DEC:
         self.random_state = random_state
         self.verbose = verbose
 
-    # -- validation -----------------------------------------------------------------
-    def _validate(self, X):
-        X = check_array(X)
-        n, d = X.shape
-        k = self.n_clusters
-        if not isinstance(k, (int, np.integer)) or not 2 <= k <= n:
-            raise ValueError(f"n_clusters must be an integer in [2, n_samples={n}], got {k!r}")
-        if not self.alpha > 0:
-            raise ValueError(f"alpha must be > 0, got {self.alpha}")
-        for name in ("batch_size", "update_interval", "max_iter", "n_init"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        if not self.lr > 0 or not 0 <= self.momentum < 1 or not 0 <= self.tol < 1:
-            raise ValueError("need lr > 0, 0 <= momentum < 1 and 0 <= tol < 1")
-        if self.input_scaling not in ("auto", "paper", "max", None):
-            raise ValueError(f"input_scaling must be 'auto', 'paper', 'max' or None, got "
-                             f"{self.input_scaling!r}")
-        if self.autoencoder is not None:
-            if not isinstance(self.autoencoder, StackedAutoencoder):
-                raise ValueError("autoencoder must be a StackedAutoencoder")
-            if self.autoencoder.dims[0] != d:
-                raise ValueError(f"the autoencoder expects {self.autoencoder.dims[0]} features, "
-                                 f"X has {d}")
-        if self.autoencoder is None or self.input_scaling == "auto":
-            get_schedule(self.schedule)  # raises ValueError for an unknown name
-        return X
-
     # -- fitting --------------------------------------------------------------------
-    def fit(self, X, y=None, checkpoint_path=None, resume_from=None):
+    def fit(self, X: ArrayLike, y: ArrayLike | None = None,
+            checkpoint_path: str | os.PathLike | None = None,
+            resume_from: str | os.PathLike | None = None) -> DEC:
         """Pretrain (unless given an autoencoder), initialise with k-means, then run DEC.
 
         Parameters
         ----------
-        X : array of shape (n_samples, n_features)
-        y : array of shape (n_samples,), optional
+        X : array-like of shape (n_samples, n_features)
+            Dense real data without NaN or inf (a sparse matrix is refused: TypeError).
+        y : array-like of shape (n_samples,), optional
             Only recorded for monitoring (ACC and NMI in ``history_``); never used to train.
         checkpoint_path : str or Path, optional
             Save the state of the clustering phase there (atomically) at target updates, at
@@ -153,7 +170,7 @@ class DEC:
         -------
         self
         """
-        X = self._validate(X)
+        X = _validate(self, X)
         xp = get_backend(self.backend)
         rng = seed_sequence(self.random_state)
         y = None if y is None else asnumpy(y)
@@ -270,36 +287,144 @@ class DEC:
                       f"delta {delta:.4f}", file=sys.stderr, flush=True)
 
     # -- inference ------------------------------------------------------------------
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "labels_")
+
     def _check_fitted(self):
         if not hasattr(self, "labels_"):
-            raise RuntimeError("this DEC instance is not fitted yet; call fit(X) first")
+            raise not_fitted(f"this {type(self).__name__} instance is not fitted yet; call "
+                             "fit(X) first")
 
     def _z(self, X):
         self._check_fitted()
-        X = check_array(X, self.autoencoder_.dims[0])
+        X = validate_data(X, self.n_features_in_, type(self).__name__)
         xp = self.autoencoder_.xp
-        return self.autoencoder_.encode(to_device(X, xp, DEFAULT_DTYPE) * DEFAULT_DTYPE(self.scale_))
+        Xd = _finite(to_device(X, xp, DEFAULT_DTYPE) * DEFAULT_DTYPE(self.scale_), X, self.scale_,
+                     "X scaled and cast to float32")
+        z = self.autoencoder_.encode(Xd)
+        return _finite(z, X, self.scale_, "the embedding z")
 
-    def transform(self, X):
-        """The embedding z = f_theta(X), shape (n_samples, z_dim), as a NumPy array."""
+    def transform(self, X: ArrayLike) -> np.ndarray:
+        """The embedding z = f_theta(X) as a NumPy array.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        z : ndarray of shape (n_samples, z_dim), float32
+        """
         return asnumpy(self._z(X))
 
-    def predict_proba(self, X):
-        """Soft assignments q, shape (n_samples, n_clusters), rows summing to 1."""
-        return asnumpy(soft_assignment(self._z(X), self._mu, self.alpha))
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
+        """Soft assignments q (Eq. 1), rows summing to 1.
 
-    def predict(self, X):
-        """Hard cluster labels argmax_j q_ij, shape (n_samples,)."""
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        q : ndarray of shape (n_samples, n_clusters), float32
+
+        Raises
+        ------
+        ValueError
+            If X overflows the network (its embedding or q is not finite).
+        """
+        q = soft_assignment(self._z(X), self._mu, self.alpha)
+        return asnumpy(_finite(q, X, self.scale_, "the soft assignment q"))
+
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """Hard cluster labels argmax_j q_ij.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,), int64
+        """
         return self.predict_proba(X).argmax(axis=1)
 
-    def fit_predict(self, X, y=None):
-        """``fit(X, y)`` then return ``labels_``."""
+    def fit_predict(self, X: ArrayLike, y: ArrayLike | None = None) -> np.ndarray:
+        """``fit(X, y)`` then return ``labels_``, shape (n_samples,)."""
         return self.fit(X, y).labels_
 
+    def fit_transform(self, X: ArrayLike, y: ArrayLike | None = None) -> np.ndarray:
+        """``fit(X, y)`` then return ``transform(X)``, shape (n_samples, z_dim)."""
+        return self.fit(X, y).transform(X)
+
+    # -- pickling -------------------------------------------------------------------
+    def __getstate__(self):
+        """Host arrays only (the centres too); the autoencoder pickles its own way."""
+        state = self.__dict__.copy()
+        if "_mu" in state:
+            state["_mu"] = asnumpy(state["_mu"])
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        if "_mu" in state:  # back onto the device its autoencoder was restored to
+            sae = self.autoencoder_
+            self._mu = to_device(self._mu, sae.xp, sae.dtype)
+
+
+def _finite(a, X, scale, what):
+    """``a`` if it is all finite, else ValueError: X overflowed the network."""
+    xp = get_array_module(a)
+    if bool(xp.isfinite(a).all()):
+        return a
+    bad = int((~xp.isfinite(a)).any(axis=1).sum())
+    big = float(get_array_module(X).abs(X).max())
+    raise ValueError(f"X overflows the network: {what} of {bad} of {a.shape[0]} rows is not "
+                     f"finite (max |x| = {big:.3g}, scaled by scale_={scale:.3g}); give X on the "
+                     "scale of the data the model was fitted on")
+
+
+def _validate(model, X):
+    """Check X and the settings of ``model`` before any work; ValueError saying what is wrong.
+
+    Sets ``model.n_features_in_`` once everything is valid.
+    """
+    X = validate_data(X, owner=type(model).__name__)
+    n, d = X.shape
+    real = lambda v: isinstance(v, numbers.Real) and not isinstance(v, bool)
+    count = lambda v: isinstance(v, numbers.Integral) and not isinstance(v, bool)
+    k = model.n_clusters
+    if not count(k) or not 2 <= k <= n:
+        raise ValueError(f"n_clusters must be an integer in [2, n_samples={n}], got {k!r}")
+    if not (real(model.alpha) and model.alpha > 0):
+        raise ValueError(f"alpha must be > 0, got {model.alpha!r}")
+    for name in ("batch_size", "update_interval", "max_iter", "n_init"):
+        v = getattr(model, name)
+        if not count(v) or v < 1:
+            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    for name, lo, hi in (("lr", 0, float("inf")), ("momentum", 0, 1), ("tol", 0, 1)):
+        v = getattr(model, name)
+        if not (real(v) and (lo < v < hi if name == "lr" else lo <= v < hi)):
+            raise ValueError(f"need lr > 0, 0 <= momentum < 1 and 0 <= tol < 1; got {name}={v!r}")
+    if model.input_scaling not in ("auto", "paper", "max", None):
+        raise ValueError(f"input_scaling must be 'auto', 'paper', 'max' or None, got "
+                         f"{model.input_scaling!r}")
+    if model.autoencoder is not None:
+        if not isinstance(model.autoencoder, StackedAutoencoder):
+            raise ValueError("autoencoder must be a StackedAutoencoder")
+        if model.autoencoder.dims[0] != d:
+            raise ValueError(f"the autoencoder expects {model.autoencoder.dims[0]} features, "
+                             f"X has {d}")
+    if model.autoencoder is None or model.input_scaling == "auto":
+        get_schedule(model.schedule)  # raises ValueError for an unknown name
+    model.n_features_in_ = d
+    return X
 
 def load_dec(path, backend=None):
     """Load a DEC saved by :func:`dec_np.checkpoint.save_dec`; it predicts as the saved one did.
 
     ``backend`` None means ``$DEC_NP_BACKEND``, else numpy, whatever backend saved it.
     """
-    return read_dec(path, DEC, backend)
+    model = read_dec(path, DEC, backend)
+    model.n_features_in_ = model.autoencoder_.dims[0]
+    return model

@@ -83,13 +83,68 @@ def get_schedule(schedule):
     return copy.deepcopy(SCHEDULES[schedule])
 
 
-def run_schedule(sae, X, schedule, verbose=False):
+def with_lr(schedule: str | dict, lr: float | None = None, *, layerwise: float | None = None,
+            finetune: float | None = None) -> dict:
+    """A copy of ``schedule`` with other pretraining learning rates.
+
+    Parameters
+    ----------
+    schedule : str or dict
+        A name or a dict, as :func:`get_schedule` takes.
+    lr : float, optional
+        The learning rate of both stages (what ``dec-np --pretrain-lr`` sets).
+    layerwise, finetune : float, optional
+        The learning rate of one stage; they override ``lr``.  A schedule without a
+        layer-wise stage ignores ``layerwise``.
+
+    Returns
+    -------
+    dict
+        A schedule for ``DEC(schedule=...)`` or :func:`run_schedule`; the step schedule
+        (``lr_step``) and everything else are kept.
+
+    Examples
+    --------
+    >>> from dec_np.schedules import with_lr
+    >>> s = with_lr("fast", finetune=0.1)
+    >>> s["layerwise"]["lr"], s["finetune"]["lr"]
+    (1.0, 0.1)
+    """
+    s = get_schedule(schedule)
+    for stage, value in (("layerwise", layerwise if layerwise is not None else lr),
+                         ("finetune", finetune if finetune is not None else lr)):
+        if value is None or s[stage] is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ValueError(f"the {stage} learning rate must be a number > 0, got {value!r}")
+        s[stage]["lr"] = float(value)
+    return s
+
+
+def run_schedule(sae, X, schedule: dict, verbose: bool = False):
     """Pretrain ``sae`` on X (already scaled) with a schedule dict from :func:`get_schedule`.
 
     Layer-wise denoising pretraining first (skipped when ``schedule["layerwise"]`` is None),
     then end-to-end fine-tuning.  Returns ``sae``.
+
+    Raises
+    ------
+    FloatingPointError
+        If a stage diverges; the message names that stage's learning rate in the schedule
+        and how to lower it (:func:`with_lr`).
     """
-    if schedule["layerwise"] is not None:
-        sae.pretrain_layerwise(X, verbose=verbose, **schedule["layerwise"])
-    sae.finetune(X, verbose=verbose, **schedule["finetune"])
+    for stage in ("layerwise", "finetune"):
+        kw = schedule[stage]
+        if kw is None:
+            continue
+        train = sae.pretrain_layerwise if stage == "layerwise" else sae.finetune
+        try:
+            train(X, verbose=verbose, **kw)
+        except FloatingPointError as exc:
+            lr = kw.get("lr", "the method's default")
+            raise FloatingPointError(
+                f"pretraining diverged ({exc}); lower the schedule's {stage} learning rate "
+                f"(schedule[{stage!r}][\"lr\"] = {lr}), e.g. schedule=dec_np.schedules."
+                f"with_lr(schedule, {stage}=...)"
+            ) from None
     return sae

@@ -115,9 +115,48 @@ def test_divergence_names_the_iteration():
             update_interval=5, random_state=0).fit(X * 100)
 
 
-def test_predict_before_fit():
-    with pytest.raises(RuntimeError, match="not fitted"):
-        DEC(3).predict(np.ones((4, 3)))
+def test_predict_before_fit_is_a_value_and_attribute_error():
+    from dec_np.base import NotFittedError
+    for method in ("predict", "predict_proba", "transform"):
+        with pytest.raises(NotFittedError, match="not fitted") as info:
+            getattr(DEC(3), method)(np.ones((4, 3)))
+        assert isinstance(info.value, ValueError) and isinstance(info.value, AttributeError)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # numpy's, on the way to the error
+def test_input_that_overflows_the_network_is_one_clear_error():
+    X, _ = blobs(seed=5)
+    model = DEC(3, hidden_dims=(32, 32, 3), schedule=TINY, max_iter=40, update_interval=20,
+                random_state=0).fit(X)
+    for method in (model.predict, model.predict_proba):
+        with pytest.raises(ValueError, match="X overflows the network"):
+            method(X * 1e30)  # z is finite here, q is 0/0
+    for method in (model.predict, model.predict_proba, model.transform):
+        with pytest.raises(ValueError, match="X overflows the network: X scaled and cast"):
+            method(X.astype(np.float64) * 1e38)  # beyond float32: z is not finite
+    assert model.predict(X).shape == (240,)
+
+
+def test_pretraining_divergence_names_the_schedule_setting():
+    X, _ = blobs(seed=6)
+    wild = dict(TINY, finetune=dict(TINY["finetune"], lr=1e9))
+    with pytest.warns(RuntimeWarning), pytest.raises(FloatingPointError) as info:
+        DEC(3, hidden_dims=(32, 3), schedule=wild, random_state=0).fit(X * 100)
+    msg = str(info.value)
+    assert "schedule['finetune'][\"lr\"] = 1000000000.0" in msg and "with_lr" in msg
+    from dec_np.schedules import with_lr
+    assert with_lr(wild, finetune=0.5)["finetune"]["lr"] == 0.5  # the advice can be followed
+
+
+def test_load_dec_restores_n_features_in(tmp_path):
+    from dec_np.checkpoint import save_dec
+    from dec_np.dec import load_dec
+    X, _ = blobs(seed=7)
+    model = DEC(3, hidden_dims=(16, 3), schedule=TINY, max_iter=20, update_interval=10,
+                random_state=0).fit(X)
+    back = load_dec(save_dec(model, tmp_path / "m.npz"))
+    assert back.n_features_in_ == 12
+    np.testing.assert_array_equal(back.predict(X), model.predict(X))
 
 
 def test_small_mnist_dec_beats_ae_kmeans(data_dir):

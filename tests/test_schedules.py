@@ -68,3 +68,27 @@ def test_estimator_scales_x_as_asked(schedule, scaling, expect):
     assert m.scale_ == pytest.approx(input_scale_factor(X, expect))
     with pytest.raises(ValueError, match="input_scaling"):
         DEC(2, input_scaling="unit").fit(X)
+
+
+def test_with_lr_sets_one_stage_or_both_and_keeps_the_rest():
+    from dec_np.schedules import with_lr
+    s = with_lr("b64-steps", 0.05)
+    assert s["layerwise"]["lr"] == s["finetune"]["lr"] == 0.05
+    assert s["layerwise"]["iterations"] == 6000 and SCHEDULES["b64-steps"]["finetune"]["lr"] == 0.5
+    s = with_lr("paper", finetune=0.01)
+    assert (s["layerwise"]["lr"], s["finetune"]["lr"], s["finetune"]["lr_step"]) == (0.1, 0.01, 20000)
+    assert with_lr("adam", layerwise=0.1)["layerwise"] is None  # no layer-wise stage
+    assert with_lr(TINY, 0.2)["finetune"]["lr"] == 0.2 and TINY["finetune"]["lr"] == 0.5
+    for bad in (0, -1.0, "0.1", True):
+        with pytest.raises(ValueError, match="learning rate"):
+            with_lr("fast", bad)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_run_schedule_divergence_names_the_schedule_setting():
+    X = np.random.default_rng(0).random((64, 8)).astype(np.float32) * 100
+    sae = StackedAutoencoder((8, 6, 2), random_state=0)
+    wild = dict(TINY, layerwise={"epochs": 3, "batch_size": 16, "lr": 1e6})
+    with pytest.raises(FloatingPointError, match=r"schedule\['layerwise'\]\[\"lr\"\] = 1000000.0.*"
+                                                 r"with_lr\(schedule, layerwise=\.\.\.\)"):
+        run_schedule(sae, X, wild)

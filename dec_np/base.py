@@ -1,0 +1,214 @@
+"""The scikit-learn estimator contract, without scikit-learn at run time.
+
+:class:`BaseEstimator` gives ``get_params`` / ``set_params``, a ``__repr__`` that shows the
+parameters that differ from their defaults, and ``__sklearn_tags__`` (built only when
+scikit-learn is importable, i.e. when scikit-learn itself asks).  :func:`validate_data` is
+the gate estimator input passes: dense, 2-D, real, finite, of the width seen in ``fit``.
+"""
+from __future__ import annotations
+
+import inspect
+import sys
+from typing import Any
+
+import numpy as np
+
+from .utils import check_array
+
+
+class NotFittedError(ValueError, AttributeError):
+    """Raised when a model is used before ``fit``.
+
+    Both a ValueError and an AttributeError, like ``sklearn.exceptions.NotFittedError``, so
+    code that catches either sees it.  Where scikit-learn is in use (imported), the error
+    raised is also a ``sklearn.exceptions.NotFittedError`` (see :func:`not_fitted`).
+    """
+
+
+def not_fitted(message: str) -> NotFittedError:
+    """A :class:`NotFittedError` to raise; also scikit-learn's one if scikit-learn is imported.
+
+    scikit-learn is never imported here: without it nobody can catch its class.
+    """
+    if "sklearn.exceptions" in sys.modules:
+        return sys.modules[__name__]._SklearnNotFittedError(message)
+    return NotFittedError(message)
+
+
+def __getattr__(name: str) -> Any:
+    # built on first use, as a module attribute so that its instances pickle by name
+    if name == "_SklearnNotFittedError":
+        from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+        cls = type(name, (NotFittedError, SklearnNotFittedError),
+                   {"__module__": __name__, "__doc__": NotFittedError.__doc__})
+        globals()[name] = cls
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _is_default(value: Any, default: Any) -> bool:
+    """True if ``value`` is the parameter's default: the same object, or the same type with the
+    same repr (so 1 and 1.0, or a list and a tuple, count as changed; arrays always do)."""
+    if value is default:
+        return True
+    if isinstance(value, np.ndarray) or type(value) is not type(default):
+        return False
+    return repr(value) == repr(default)
+
+
+def format_params(obj: Any, params: dict[str, Any], defaults: dict[str, Any]) -> str:
+    """``Name(a=1, b='x')`` with only the entries of ``params`` that differ from ``defaults``."""
+    shown = ", ".join(f"{k}={v!r}" for k, v in params.items()
+                      if k not in defaults or not _is_default(v, defaults[k]))
+    return f"{type(obj).__name__}({shown})"
+
+
+class BaseEstimator:
+    """Parameters, repr and tags of a scikit-learn estimator.
+
+    A subclass's ``__init__`` stores each keyword argument under its own name and nothing
+    else; ``fit`` sets the attributes that end in ``_``.  Then ``sklearn.base.clone``,
+    pipelines, grid searches and ``check_estimator`` work with it.
+    """
+
+    #: what scikit-learn's ``is_clusterer`` and friends read (also on versions before 1.6)
+    _estimator_type: str | None = None
+
+    @classmethod
+    def _get_param_names(cls) -> list[str]:
+        """The keyword arguments of ``__init__``, in the order of its signature."""
+        sig = inspect.signature(cls.__init__)
+        names = []
+        for p in list(sig.parameters.values())[1:]:
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                raise TypeError(f"{cls.__name__}.__init__ must not take *args or **kwargs")
+            names.append(p.name)
+        return names
+
+    def _defaults(self) -> dict[str, Any]:
+        sig = inspect.signature(type(self).__init__)
+        return {n: p.default for n, p in sig.parameters.items() if p.default is not p.empty}
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The estimator's parameters by name.
+
+        Parameters
+        ----------
+        deep : bool, default True
+            Also list ``<name>__<key>`` for parameters that have ``get_params`` themselves.
+
+        Returns
+        -------
+        dict
+            Parameter name -> value, the very objects stored (not copies).
+        """
+        out = {}
+        for name in self._get_param_names():
+            value = getattr(self, name)
+            if deep and hasattr(value, "get_params") and not isinstance(value, type):
+                out.update({f"{name}__{k}": v for k, v in value.get_params().items()})
+            out[name] = value
+        return out
+
+    def set_params(self, **params: Any) -> BaseEstimator:
+        """Set parameters by name (``<name>__<key>`` reaches into a nested estimator).
+
+        Values are only stored; they are checked by ``fit``.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ValueError
+            For a name that is not a parameter.
+        """
+        valid = self._get_param_names()
+        nested: dict[str, dict[str, Any]] = {}
+        for key, value in params.items():
+            name, _, sub = key.partition("__")
+            if name not in valid:
+                raise ValueError(f"invalid parameter {name!r} for {type(self).__name__}; "
+                                 f"valid parameters: {valid}")
+            if sub:
+                nested.setdefault(name, {})[sub] = value
+            else:
+                setattr(self, name, value)
+        for name, sub_params in nested.items():
+            getattr(self, name).set_params(**sub_params)
+        return self
+
+    def __repr__(self) -> str:
+        return format_params(self, self.get_params(deep=False), self._defaults())
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return any(k.endswith("_") and not k.startswith("__") for k in vars(self))
+
+    def __sklearn_tags__(self) -> Any:
+        """scikit-learn's tags (it calls this; scikit-learn is imported only here).
+
+        Dense 2-D real input without NaN, no sparse matrices, ``y`` not required; a
+        transformer's output stays float32 for float32 input.
+        """
+        from sklearn.utils import InputTags, Tags, TargetTags, TransformerTags
+        transformer = TransformerTags(preserves_dtype=["float32"]) if hasattr(self, "transform") else None
+        return Tags(estimator_type=self._estimator_type, target_tags=TargetTags(required=False),
+                    transformer_tags=transformer, input_tags=InputTags(sparse=False))
+
+
+def _is_sparse(X: Any) -> bool:
+    """A SciPy sparse matrix or array (or a CuPy one), detected without importing SciPy."""
+    for mod in ("scipy.sparse", "cupyx.scipy.sparse"):
+        sparse = sys.modules.get(mod)
+        if sparse is not None and sparse.issparse(X):
+            return True
+    return False
+
+
+def validate_data(X: Any, n_features: int | None = None, owner: str = "the model") -> Any:
+    """Check estimator input before any work and return it as an array.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        A NumPy or CuPy array, or anything :func:`numpy.asarray` turns into a real one
+        (lists, ``object`` arrays of numbers, DataFrames).
+    n_features : int, optional
+        The width X must have (``n_features_in_`` of a fitted model); None in ``fit``.
+    owner : str
+        Who expects that width, for the error message (the estimator's class name).
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features), on the device it came from.
+
+    Raises
+    ------
+    TypeError
+        For sparse input (it is never densified behind the user's back).
+    ValueError
+        For everything else that is wrong: not 2-D, no rows or no columns, the wrong
+        width, not real numbers, NaN or inf (:func:`dec_np.utils.check_array`).
+    """
+    if _is_sparse(X):
+        raise TypeError(f"{owner} needs dense data but a sparse {type(X).__name__} was passed; "
+                        "convert it with X.toarray() if it fits in memory")
+    if not (isinstance(X, np.ndarray) or type(X).__module__.startswith("cupy")):
+        X = np.asarray(X)
+    if X.dtype == object:
+        X = X.astype(np.float64)  # numbers stored as objects; anything else: numpy's TypeError
+    if X.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: X has dtype {X.dtype}; {owner} needs "
+                         "real numbers")
+    if X.ndim == 1:
+        raise ValueError(f"Expected a 2-D array, got a 1-D array of shape {X.shape}: Reshape "
+                         "your data with X.reshape(-1, 1) if it has a single feature or "
+                         "X.reshape(1, -1) if it is a single sample")
+    if X.ndim == 2 and X.shape[0] > 0 and X.shape[1] == 0:
+        raise ValueError(f"Found array with 0 feature(s) (shape={X.shape}) while a minimum "
+                         "of 1 is required.")
+    if X.ndim == 2 and n_features is not None and X.shape[1] != n_features:
+        raise ValueError(f"X has {X.shape[1]} features, but {owner} is expecting {n_features} "
+                         "features as input")
+    return check_array(X)

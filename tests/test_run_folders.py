@@ -14,9 +14,11 @@ import numpy as np
 import pytest
 
 import dec_np.cli as cli
+import dec_np.runs as runs
 import dec_np.dec as dec_module
 from dec_np.checkpoint import FitCheckpoint
-from dec_np.cli import LOCK, STATE, STATE_ID, main
+from dec_np.cli import main
+from dec_np.runs import LOCK, STATE, STATE_ID
 from dec_np.datasets import load_digits
 
 
@@ -165,7 +167,7 @@ def test_results_are_one_set(files, tmp_path, monkeypatch, capsys):
     assert not [n for n in os.listdir(out) if n.startswith(".")]  # no temporaries, no lock
     fresh = tmp_path / "fresh"
     assert main(_fit(files, fresh, "--seed", "1")) == 1
-    assert not any(n in os.listdir(fresh) for n in cli.RESULTS)  # nothing rather than a part
+    assert not any(n in os.listdir(fresh) for n in runs.RESULTS)  # nothing rather than a part
 
 
 def test_a_new_set_replaces_every_file_of_the_old_one(files, tmp_path, capsys):

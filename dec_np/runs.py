@@ -1,0 +1,245 @@
+"""Run folders: the ``--out`` folder of one ``dec-np`` run, locked, written as one set.
+
+An ``--out`` folder holds one run: it is checked writable before any work and locked while a
+run uses it (a second run is refused); results are written into a temporary folder and
+moved in as one set; ``fit --resume`` continues only the run that saved the state (same
+data, seed and settings, see :func:`run_identity`), and a finished fit removes its state.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import socket
+import tempfile
+import time
+from pathlib import Path
+
+from .checkpoint import _pid_alive, data_fingerprint, remove_stale_temporaries
+
+
+def _silent(*parts):
+    pass
+
+
+LOCK = ".dec-np.lock"
+STATE, STATE_ID = "fit_state.npz", "fit_state.json"
+#: every file a command writes into --out; a new set of results replaces all of them
+RESULTS = ("labels.npy", "metrics.json", "model.npz", "autoencoder_loss.png",
+           "training_curves.png", "confusion.png", "cluster_examples.png", "embedding.png",
+           "select_k.json", "select_k.png")
+_MANIFEST = ".set.json"
+
+
+class RunFolder:
+    """The ``--out`` folder of one run, as a context manager.
+
+    On entry the folder (or, when it does not exist yet, its nearest existing parent) must
+    be writable, and an existing folder is locked at once: a file ``.dec-np.lock`` holding
+    the pid, created exclusively, so a second run on a busy folder is refused in one line; a
+    lock whose process is gone is taken over.  Nothing is created until :meth:`create`, which
+    a command calls once its input and settings are validated: it makes the folder, locks
+    it, and removes what dead runs left (temporary files, incomplete result sets).  On exit
+    the lock is released, and folders this run created are removed if they stayed empty.
+
+    Results go through :meth:`results`: written into a temporary folder inside, then moved in
+    as one set that replaces every file of :data:`RESULTS` of the previous set; a failure
+    while writing leaves the previous complete set (or nothing).  The set is committed by
+    renaming its folder (``.new-*`` to ``.commit-*``); a run killed between that rename and
+    the last move is completed by the next run on the folder.
+    """
+
+    def __init__(self, path, command, keep_models=True, say=None, note=None):
+        self.path, self.command, self.keep_models = Path(path), command, keep_models
+        self.say, self.note = say or _silent, note or _silent
+        self.locked, self.created = False, []
+
+    def __enter__(self):
+        p = self.path
+        if p.exists() and not p.is_dir():
+            raise ValueError(f"--out {p} exists and is not a folder")
+        base = p
+        while not base.exists():
+            base = base.parent
+        if not base.is_dir():
+            raise ValueError(f"--out {p}: {base} is a file, not a folder")
+        try:  # a real write, not os.access: read-only mounts, ACLs and root all answer it
+            os.rmdir(tempfile.mkdtemp(prefix=".dec-np-probe-", dir=base))
+        except OSError as exc:
+            raise OSError(f"--out {p} is not writable ({exc.strerror or exc} in {base})") from None
+        if p.is_dir():
+            self._lock()
+            if not self.keep_models and (p / "model.npz").exists():
+                self.__exit__(None, None, None)
+                raise ValueError(f"--out {p} holds the results of a fit (model.npz); write the "
+                                 f"{self.command} results to another folder")
+        return self
+
+    def __exit__(self, *exc):
+        if self.locked:
+            if _read_lock(self.path / LOCK).get("pid") == os.getpid():
+                with contextlib.suppress(OSError):
+                    (self.path / LOCK).unlink()
+            self.locked = False
+        for folder in self.created:  # deepest first; only if this run left them empty
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        return False
+
+    def _lock(self):
+        lock = self.path / LOCK
+        me = {"pid": os.getpid(), "host": socket.gethostname(), "command": self.command,
+              "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+        for _ in range(3):
+            try:
+                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                owner = _read_lock(lock)
+                if _lock_alive(owner, lock):
+                    raise RuntimeError(
+                        f"--out {self.path} is in use by another run (dec-np "
+                        f"{owner.get('command', '?')}, pid {owner.get('pid', '?')} on "
+                        f"{owner.get('host', '?')}, since {owner.get('started', '?')}); wait "
+                        f"for it or choose another --out (remove {lock} if that run is gone)")
+                self.note(f"taking over the lock of a run that is gone (pid {owner.get('pid')}) "
+                     f"in {self.path}")
+                with contextlib.suppress(FileNotFoundError):
+                    lock.unlink()
+                continue
+            with os.fdopen(fd, "w") as f:
+                json.dump(me, f)
+            self.locked = True
+            return
+        raise RuntimeError(f"--out {self.path}: could not take the lock {lock}")
+
+    def create(self):
+        """Create the folder (and missing parents), lock it, tidy what dead runs left."""
+        missing, p = [], self.path
+        while not p.exists():
+            missing.append(p)
+            p = p.parent
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.created = missing
+        if not self.locked:
+            self._lock()
+        removed = remove_stale_temporaries(self.path, unowned=True)
+        for d in sorted(self.path.glob(".commit-*")):  # a committed set a kill interrupted
+            _move_set_in(self.path, d)
+        for d in self.path.glob(".new-*"):  # an incomplete set: never results
+            shutil.rmtree(d, ignore_errors=True)
+            removed.append(d.name)
+        if removed:
+            self.say(f"removed {len(removed)} temporary file(s) left by a run that was killed")
+        return self.path
+
+    @contextlib.contextmanager
+    def results(self):
+        """A temporary folder to write the results into; moved in as one set on success."""
+        tmp = Path(tempfile.mkdtemp(prefix=f".new-{os.getpid()}-", dir=self.path))
+        try:
+            yield tmp
+            names = sorted(f.name for f in tmp.iterdir())
+            (tmp / _MANIFEST).write_text(json.dumps(names))
+            old = [n for n in RESULTS if (self.path / n).exists()]
+            commit = tmp.with_name(".commit-" + tmp.name[len(".new-"):])
+            os.rename(tmp, commit)  # the commit point: from here the new set is complete
+            tmp = None
+            _move_set_in(self.path, commit)
+            if old:
+                self.say(f"replaced the results of an earlier run in {self.path}")
+        finally:
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _read_lock(lock):
+    try:
+        info = json.loads(Path(lock).read_text())
+        return info if isinstance(info, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _lock_alive(owner, lock):
+    """Whether the run that wrote the lock may still be running."""
+    pid = owner.get("pid")
+    if not isinstance(pid, int):  # being written just now, or garbage left by a crash
+        with contextlib.suppress(OSError):
+            return time.time() - lock.stat().st_mtime < 10.0
+        return False
+    if owner.get("host") != socket.gethostname():
+        return True  # another machine's process: we cannot tell
+    return _pid_alive(pid)
+
+
+def _move_set_in(folder, commit):
+    """Replace the results in ``folder`` by the committed set ``commit`` (idempotent)."""
+    try:
+        names = json.loads((commit / _MANIFEST).read_text())
+    except (OSError, ValueError):
+        names = [f.name for f in commit.iterdir() if f.name != _MANIFEST]
+    for name in RESULTS:
+        if name not in names:
+            with contextlib.suppress(FileNotFoundError):
+                (folder / name).unlink()
+    for name in names:
+        if (commit / name).exists():
+            os.replace(commit / name, folder / name)
+    shutil.rmtree(commit, ignore_errors=True)
+
+
+def run_identity(args, X, y, settings):
+    """What a resumed fit must share with the one that saved the state: the data (a
+    fingerprint of X and y), the seed, and every setting (JSON values)."""
+    sae_file = getattr(args, "autoencoder", None)
+    sae_hash = None
+    if sae_file:
+        sae_hash = "sha256:" + hashlib.sha256(Path(sae_file).read_bytes()).hexdigest()
+    ident = {"data": data_fingerprint(X), "labels": None if y is None else data_fingerprint(y),
+             "seed": args.seed, "n_clusters": args.n_clusters, "autoencoder": sae_hash,
+             "settings": settings}
+    return json.loads(json.dumps(ident, default=list))
+
+
+def _identity_differences(saved, here):
+    """The differences between two run identities, in words."""
+    words = {"data": "the data (values or row order)", "labels": "the labels",
+             "autoencoder": "the --autoencoder file"}
+    diff = []
+    for key in sorted(set(saved) | set(here)):
+        a, b = saved.get(key), here.get(key)
+        if a == b:
+            continue
+        if key == "settings" and isinstance(a, dict) and isinstance(b, dict):
+            diff += [f"{k} {a.get(k)!r} there, {b.get(k)!r} here"
+                     for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+        elif key in words:
+            diff.append(f"{words[key]} differ")
+        else:
+            diff.append(f"{key} {a!r} there, {b!r} here")
+    return diff
+
+
+def resume_or_fresh(args, run, identity):
+    """The state to resume from (Path) or None; refuses a state of another run."""
+    state, state_id = run.path / STATE, run.path / STATE_ID
+    if getattr(args, "resume", False):
+        if not state.exists():
+            run.note(f"--resume: no unfinished fit in {run.path}; starting a fresh one")
+            return None
+        try:
+            saved = json.loads(state_id.read_text())
+        except (OSError, ValueError):
+            raise ValueError(f"--resume: cannot tell which run saved {state} (no readable "
+                             f"{STATE_ID}); drop --resume to start afresh") from None
+        diff = _identity_differences(saved if isinstance(saved, dict) else {}, identity)
+        if diff:
+            raise ValueError(f"--resume: {state} was saved by another run ({'; '.join(diff)}); "
+                             "use the same data, --seed and settings, drop --resume to start "
+                             "afresh, or choose another --out")
+        return state
+    if state.exists():
+        run.note(f"discarding the unfinished fit in {state} (add --resume to continue it instead)")
+    return None

@@ -40,8 +40,22 @@ ENTRY_POINTS = [
     "dec_np.dec.DEC", "dec_np.autoencoder.StackedAutoencoder", "dec_np.datasets.load_dataset",
 ]
 
-#: Cases in modules still being annotated: {module: reason}.  Only these may xfail.
-PENDING: dict[str, str] = {}
+#: Cases in modules still being annotated elsewhere: {test: [case ids]}, each expected to
+#: fail (not strictly) with a reason naming its module.  Nothing else may fail.
+_AE, _DEC = "dec_np.autoencoder.StackedAutoencoder", "dec_np.dec.DEC"
+PENDING: dict[str, list[str]] = {
+    "hints": [f"{_AE}.__init__", f"{_AE}.encode", f"{_AE}.decode", f"{_AE}.reconstruct",
+              f"{_DEC}.__init__"],
+    "described": [f"{_AE}.layer_pair", f"{_AE}.encode", f"{_AE}.decode", f"{_AE}.reconstruct",
+                  f"{_AE}.reconstruction_loss", f"{_AE}.pretrain_layerwise", f"{_AE}.finetune",
+                  f"{_DEC}.transform", f"{_DEC}.predict_proba", f"{_DEC}.predict",
+                  f"{_DEC}.fit_predict", f"{_DEC}.fit_transform",
+                  "dec_np.base.BaseEstimator.set_params"],
+}
+_REASONS = {
+    "hints": "dec_np/{module}.py: return type hint still missing",
+    "described": "dec_np/{module}.py: a parameter not yet described in the numpydoc Parameters",
+}
 
 
 # --------------------------------------------------------------------------- walking the API
@@ -77,33 +91,39 @@ def _callables():
     """(id, function or property, docstring owner) for every public callable, methods included.
 
     A class contributes its ``__init__`` (documented in the class docstring, numpydoc's
-    convention) and every public method and property it defines.
+    convention) and every public method and property it defines or inherits from a dec_np
+    base class (each listed once, under the class that defines it).
     """
-    cases = []
+    cases = {}
     for qual, obj in sorted(_public_objects().items()):
         if inspect.isfunction(obj):
-            cases.append((qual, obj, obj))
+            cases[qual] = (qual, obj, obj)
             continue
         init = obj.__dict__.get("__init__")
         if init is not None:
-            cases.append((f"{qual}.__init__", init, obj))
-        for name, member in obj.__dict__.items():
-            if name.startswith("_"):
+            cases[f"{qual}.__init__"] = (f"{qual}.__init__", init, obj)
+        for klass in obj.__mro__:
+            if not klass.__module__.startswith("dec_np"):
                 continue
-            if isinstance(member, (staticmethod, classmethod)):
-                member = member.__func__
-            if inspect.isfunction(member) or isinstance(member, property):
-                cases.append((f"{qual}.{name}", member, member))
-    return cases
+            for name, member in klass.__dict__.items():
+                if name.startswith("_"):
+                    continue
+                if isinstance(member, (staticmethod, classmethod)):
+                    member = member.__func__
+                if inspect.isfunction(member) or isinstance(member, property):
+                    case_id = f"{klass.__module__}.{klass.__qualname__}.{name}"
+                    cases[case_id] = (case_id, member, member)
+    return list(cases.values())
 
 
 CASES = _callables()
 
 
-def _param(case_id, *values):
-    module = case_id.split(".")[1]
-    marks = ([pytest.mark.xfail(reason=PENDING[module], strict=False)]
-             if module in PENDING else [])
+def _param(case_id, *values, check=None):
+    marks = []
+    if case_id in PENDING.get(check, ()):
+        reason = _REASONS[check].format(module=case_id.split(".")[1])
+        marks.append(pytest.mark.xfail(reason=reason, strict=False))
     return pytest.param(*values, id=case_id, marks=marks)
 
 
@@ -181,7 +201,7 @@ def test_the_walk_covers_the_api():
     assert len(ids) > 80
 
 
-@pytest.mark.parametrize("func", [_param(i, f) for i, f, _ in CASES])
+@pytest.mark.parametrize("func", [_param(i, f, check="hints") for i, f, _ in CASES])
 def test_type_hints(func):
     """Every parameter and the return value are annotated, and the hints resolve."""
     if isinstance(func, property):
@@ -196,7 +216,7 @@ def test_type_hints(func):
     assert not missing, f"{func.__qualname__}: no type hint for {missing}"
 
 
-@pytest.mark.parametrize("func, owner", [_param(i, f, o) for i, f, o in CASES])
+@pytest.mark.parametrize("func, owner", [_param(i, f, o, check="described") for i, f, o in CASES])
 def test_every_parameter_is_described(func, owner):
     """Each signature parameter has an entry with a description in the Parameters section."""
     if isinstance(func, property):
@@ -254,8 +274,7 @@ def test_doctests_are_collected_without_cupy_and_without_a_display():
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     collected = set(re.findall(r"^dec_np/\S+::(\S+)$", res.stdout, re.M))
-    mine = {d for d in ENTRY_POINTS if d.split(".")[1] not in PENDING}
-    assert mine <= collected, sorted(mine - collected)
+    assert set(ENTRY_POINTS) <= collected, sorted(set(ENTRY_POINTS) - collected)
 
 
 def test_importing_the_command_line_runs_nothing():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import os
 import warnings
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from numpy.random import Generator
@@ -89,7 +89,7 @@ class StackedAutoencoder:
     def __init__(self, dims: Sequence[int] = (784, 500, 500, 2000, 10), p_drop: float = 0.2,
                  init_std: float | str = 0.01, loss_reduction: str = "batch",
                  dtype: DTypeLike = DEFAULT_DTYPE, backend: str | None = None,
-                 random_state: int | Generator | None = None):
+                 random_state: int | Generator | None = None) -> None:
         dims = tuple(int(d) for d in dims)
         if len(dims) < 2 or min(dims) < 1:
             raise ValueError(f"dims needs at least two positive widths, got {dims}")
@@ -181,6 +181,11 @@ class StackedAutoencoder:
 
         Dropout on the input unless i == 0 (raw pixels), on the hidden code unless it
         is the embedding z; ReLU on the code unless it is z, on the output unless i == 0.
+
+        Parameters
+        ----------
+        i : int
+            The depth, 0 (the input) to ``n_layers - 1`` (the embedding).
         """
         last = i == self.n_layers - 1
         seed = lambda: int(self.rng.integers(2**31 - 1))
@@ -226,12 +231,13 @@ class StackedAutoencoder:
             out[s:s + batch_size] = net.forward(X[s:s + batch_size])
         return out
 
-    def encode(self, X: ArrayLike, batch_size: int = 4096):
+    def encode(self, X: ArrayLike, batch_size: int = 4096) -> Any:
         """z = f_theta(X), computed ``batch_size`` rows at a time.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, dims[0])
+            The data, scaled as the model was trained (NumPy or CuPy).
         batch_size : int, default 4096
             Rows per forward pass (bounds the memory of the hidden layers).
 
@@ -241,23 +247,42 @@ class StackedAutoencoder:
         """
         return self._apply(self.encoder(), self._to_model(X), batch_size)
 
-    def decode(self, Z: ArrayLike, batch_size: int = 4096):
+    def decode(self, Z: ArrayLike, batch_size: int = 4096) -> Any:
         """x_hat = g(Z): array of shape (n_samples, dims[0]) on the model's device.
 
-        ``Z`` has shape (n_samples, dims[-1]); ``batch_size`` as in :meth:`encode`.
+        Parameters
+        ----------
+        Z : array-like of shape (n_samples, dims[-1])
+            Embeddings, e.g. from :meth:`encode`.
+        batch_size : int, default 4096
+            Rows per forward pass.
         """
         Z = to_device(check_array(Z, self.dims[-1], "Z"), self.xp, self.dtype)
         return self._apply(self.decoder(), Z, batch_size)
 
-    def reconstruct(self, X: ArrayLike, batch_size: int = 4096):
-        """decode(encode(X)) without dropout, shape (n_samples, dims[0]); arguments as in
-        :meth:`encode`."""
+    def reconstruct(self, X: ArrayLike, batch_size: int = 4096) -> Any:
+        """decode(encode(X)) without dropout, shape (n_samples, dims[0]).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, dims[0])
+            The data, scaled as the model was trained.
+        batch_size : int, default 4096
+            Rows per forward pass.
+        """
         net = Sequential(*self.encoder().layers, *self.decoder().layers)
         return self._apply(net, self._to_model(X), batch_size)
 
     def reconstruction_loss(self, X: ArrayLike, batch_size: int = 4096) -> float:
-        """The loss of :func:`dec_np.losses.mse` over all of X (``loss_reduction``), as a
-        float; arguments as in :meth:`encode`."""
+        """The loss of :func:`dec_np.losses.mse` over all of X (``loss_reduction``), as a float.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, dims[0])
+            The data, scaled as the model was trained.
+        batch_size : int, default 4096
+            Rows per forward pass.
+        """
         X = self._to_model(X)
         return float(mse(self.reconstruct(X, batch_size), X, self.loss_reduction)[0])
 
@@ -280,10 +305,12 @@ class StackedAutoencoder:
         Parameters
         ----------
         X : array-like of shape (n_samples, dims[0])
+            The training data, already scaled (see :mod:`dec_np.scaling`).
         epochs, iterations : int, optional
             Length of each depth's training, in passes over X or in mini-batch steps; give
             exactly one (the paper: 50,000 iterations).
         batch_size : int, default 256
+            Rows per mini-batch.
         lr : float, sequence of float or None, default None
             Learning rate, one value or one per depth.  None: :data:`DEFAULT_ADAM_LR`
             (1e-3) for Adam; for SGD the paper's 0.1 per element of the loss, i.e. 0.1 with
@@ -300,6 +327,7 @@ class StackedAutoencoder:
             Divide the learning rate by ``1/gamma`` every ``lr_step`` steps (the paper:
             20,000 with gamma 0.1); None keeps it constant.
         gamma : float, default 0.1
+            The factor of each step of ``lr_step``.
         weight_decay : float, default 0.0
             L2 penalty of SGD.
         verbose : bool, default False
@@ -357,6 +385,7 @@ class StackedAutoencoder:
         Parameters
         ----------
         X : array-like of shape (n_samples, dims[0])
+            The training data, already scaled.
         epochs, iterations : int, optional
             Length of training, in passes over X or in mini-batch steps; give exactly one
             (the paper: 100,000 iterations).

@@ -115,6 +115,11 @@ class BaseEstimator:
 
         Values are only stored; they are checked by ``fit``.
 
+        Parameters
+        ----------
+        **params
+            New values by parameter name.
+
         Returns
         -------
         self

@@ -127,7 +127,7 @@ class DEC(BaseEstimator):
                  batch_size: int = 256, lr: float = 0.01, momentum: float = 0.9,
                  update_interval: int = 140, tol: float = 0.001, max_iter: int = 20000,
                  n_init: int = 20, update_encoder: bool = True, backend: str | None = None,
-                 random_state: int | Generator | None = None, verbose: bool = False):
+                 random_state: int | Generator | None = None, verbose: bool = False) -> None:
         self.n_clusters = n_clusters
         self.hidden_dims = hidden_dims
         self.alpha = alpha
@@ -310,6 +310,7 @@ class DEC(BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Data of the width seen by ``fit``, on the scale it had there.
 
         Returns
         -------
@@ -323,6 +324,7 @@ class DEC(BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Data of the width seen by ``fit``, on the scale it had there.
 
         Returns
         -------
@@ -342,6 +344,7 @@ class DEC(BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Data of the width seen by ``fit``, on the scale it had there.
 
         Returns
         -------
@@ -350,11 +353,27 @@ class DEC(BaseEstimator):
         return self.predict_proba(X).argmax(axis=1)
 
     def fit_predict(self, X: ArrayLike, y: ArrayLike | None = None) -> np.ndarray:
-        """``fit(X, y)`` then return ``labels_``, shape (n_samples,)."""
+        """``fit(X, y)``, then return ``labels_``, shape (n_samples,).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data to cluster.
+        y : array-like of shape (n_samples,), optional
+            Only recorded for monitoring, as in :meth:`fit`.
+        """
         return self.fit(X, y).labels_
 
     def fit_transform(self, X: ArrayLike, y: ArrayLike | None = None) -> np.ndarray:
-        """``fit(X, y)`` then return ``transform(X)``, shape (n_samples, z_dim)."""
+        """``fit(X, y)``, then return ``transform(X)``, shape (n_samples, z_dim).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data to cluster.
+        y : array-like of shape (n_samples,), optional
+            Only recorded for monitoring, as in :meth:`fit`.
+        """
         return self.fit(X, y).transform(X)
 
     # -- pickling -------------------------------------------------------------------

@@ -27,6 +27,8 @@ from .utils import BatchStream, Progress, check_array
 DEFAULT_SGD_LR = 0.1
 #: Adam's learning rate when none is given (that of the "adam" schedule)
 DEFAULT_ADAM_LR = 1e-3
+#: how many times a stage whose loss diverges is restarted at a tenth of its learning rate
+LR_BACKOFFS = 2
 
 
 class StackedAutoencoder:
@@ -440,16 +442,37 @@ class StackedAutoencoder:
                           for k, v in getattr(l, attr).items()} for attr in ("params", "grads"))
         width = next(iter(named.values())).params["W"].shape[0]  # the width reconstructed
         optimizer, lr = self._defaults(optimizer, lr, width)
-        if optimizer == "sgd":
-            opt = SGD(lr, momentum, weight_decay, lr_step, gamma, warmup, nesterov)
-        elif optimizer == "adam":
-            opt = Adam(lr, step_size=lr_step, gamma=gamma, warmup=warmup)
-        else:
+        if optimizer not in ("sgd", "adam"):
             raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
+        method = "finetune" if label == "finetune" else "pretrain_layerwise"
+        start, given = {k: v.copy() for k, v in params.items()}, lr
+        for attempt in range(LR_BACKOFFS + 1):
+            opt = (SGD(lr, momentum, weight_decay, lr_step, gamma, warmup, nesterov)
+                   if optimizer == "sgd" else Adam(lr, step_size=lr_step, gamma=gamma, warmup=warmup))
+            try:
+                return self._steps(net, params, grads, opt, X, total, per_epoch, batch_size,
+                                   label, method, verbose, callback, prep)
+            except FloatingPointError as exc:
+                if attempt == LR_BACKOFFS:
+                    tried = ", ".join(f"{given * 0.1 ** a:g}" for a in range(1, attempt + 1))
+                    raise FloatingPointError(
+                        f"{label} diverged at lr {given:g} and again when restarted at {tried} "
+                        f"({exc}); lower {method}'s lr (now {given:g}) or check the input "
+                        "scaling") from None
+                # a diverged stage starts again from its own first weights at a tenth of
+                # the rate, and says so; a stage that does not diverge never comes here
+                for k, v in params.items():
+                    v[...] = start[k]
+                warnings.warn(f"{exc}; retrying {label} from its initial weights at lr "
+                              f"{lr * 0.1:g}", RuntimeWarning, stacklevel=4)
+                lr *= 0.1
+
+    def _steps(self, net, params, grads, opt, X, total, per_epoch, batch_size, label, method,
+               verbose, callback, prep):
+        """The training loop of one stage; returns the mean loss of every epoch."""
         progress = Progress(label, total, verbose)
         history, running, count = [], 0.0, 0
-        stream = BatchStream(n, batch_size, self.rng, self.xp)
-        method = "finetune" if label == "finetune" else "pretrain_layerwise"
+        stream = BatchStream(X.shape[0], batch_size, self.rng, self.xp)
         for it in range(1, total + 1):
             _, idx = next(stream)
             xb = X[idx] if prep is None else prep.forward(X[idx])  # clean input of the pair
@@ -459,17 +482,22 @@ class StackedAutoencoder:
             opt.step(params, grads)
             running = running + loss
             count += 1
+            if it == 1:
+                first = float(loss)
             if count == per_epoch or it == total:
                 mean = float(running) / count
-                if not np.isfinite(mean):
+                if not np.isfinite(mean) or mean > 100 * max(first, 1e-30):
+                    # non-finite, or 100 times the first batch's loss: the steps diverge
                     raise FloatingPointError(
-                        f"{label}: the loss became {mean} at iteration {it}; lower {method}'s "
-                        f"lr (now {opt.current_lr:g}) or check the input scaling")
+                        f"{label}: the loss became {mean:g} at iteration {it} (from {first:g} "
+                        f"at the first)")
                 history.append(mean)
                 running, count = 0.0, 0
                 progress(it, mean, force=it == total)
                 if callback is not None:
                     callback(len(history), mean)
+        if not all(bool(self.xp.isfinite(v).all()) for v in params.values()):
+            raise FloatingPointError(f"{label}: the weights became non-finite in the last steps")
         return history
 
 

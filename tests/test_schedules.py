@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 
@@ -92,3 +94,53 @@ def test_run_schedule_divergence_names_the_schedule_setting():
     with pytest.raises(FloatingPointError, match=r"schedule\['layerwise'\]\[\"lr\"\] = 1000000.0.*"
                                                  r"with_lr\(schedule, layerwise=\.\.\.\)"):
         run_schedule(sae, X, wild)
+
+
+def _short(schedule, n, steps=200):
+    """The named schedule with each stage cut to ``steps`` steps (on 500 images, the stages
+    counted in epochs run as named: a few hundred steps there)."""
+    s = get_schedule(schedule)
+    for stage in ("layerwise", "finetune"):
+        if s[stage] is not None:
+            if "iterations" in s[stage]:
+                s[stage]["iterations"] = min(s[stage]["iterations"], steps)
+            elif n > 500:
+                per_epoch = -(-n // s[stage]["batch_size"])
+                s[stage]["epochs"] = min(s[stage]["epochs"], max(1, steps // per_epoch))
+    return s
+
+
+@pytest.mark.parametrize("n, seeds", [(500, (0, 1, 2)), (2000, (0,))])
+@pytest.mark.parametrize("name", sorted(SCHEDULES))
+def test_every_named_schedule_trains_a_small_network_on_mnist(name, n, seeds, data_dir):
+    """d-32-10 on 500 MNIST test images (three seeds) and on 2,000: no schedule diverges (a
+    stage that does is restarted at a tenth of its rate, with a warning) and the loss falls."""
+    from dec_np.datasets import load_mnist
+    from dec_np.scaling import input_scale_factor
+    X = load_mnist(data_dir, subset="test", download=False)[0][:n]
+    for seed in seeds:
+        s = _short(name, n)
+        Xs = (X * input_scale_factor(X, s["input_scaling"])).astype(np.float32)
+        sae = StackedAutoencoder((784, 32, 10), random_state=seed, **s["model"])
+        before = sae.reconstruction_loss(Xs)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "the loss became", RuntimeWarning)
+            run_schedule(sae, Xs, s)
+        after = sae.reconstruction_loss(Xs)
+        assert np.isfinite(after) and after < before, (name, n, seed, before, after)
+
+
+def test_a_diverging_stage_is_restarted_at_a_lower_rate_with_a_warning():
+    X = np.random.default_rng(0).random((200, 12)).astype(np.float32)
+    sae = StackedAutoencoder((12, 6), random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        losses = sae.finetune(X, iterations=40, batch_size=32, lr=10.0, optimizer="sgd")
+    retries = [str(w.message) for w in caught if "retrying" in str(w.message)]
+    assert retries and "retrying finetune from its initial weights at lr 1" in retries[0]
+    assert np.isfinite(losses).all() and np.isfinite(sae.reconstruction_loss(X))
+    with pytest.raises(FloatingPointError, match="diverged at lr 10000 and again when restarted "
+                       "at 1000, 100 .*lower finetune's lr \\(now 10000\\)"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sae.finetune(X, iterations=40, batch_size=32, lr=1e4, optimizer="sgd")

@@ -450,7 +450,7 @@ class StackedAutoencoder:
             opt = (SGD(lr, momentum, weight_decay, lr_step, gamma, warmup, nesterov)
                    if optimizer == "sgd" else Adam(lr, step_size=lr_step, gamma=gamma, warmup=warmup))
             try:
-                return self._steps(net, params, grads, opt, X, total, per_epoch, batch_size,
+                return _steps(self, net, params, grads, opt, X, total, per_epoch, batch_size,
                                    label, method, verbose, callback, prep)
             except FloatingPointError as exc:
                 if attempt == LR_BACKOFFS:
@@ -467,43 +467,43 @@ class StackedAutoencoder:
                               f"{lr * 0.1:g}", RuntimeWarning, stacklevel=4)
                 lr *= 0.1
 
-    def _steps(self, net, params, grads, opt, X, total, per_epoch, batch_size, label, method,
-               verbose, callback, prep):
-        """The training loop of one stage; returns the mean loss of every epoch."""
-        progress = Progress(label, total, verbose)
-        history, running, count = [], 0.0, 0
-        stream = BatchStream(X.shape[0], batch_size, self.rng, self.xp)
-        for it in range(1, total + 1):
-            _, idx = next(stream)
-            xb = X[idx] if prep is None else prep.forward(X[idx])  # clean input of the pair
-            out = net.forward(xb, train=True)
-            loss, dout = mse(out, xb, self.loss_reduction)
-            net.backward(dout, need_dx=False)
-            opt.step(params, grads)
-            running = running + loss
-            count += 1
-            if it == 1:
-                first = float(loss)
-            if count == per_epoch or it == total:
-                mean = float(running) / count
-                if not np.isfinite(mean) or mean > 100 * max(first, 1e-30):
-                    # non-finite, or 100 times the first batch's loss: the steps diverge
-                    raise FloatingPointError(
-                        f"{label}: the loss became {mean:g} at iteration {it} (from {first:g} "
-                        f"at the first)")
-                history.append(mean)
-                running, count = 0.0, 0
-                progress(it, mean, force=it == total)
-                if callback is not None:
-                    callback(len(history), mean)
-        if not all(bool(self.xp.isfinite(v).all()) for v in params.values()):
-            raise FloatingPointError(f"{label}: the weights became non-finite in the last steps")
-        return history
-
-
 def _host_weights(layer):
     """A copy of a Dense layer for pickling: host copies of its weights, no gradients, no cache."""
     new = copy.copy(layer)
     new.params = {k: asnumpy(v) for k, v in layer.params.items()}
     new.grads, new.cache = {}, None
     return new
+
+
+def _steps(sae, net, params, grads, opt, X, total, per_epoch, batch_size, label, method,
+           verbose, callback, prep):
+    """The training loop of one stage of ``sae``; returns the mean loss of every epoch."""
+    progress = Progress(label, total, verbose)
+    history, running, count = [], 0.0, 0
+    stream = BatchStream(X.shape[0], batch_size, sae.rng, sae.xp)
+    for it in range(1, total + 1):
+        _, idx = next(stream)
+        xb = X[idx] if prep is None else prep.forward(X[idx])  # clean input of the pair
+        out = net.forward(xb, train=True)
+        loss, dout = mse(out, xb, sae.loss_reduction)
+        net.backward(dout, need_dx=False)
+        opt.step(params, grads)
+        running = running + loss
+        count += 1
+        if it == 1:
+            first = float(loss)
+        if count == per_epoch or it == total:
+            mean = float(running) / count
+            if not np.isfinite(mean) or mean > 100 * max(first, 1e-30):
+                # non-finite, or 100 times the first batch's loss: the steps diverge
+                raise FloatingPointError(
+                    f"{label}: the loss became {mean:g} at iteration {it} (from {first:g} "
+                    f"at the first)")
+            history.append(mean)
+            running, count = 0.0, 0
+            progress(it, mean, force=it == total)
+            if callback is not None:
+                callback(len(history), mean)
+    if not all(bool(sae.xp.isfinite(v).all()) for v in params.values()):
+        raise FloatingPointError(f"{label}: the weights became non-finite in the last steps")
+    return history

@@ -162,6 +162,43 @@ class BaseEstimator:
                     transformer_tags=transformer, input_tags=InputTags(sparse=False))
 
 
+class ClusterMixin:
+    """``fit_predict`` and ``fit_transform`` for an estimator whose ``fit`` sets ``labels_``,
+    and the unfitted check of its inference methods."""
+
+    def fit_predict(self, X: Any, y: Any = None) -> Any:
+        """``fit(X, y)``, then return ``labels_``, shape (n_samples,).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data to cluster.
+        y : array-like of shape (n_samples,), optional
+            Passed on to ``fit`` (only recorded there, never trained on).
+        """
+        return self.fit(X, y).labels_
+
+    def fit_transform(self, X: Any, y: Any = None) -> Any:
+        """``fit(X, y)``, then return ``transform(X)``, shape (n_samples, z_dim).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data to cluster.
+        y : array-like of shape (n_samples,), optional
+            Passed on to ``fit`` (only recorded there, never trained on).
+        """
+        return self.fit(X, y).transform(X)
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "labels_")
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "labels_"):
+            raise not_fitted(f"this {type(self).__name__} instance is not fitted yet; call "
+                             "fit(X) first")
+
+
 def _is_sparse(X: Any) -> bool:
     """A SciPy sparse matrix or array (or a CuPy one), detected without importing SciPy."""
     for mod in ("scipy.sparse", "cupyx.scipy.sparse"):

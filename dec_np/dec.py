@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike
 from .autoencoder import StackedAutoencoder
 from .backend import (DEFAULT_DTYPE, asnumpy, get_array_module, get_backend, seed_sequence,
                       to_device)
-from .base import BaseEstimator, not_fitted, validate_data
+from .base import BaseEstimator, ClusterMixin, validate_data
 from .checkpoint import FitCheckpoint, load_fit_state, read_dec, resume_loop
 from .dec_math import kl_divergence, kl_gradients, soft_assignment, target_distribution
 from .kmeans import kmeans
@@ -30,13 +30,12 @@ from .schedules import get_schedule, run_schedule
 from .utils import BatchStream, Progress
 
 
-class DEC(BaseEstimator):
+class DEC(ClusterMixin, BaseEstimator):
     """Deep Embedded Clustering (Xie, Girshick & Farhadi, ICML 2016).
 
-    A scikit-learn estimator (``clone``, ``Pipeline``, ``GridSearchCV`` work with it)
-    that does not need scikit-learn.  ``fit`` pretrains a stacked autoencoder (unless one
-    is given), runs k-means on its embedding z, then moves the encoder weights and the
-    centroids mu to minimise KL(P || Q) (Eq. 2 of the paper).
+    ``fit`` pretrains a stacked autoencoder (unless one is given), runs k-means on its
+    embedding z, then moves the encoder weights and the centroids mu together to minimise
+    KL(P || Q) (Eq. 2).  A scikit-learn estimator that does not need scikit-learn.
 
     Parameters
     ----------
@@ -51,19 +50,15 @@ class DEC(BaseEstimator):
         pretrains one with ``schedule``.  X is scaled by ``input_scaling`` before it is
         encoded, so give the setting the SAE was trained with (None if it saw X as is).
     schedule : str or dict, default "default"
-        Pretraining schedule by name or a dict of the same form (see
-        :mod:`dec_np.schedules`; :func:`~dec_np.schedules.with_lr` changes its learning
-        rates): "default" is "adam" (end to end, Adam, batch 256, 8,000 steps; the best on
-        the MNIST test set in round 7 of the README); "paper" is the paper's layer-wise
-        denoising schedule; also "b64-steps", "b256-steps", "b64-epochs", "b256" and "fast".
+        Pretraining schedule by name or as a dict (:mod:`dec_np.schedules`;
+        :func:`~dec_np.schedules.with_lr` changes its rates): "default" is "adam" (end to
+        end, Adam, batch 256, 8,000 steps); "paper" is the paper's layer-wise denoising
+        schedule; also "b64-steps", "b256-steps", "b64-epochs", "b256" and "fast".
     input_scaling : "auto", "paper", "max" or None, default "auto"
-        X is multiplied by one scalar, learnt in ``fit`` (``scale_``) and reused by
-        ``predict`` and ``transform``: "paper" makes the mean of (1/d)|x|^2 equal 1 (the
-        paper's convention), "max" makes max |x| equal 1 (pixels in [0, 1] stay as they
-        are), None uses X as given, and "auto" takes the scaling of ``schedule`` ("max"
-        for the default "adam", "paper" for the layer-wise schedules).  With an
-        ``autoencoder`` given, use the scaling it was pretrained with: the same
-        ``schedule`` name, or the scaling itself.
+        X is multiplied by one scalar learnt in ``fit`` (``scale_``, :mod:`dec_np.scaling`):
+        "paper" makes the mean of (1/d)|x|^2 equal 1, "max" makes max |x| equal 1, None
+        keeps X, "auto" takes the schedule's own.  With an ``autoencoder`` given, use the
+        scaling it was pretrained with.
     batch_size : int, default 256
         Mini-batch size of the clustering phase.
     lr : float, default 0.01
@@ -246,7 +241,7 @@ class DEC(BaseEstimator):
                 p = target_distribution(q)
                 labels = asnumpy(q.argmax(axis=1))
                 delta = 1.0 if labels_prev is None else float(np.mean(labels != labels_prev))
-                self._record(hist, it, kl_divergence(p, q) / n, delta, labels, y, mu, xp)
+                _record(self, hist, it, kl_divergence(p, q) / n, delta, labels, y, mu, xp)
                 progress(it, hist["loss"][-1])
                 # stop when fewer than tol of the points changed cluster since the last update
                 if (labels_prev is not None and delta < self.tol) or it >= self.max_iter:
@@ -271,30 +266,7 @@ class DEC(BaseEstimator):
                           f"{self.n_clusters}: the clusters collapsed; try a smaller lr or "
                           "another random_state", RuntimeWarning, stacklevel=3)
 
-    def _record(self, hist, it, loss, delta, labels, y, mu, xp):
-        """Append one target update to ``history_``; stop a diverged run with a clear error."""
-        if not np.isfinite(loss) or not bool(xp.isfinite(mu).all()):
-            raise FloatingPointError(f"DEC diverged at iteration {it} (loss {loss}); try a lower "
-                                     f"lr (now {self.lr}) or input_scaling='paper'")
-        hist["iteration"].append(it)
-        hist["delta_label"].append(delta)
-        hist["loss"].append(loss)
-        if y is not None:
-            hist["acc"].append(cluster_accuracy(y, labels))
-            hist["nmi"].append(nmi(y, labels))
-            if self.verbose:
-                print(f"dec {it:>7d}  acc {hist['acc'][-1]:.4f}  nmi {hist['nmi'][-1]:.4f}  "
-                      f"delta {delta:.4f}", file=sys.stderr, flush=True)
-
     # -- inference ------------------------------------------------------------------
-    def __sklearn_is_fitted__(self) -> bool:
-        return hasattr(self, "labels_")
-
-    def _check_fitted(self):
-        if not hasattr(self, "labels_"):
-            raise not_fitted(f"this {type(self).__name__} instance is not fitted yet; call "
-                             "fit(X) first")
-
     def _z(self, X):
         self._check_fitted()
         X = validate_data(X, self.n_features_in_, type(self).__name__)
@@ -352,30 +324,6 @@ class DEC(BaseEstimator):
         """
         return self.predict_proba(X).argmax(axis=1)
 
-    def fit_predict(self, X: ArrayLike, y: ArrayLike | None = None) -> np.ndarray:
-        """``fit(X, y)``, then return ``labels_``, shape (n_samples,).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The data to cluster.
-        y : array-like of shape (n_samples,), optional
-            Only recorded for monitoring, as in :meth:`fit`.
-        """
-        return self.fit(X, y).labels_
-
-    def fit_transform(self, X: ArrayLike, y: ArrayLike | None = None) -> np.ndarray:
-        """``fit(X, y)``, then return ``transform(X)``, shape (n_samples, z_dim).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The data to cluster.
-        y : array-like of shape (n_samples,), optional
-            Only recorded for monitoring, as in :meth:`fit`.
-        """
-        return self.fit(X, y).transform(X)
-
     # -- pickling -------------------------------------------------------------------
     def __getstate__(self):
         """Host arrays only (the centres too); the autoencoder pickles its own way."""
@@ -389,6 +337,22 @@ class DEC(BaseEstimator):
         if "_mu" in state:  # back onto the device its autoencoder was restored to
             sae = self.autoencoder_
             self._mu = to_device(self._mu, sae.xp, sae.dtype)
+
+
+def _record(model, hist, it, loss, delta, labels, y, mu, xp):
+    """Append one target update to ``history_``; stop a diverged run with a clear error."""
+    if not np.isfinite(loss) or not bool(xp.isfinite(mu).all()):
+        raise FloatingPointError(f"DEC diverged at iteration {it} (loss {loss}); try a lower "
+                                 f"lr (now {model.lr}) or input_scaling='paper'")
+    hist["iteration"].append(it)
+    hist["delta_label"].append(delta)
+    hist["loss"].append(loss)
+    if y is not None:
+        hist["acc"].append(cluster_accuracy(y, labels))
+        hist["nmi"].append(nmi(y, labels))
+        if model.verbose:
+            print(f"dec {it:>7d}  acc {hist['acc'][-1]:.4f}  nmi {hist['nmi'][-1]:.4f}  "
+                  f"delta {delta:.4f}", file=sys.stderr, flush=True)
 
 
 def _finite(a, X, scale, what):

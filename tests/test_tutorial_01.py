@@ -1,16 +1,12 @@
 """Tutorial 01 (dense layer and ReLU backward): the claims its text makes, on the fast run."""
 import pytest
 
-from tutorial_runner import run_tutorial
+from tutorial_runner import assert_claim, run_fixture
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def run():
-    run = run_tutorial("01_dense_layer.py", "1")
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    return run
+run = run_fixture("01_dense_layer.py")
 
 
 def test_exercises_are_dense_and_relu_backward(run):
@@ -27,8 +23,7 @@ def test_exercises_are_dense_and_relu_backward(run):
     "In float32 the same check",
 ])
 def test_claims_hold(run, fragment):
-    holds, text = run.claim(fragment)
-    assert holds, text
+    assert_claim(run, fragment)
 
 
 def test_quoted_numbers(run):

@@ -2,16 +2,12 @@
 its text makes and the fast-mode numbers it quotes."""
 import pytest
 
-from tutorial_runner import run_tutorial
+from tutorial_runner import assert_claim, run_fixture
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def run():
-    run = run_tutorial("02_dropout_denoising.py", "1")
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    return run
+run = run_fixture("02_dropout_denoising.py")
 
 
 def test_exercises(run):
@@ -31,8 +27,7 @@ def test_exercises(run):
     "Dropping the code raises the held-out loss by under 50%",
 ])
 def test_claims_hold(run, fragment):
-    holds, text = run.claim(fragment)
-    assert holds, text
+    assert_claim(run, fragment)
 
 
 def _line(run, start):

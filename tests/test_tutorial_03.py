@@ -4,16 +4,12 @@ import re
 
 import pytest
 
-from tutorial_runner import run_tutorial
+from tutorial_runner import assert_claim, run_fixture
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def run():
-    run = run_tutorial("03_sgd_momentum.py", "1")
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    return run
+run = run_fixture("03_sgd_momentum.py")
 
 
 def test_exercises_are_momentum_and_nesterov_steps(run):
@@ -33,8 +29,7 @@ def test_exercises_are_momentum_and_nesterov_steps(run):
     'the "adam" schedule gives a higher DEC accuracy than "b64-steps"',
 ])
 def test_claims_hold(run, fragment):
-    holds, text = run.claim(fragment)
-    assert holds, text
+    assert_claim(run, fragment)
 
 
 def test_quoted_numbers(run):

@@ -1,14 +1,12 @@
 """Tutorial 04's own claims and numbers, from the cached fast-mode run with the solutions."""
 import pytest
 
-from tutorial_runner import run_tutorial
+from tutorial_runner import assert_claim, run_fixture
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def run():
-    return run_tutorial("04_stacked_autoencoder.py", "1")
+run = run_fixture("04_stacked_autoencoder.py")
 
 
 @pytest.mark.parametrize("fragment", [
@@ -19,8 +17,7 @@ def run():
     "In the fast run the Adam autoencoder's z is behind the paper's method's",
 ])
 def test_claims_hold(run, fragment):
-    holds, text = run.claim(fragment)
-    assert holds, text
+    assert_claim(run, fragment)
 
 
 def test_numbers_quoted_in_the_text(run):

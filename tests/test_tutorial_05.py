@@ -1,14 +1,12 @@
 """Tutorial 05's own claims and numbers, from the cached fast-mode run with the solutions."""
 import pytest
 
-from tutorial_runner import run_tutorial
+from tutorial_runner import assert_claim, run_fixture
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def run():
-    return run_tutorial("05_soft_assignment_target.py", "1")
+run = run_fixture("05_soft_assignment_target.py")
 
 
 @pytest.mark.parametrize("fragment", [
@@ -22,8 +20,7 @@ def run():
     "boundary of P moves towards the big centroid",
 ])
 def test_claims_hold(run, fragment):
-    holds, text = run.claim(fragment)
-    assert holds, text
+    assert_claim(run, fragment)
 
 
 def test_numbers_quoted_in_the_text(run):

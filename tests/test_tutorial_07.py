@@ -6,14 +6,10 @@ import copy
 import numpy as np
 import pytest
 
-from tutorial_runner import run_tutorial
+from tutorial_runner import assert_claim, run_fixture
 
 
-@pytest.fixture(scope="module")
-def run():
-    run = run_tutorial("07_dec_end_to_end.py", "1")
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    return run
+run = run_fixture("07_dec_end_to_end.py")
 
 
 @pytest.mark.slow
@@ -32,8 +28,7 @@ def test_exercise_is_the_dec_step(run):
     "At the end the order is reversed",
 ])
 def test_claims_hold(run, fragment):
-    holds, text = run.claim(fragment)
-    assert holds, text
+    assert_claim(run, fragment)
 
 
 @pytest.mark.slow

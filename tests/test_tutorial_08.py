@@ -5,16 +5,12 @@ import re
 import pytest
 
 from dec_np.backend import gpu_available
-from tutorial_runner import run_tutorial
+from tutorial_runner import assert_claim, run_fixture
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def run():
-    run = run_tutorial("08_gpu_cupy.py", "1")
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    return run
+run = run_fixture("08_gpu_cupy.py")
 
 
 def test_exercise_is_checked_on_numpy_on_the_pretend_device_and_on_cupy_with_a_gpu(run):
@@ -40,8 +36,7 @@ def test_data_set_is_named_first(run):
     "On every backend, labels_ comes back as a NumPy array",
 ])
 def test_claims_hold(run, fragment):
-    holds, text = run.claim(fragment)
-    assert holds, text
+    assert_claim(run, fragment)
 
 
 def test_quoted_numbers(run):

@@ -1,16 +1,12 @@
 """Tutorial 09 (choosing k, imbalanced data): the claims its text makes, on the fast run."""
 import pytest
 
-from tutorial_runner import run_tutorial
+from tutorial_runner import assert_claim, run_fixture
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def run():
-    run = run_tutorial("09_choosing_k_imbalance.py", "1")
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    return run
+run = run_fixture("09_choosing_k_imbalance.py")
 
 
 def test_exercise_is_the_generalizability(run):
@@ -25,8 +21,7 @@ def test_exercise_is_the_generalizability(run):
     "DEC's ACC is within 5 points of its start at every r_min",
 ])
 def test_claims_hold(run, fragment):
-    holds, text = run.claim(fragment)
-    assert holds, text
+    assert_claim(run, fragment)
 
 
 def test_quoted_numbers(run):

@@ -63,3 +63,23 @@ def run_tutorial(script, solutions="1", timeout=600):
                       re.findall(r"^\[(claim holds|CLAIM FALSE)\] (.*)$", proc.stdout, re.M)]
         _CACHE[key] = run
     return _CACHE[key]
+
+
+def run_fixture(script):
+    """A module-scoped pytest fixture ``run``: the cached fast run of ``script`` with the
+    reference solutions, checked to have ended cleanly.  In a test file:
+    ``run = run_fixture("01_dense_layer.py")``."""
+    import pytest
+
+    @pytest.fixture(scope="module")
+    def run():
+        result = run_tutorial(script, "1")
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        return result
+    return run
+
+
+def assert_claim(run, fragment):
+    """The claim of ``run`` whose text contains ``fragment`` holds."""
+    holds, text = run.claim(fragment)
+    assert holds, text

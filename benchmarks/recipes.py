@@ -9,8 +9,11 @@ setting at its default (y is only recorded, never trained on); one JSON line per
     # a change to a recipe: --set PART.KEY=JSON (PART is model, layerwise or finetune)
     python benchmarks/recipes.py run --recipe sgd --set finetune.lr=8 --tag sgd-lr8 ...
     # the table: median [min, max] per recipe and data set, the median over all runs, and
-    # which recipe the selection rule picks
-    python benchmarks/recipes.py summary docs/results/recipes_cpu.jsonl
+    # which recipe the selection rule picks (tune_defaults.py records of the same protocol
+    # on MNIST-10k count too, named by --tune-records)
+    python benchmarks/recipes.py summary docs/results/recipes_cpu.jsonl \
+        --tune-records docs/results/accept_adam_2threads.json=adam \
+        docs/results/accept_default_iterations_2threads.json=b64-steps
 
 Data sets: ``mnist-test`` (the 10,000 MNIST test images), ``usps`` (all 9,298 images) and
 ``fashion-mnist`` (10,000 images drawn once with seed 0, as ``dec-np fit --n-samples 10000``
@@ -113,8 +116,23 @@ def read_rows(paths):
     return [r for r in rows if "dec_acc" in r]
 
 
+def tune_rows(specs):
+    """Rows from ``benchmarks/tune_defaults.py`` records (the same protocol on the MNIST test
+    set: ``DEC(10, schedule=..., random_state=seed).fit(X, y)``), given as FILE=RECIPE."""
+    rows = []
+    for spec in specs:
+        path, _, name = spec.partition("=")
+        with open(path) as fh:
+            text = fh.read()
+        records = json.loads(text) if text.lstrip().startswith("[") else \
+            [json.loads(line) for line in text.splitlines() if line.strip()]
+        rows += [dict(r, recipe=name, dataset="mnist-test", source=path) for r in records
+                 if "dec_acc" in r]
+    return rows
+
+
 def summary(args):
-    rows = read_rows(args.files)
+    rows = read_rows(args.files) + tune_rows(args.tune_records)
     recipes = list(dict.fromkeys(r["recipe"] for r in rows))
     sets = [d for d in DATASETS if any(r["dataset"] == d for r in rows)]
     stat = {}
@@ -134,6 +152,9 @@ def summary(args):
     # the rule: the best median over all runs among the recipes that have every data set and
     # are nowhere more than 2 points below the best recipe on that data set
     full = [r for r in recipes if all(stat[r, d] is not None for d in sets)]
+    if not full:
+        print("\nno recipe has runs on every data set yet: no choice made")
+        return
     best = {d: max(stat[r, d] for r in full) for d in sets}
     ok = [r for r in full if all(stat[r, d] >= best[d] - 0.02 for d in sets)]
     if ok:
@@ -159,6 +180,8 @@ def main(argv=None):
     r.add_argument("--verbose", action="store_true")
     s = sub.add_parser("summary")
     s.add_argument("files", nargs="+")
+    s.add_argument("--tune-records", nargs="*", default=[], metavar="FILE=RECIPE",
+                   help="also count tune_defaults.py records of MNIST-10k runs as RECIPE")
     args = ap.parse_args(argv)
     return run(args) if args.command == "run" else summary(args)
 

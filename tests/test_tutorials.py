@@ -15,18 +15,27 @@ def _failed(run):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("script", SCRIPTS)
-def test_with_solutions_every_check_passes_and_every_claim_holds(script):
+def test_with_solutions_every_check_passes(script):
     run = run_tutorial(script, "1")
     assert run.returncode == 0, _failed(run)
     assert run.stdout.startswith(f"tutorial {script[:-3]}, mode fast"), "start() comes first"
     assert run.checks, f"{script} has no exercise check"
     assert all(status == "PASS" for status, _ in run.checks), _failed(run)
-    assert not [t for holds, t in run.claims if not holds], _failed(run)
     assert "checks passed" in run.stdout
     pngs = list(run.figures.glob("*.png"))
     assert pngs, f"{script} drew no figure"
     for png in pngs:
         assert png.stat().st_size > 1000 and png.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_every_claim_holds(script):
+    run = run_tutorial(script, "1")
+    assert run.returncode == 0, _failed(run)
+    if run.fell_back:
+        pytest.skip(f"{script} found no MNIST: its claims are about MNIST")
+    assert not [t for holds, t in run.claims if not holds], _failed(run)
 
 
 @pytest.mark.slow

@@ -31,7 +31,7 @@ from .dec_math import kl_divergence, target_distribution
 from .metrics import ari, cluster_accuracy, nmi
 from .scaling import input_scale_factor
 from .runs import STATE, STATE_ID, RunFolder, resume_or_fresh, run_identity
-from .schedules import get_schedule, run_schedule
+from .schedules import get_schedule, run_schedule, with_lr
 
 IMAGE_SHAPES = {"mnist": (28, 28), "mnist-test": (28, 28), "fashion-mnist": (28, 28),
                 "usps": (16, 16), "digits": (8, 8)}
@@ -208,11 +208,7 @@ def _schedule(args, name):
     lr, scaling = getattr(args, "pretrain_lr", None), getattr(args, "input_scaling", None)
     if lr is None and scaling is None:
         return name
-    s = get_schedule(name)
-    if lr is not None:
-        for stage in ("layerwise", "finetune"):
-            if s[stage] is not None:
-                s[stage]["lr"] = lr
+    s = with_lr(name, lr)
     if scaling is not None:
         s["input_scaling"] = None if scaling == "none" else scaling
     return s

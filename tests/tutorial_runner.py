@@ -4,7 +4,7 @@
 ``DEC_NP_FAST=1``, ``DEC_NP_SOLUTIONS=<solutions>`` ("1": reference solutions, "": the stubs,
 "mutant": wrong copies of the solutions), a temporary ``DEC_NP_FIGURES`` and one BLAS thread
 (on a small shared machine competing OpenBLAS threads made these runs up to 100x slower).
-Results are cached for the session, so the generic tests and each tutorial's own test file
+Results are cached for one pytest run, so the generic tests and each tutorial's own test file
 share one run per mode.
 """
 from __future__ import annotations

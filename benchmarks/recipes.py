@@ -83,6 +83,7 @@ def _commit():
 
 def run(args):
     schedule = recipe(args.recipe, args.set)
+    commit = _commit()  # the code these runs import, whatever the checkout becomes meanwhile
     tag = args.tag or args.recipe
     for name in args.datasets:
         X, y, _ = load_data(name, args.data_dir, n_samples=DATASETS.get(name))
@@ -97,7 +98,7 @@ def run(args):
                    "pretrain_s": m.pretrain_time_, "total_s": time.perf_counter() - t0,
                    "cpu_s": time.process_time() - c0, "schedule": schedule,
                    "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
-                   "commit": _commit(), "date": datetime.date.today().isoformat(),
+                   "commit": commit, "date": datetime.date.today().isoformat(),
                    "machine": f"{platform.machine()} {os.cpu_count()} cores",
                    "backend": args.backend or "numpy"}
             line = json.dumps({k: round(v, 4) if isinstance(v, float) else v

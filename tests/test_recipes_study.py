@@ -1,0 +1,102 @@
+"""benchmarks/recipes.py: the cross-data-set study's records and its selection rule."""
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("recipes", ROOT / "benchmarks" / "recipes.py")
+recipes = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(recipes)
+
+SETS = ("mnist-test", "usps", "fashion-mnist")
+
+
+def rows(name, accs, schedule=None):
+    """Three seeds per data set: ``accs`` maps a data set to its three DEC ACCs."""
+    schedule = schedule or recipes.recipe("adam")
+    return [{"recipe": name, "dataset": d, "seed": s, "dec_acc": a, "schedule": schedule}
+            for d, three in accs.items() for s, a in enumerate(three)]
+
+
+SGD = recipes.recipe("sgd")
+
+
+def test_set_changes_one_key_and_leaves_the_recipe_alone():
+    s = recipes.recipe("sgd", ["finetune.lr=8", "model.p_drop=0.2"])
+    assert s["finetune"]["lr"] == 8 and s["model"]["p_drop"] == 0.2
+    assert recipes.RECIPES["sgd"]["finetune"]["lr"] == 4.0
+    assert recipes.RECIPES["sgd"]["model"]["p_drop"] == 0.0
+    assert recipes.recipe("b64-steps", ["layerwise.lr=0.5"])["layerwise"]["lr"] == 0.5
+
+
+def test_which_recipes_count_as_sgd():
+    assert recipes.uses_sgd(SGD) and recipes.uses_sgd(recipes.recipe("nesterov"))
+    assert recipes.uses_sgd(recipes.recipe("b64-steps"))  # layer-wise SGD, the paper's
+    assert not recipes.uses_sgd(recipes.recipe("adam"))
+
+
+def test_no_choice_until_a_recipe_has_every_data_set():
+    r = rows("adam", {"mnist-test": [0.8] * 3, "usps": [0.7] * 3}) + \
+        rows("sgd", {"fashion-mnist": [0.5] * 3}, SGD)
+    lines, pick = recipes.choose(r)
+    assert pick is None and "no choice made" in lines[-1]
+
+
+def test_best_median_over_all_nine_runs_wins():
+    r = rows("adam", {"mnist-test": [0.84, 0.80, 0.83], "usps": [0.76, 0.77, 0.75],
+                      "fashion-mnist": [0.55, 0.56, 0.50]}) + \
+        rows("sgd", {"mnist-test": [0.82, 0.81, 0.80], "usps": [0.74, 0.745, 0.74],
+                     "fashion-mnist": [0.55, 0.54, 0.56]}, SGD)
+    lines, pick = recipes.choose(r)
+    # adam's nine: median 0.76; sgd's: 0.74, more than a point below -> adam
+    assert pick == "adam"
+    assert "no SGD recipe within 1 point" in lines[-1]
+    assert "| adam | 0.830 [0.800, 0.840] (n=3)" in lines[2]
+
+
+def test_sgd_within_one_point_is_preferred():
+    r = rows("adam", {"mnist-test": [0.84] * 3, "usps": [0.76] * 3, "fashion-mnist": [0.55] * 3}) + \
+        rows("sgd", {"mnist-test": [0.83] * 3, "usps": [0.752] * 3, "fashion-mnist": [0.55] * 3},
+             SGD)
+    lines, pick = recipes.choose(r)
+    assert pick == "sgd" and "within 1 point" in lines[-1]
+
+
+def test_a_recipe_more_than_two_points_below_on_one_data_set_is_out():
+    # "tilted" has the best overall median but is 3 points below on Fashion-MNIST
+    r = rows("adam", {"mnist-test": [0.85] * 3, "usps": [0.77] * 3, "fashion-mnist": [0.58] * 3}) + \
+        rows("tilted", {"mnist-test": [0.86] * 3, "usps": [0.78] * 3,
+                        "fashion-mnist": [0.55] * 3})
+    _, pick = recipes.choose(r)
+    assert pick == "adam"
+    # and when every recipe is more than 2 points behind somewhere, none is chosen
+    r = rows("adam", {"mnist-test": [0.80] * 3, "usps": [0.77] * 3, "fashion-mnist": [0.58] * 3}) + \
+        rows("tilted", {"mnist-test": [0.86] * 3, "usps": [0.78] * 3,
+                        "fashion-mnist": [0.55] * 3})
+    lines, pick = recipes.choose(r)
+    assert pick is None and "no recipe is within 2 points" in lines[-1]
+
+
+def test_a_run_writes_one_complete_line(tmp_path, capsys):
+    out = tmp_path / "runs.jsonl"
+    recipes.main(["run", "--recipe", "adam", "--set", "finetune.iterations=20",
+                  "--hidden-dims", "16", "10", "--datasets", "digits", "--seeds", "0",
+                  "--out", str(out)])
+    (line,) = out.read_text().splitlines()
+    row = json.loads(line)
+    assert row["recipe"] == "adam" and row["dataset"] == "digits" and row["n"] == 1797
+    assert row["schedule"]["finetune"]["iterations"] == 20 and row["hidden_dims"] == [16, 10]
+    assert 0.1 < row["dec_acc"] <= 1 and row["n_iter"] >= 1
+    for key in ("ae_kmeans_acc", "dec_nmi", "dec_ari", "cpu_s", "commit", "date", "machine"):
+        assert key in row
+    lines, pick = recipes.choose(recipes.read_rows([out]))
+    assert pick == "adam" and "| adam | " in lines[2]
+    assert capsys.readouterr().out.strip() == line
+
+
+@pytest.mark.parametrize("bad", ["finetune.lr", "lr=8", "finetune.lr=eight"])
+def test_malformed_set_is_refused(bad):
+    with pytest.raises(ValueError):
+        recipes.recipe("sgd", [bad])

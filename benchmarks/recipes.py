@@ -46,16 +46,9 @@ from dec_np.cli import load_data  # noqa: E402
 from dec_np.metrics import ari, cluster_accuracy, nmi  # noqa: E402
 from dec_np.schedules import SCHEDULES, get_schedule  # noqa: E402
 
-# end to end, no layer-wise stage, no dropout, Glorot weights, X / max|X|: the "adam" recipe
-# with SGD and momentum in its place (lr in "mean" loss units)
-END_TO_END = {"p_drop": 0.0, "init_std": "glorot", "loss_reduction": "mean"}
-RECIPES = {
-    "sgd": {"model": END_TO_END, "input_scaling": "max", "layerwise": None,
-            "finetune": {"iterations": 8000, "batch_size": 256, "lr": 4.0, "momentum": 0.9}},
-    "nesterov": {"model": END_TO_END, "input_scaling": "max", "layerwise": None,
-                 "finetune": {"iterations": 8000, "batch_size": 256, "lr": 4.0, "momentum": 0.9,
-                              "nesterov": True}},
-}
+# the package's "sgd" schedule (end to end, SGD with momentum 0.9, lr 8) with Nesterov's update
+RECIPES = {"nesterov": {**SCHEDULES["sgd"],
+                        "finetune": dict(SCHEDULES["sgd"]["finetune"], nesterov=True)}}
 DATASETS = {"mnist-test": None, "usps": None, "fashion-mnist": 10000}
 # not in the study: all 70,000 MNIST images (the default's acceptance runs), and the embedded
 # 8x8 digits for trying the script

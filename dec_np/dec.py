@@ -52,8 +52,9 @@ class DEC(ClusterMixin, BaseEstimator):
     schedule : str or dict, default "default"
         Pretraining schedule by name or as a dict (:mod:`dec_np.schedules`;
         :func:`~dec_np.schedules.with_lr` changes its rates): "default" is "adam" (end to
-        end, Adam, batch 256, 8,000 steps); "paper" is the paper's layer-wise denoising
-        schedule; also "b64-steps", "b256-steps", "b64-epochs", "b256" and "fast".
+        end, Adam, batch 256, 8,000 steps); "sgd" the same with SGD and momentum 0.9;
+        "paper" is the paper's layer-wise denoising schedule; also "b64-steps",
+        "b256-steps", "b64-epochs", "b256" and "fast".
     input_scaling : "auto", "paper", "max" or None, default "auto"
         X is multiplied by one scalar learnt in ``fit`` (``scale_``, :mod:`dec_np.scaling`):
         "paper" makes the mean of (1/d)|x|^2 equal 1, "max" makes max |x| equal 1, None

@@ -24,10 +24,14 @@ SGD = recipes.recipe("sgd")
 
 
 def test_set_changes_one_key_and_leaves_the_recipe_alone():
-    s = recipes.recipe("sgd", ["finetune.lr=8", "model.p_drop=0.2"])
-    assert s["finetune"]["lr"] == 8 and s["model"]["p_drop"] == 0.2
-    assert recipes.RECIPES["sgd"]["finetune"]["lr"] == 4.0
-    assert recipes.RECIPES["sgd"]["model"]["p_drop"] == 0.0
+    s = recipes.recipe("sgd", ["finetune.lr=4", "model.p_drop=0.2"])
+    assert s["finetune"]["lr"] == 4 and s["model"]["p_drop"] == 0.2
+    assert recipes.SCHEDULES["sgd"]["finetune"]["lr"] == 8.0
+    assert recipes.SCHEDULES["sgd"]["model"]["p_drop"] == 0.0
+    n = recipes.recipe("nesterov", ["finetune.lr=4"])
+    assert n["finetune"]["nesterov"] is True and n["finetune"]["lr"] == 4
+    assert recipes.RECIPES["nesterov"]["finetune"]["lr"] == 8.0
+    assert "nesterov" not in recipes.SCHEDULES["sgd"]["finetune"]
     assert recipes.recipe("b64-steps", ["layerwise.lr=0.5"])["layerwise"]["lr"] == 0.5
 
 

@@ -181,22 +181,23 @@ def choose(rows):
         return lines + ["", "no recipe has runs on every data set yet: no choice made"], None
     best = {d: max(stat[r, d] for r in full) for d in sets}
     ok = [r for r in full if all(stat[r, d] >= best[d] - 0.02 for d in sets)]
+    out = [f"{r!r} is out: " + ", ".join(
+        f"{d} {stat[r, d]:.3f}, {100 * (best[d] - stat[r, d]):.1f} points below the best "
+        f"({best[d]:.3f})" for d in sets if stat[r, d] < best[d] - 0.02)
+        for r in full if r not in ok]
     if not ok:
-        return lines + ["", "no recipe is within 2 points of the best on every data set: "
-                            "no choice made"], None
+        return lines + ["", *out, "no recipe is within 2 points of the best on every data set: "
+                                  "no choice made"], None
     top = max(ok, key=lambda r: stat[r, "all"])
     near = [r for r in ok if sgd[r] and stat[r, "all"] >= stat[top, "all"] - 0.01]
     pick = max(near, key=lambda r: stat[r, "all"]) if near else top
-    why = (f"best median over all runs among {ok} (within 2 points of the best on every "
-           f"data set): {top!r}, {stat[top, 'all']:.3f}")
+    why = (f"the best median over all runs ({stat[top, 'all']:.3f}) among {ok}, the recipes "
+           f"within 2 points of the best on every data set")
     if pick != top:
         why += f"; {pick!r} uses SGD with momentum and is within 1 point ({stat[pick, 'all']:.3f})"
     elif not sgd[top]:
-        sgds = [r for r in full if sgd[r]]
-        why += ("; no SGD recipe within 1 point" + (
-            f" (best: {max(sgds, key=lambda r: stat[r, 'all'])!r}, "
-            f"{max(stat[r, 'all'] for r in sgds):.3f})" if sgds else ""))
-    return lines + ["", f"selection rule picks {pick!r}: {why}"], pick
+        why += "; no SGD recipe among them within 1 point"
+    return lines + ["", *out, f"selection rule picks {pick!r}: {why}"], pick
 
 
 def summary(args):

@@ -27,6 +27,11 @@ def test_exercises_are_momentum_and_nesterov_steps(run):
     "Momentum 0.9 at lr 0.01 ends lower than plain SGD at lr 0.1",
     "Adam at lr 0.001 ends lowest of all five runs",
     'the "adam" schedule gives a higher DEC accuracy than "b64-steps"',
+    "Over all nine runs SGD with momentum has the higher median DEC accuracy",
+    "On MNIST-10k and USPS the two medians are within 1 point of each other",
+    "On Fashion-MNIST SGD's median is more than 2 points below Adam's, so the rule keeps Adam",
+    "On Fashion-MNIST DEC gains less than 2 points over its start after SGD pretraining",
+    "A run with SGD takes less CPU time than a run with Adam",
 ])
 def test_claims_hold(run, fragment):
     assert_claim(run, fragment)
@@ -46,3 +51,17 @@ def test_quoted_numbers(run):
 def test_figures(run):
     for name in ("03_momentum_paths.png", "03_lr_schedule.png", "03_ae_optimizers.png"):
         assert (run.figures / name).stat().st_size > 1000
+
+
+def test_quoted_study_numbers(run):
+    """Section 6 quotes the round-8 medians (docs/results/recipes_cpu.jsonl), nine runs each."""
+    quoted = {("adam", "mnist-test"): 0.775, ("adam", "usps"): 0.764,
+              ("adam", "fashion-mnist"): 0.531, ("sgd-lr8", "mnist-test"): 0.769,
+              ("sgd-lr8", "usps"): 0.761, ("sgd-lr8", "fashion-mnist"): 0.490}
+    for (recipe, data), value in quoted.items():
+        line = next(l for l in run.stdout.splitlines()
+                    if l.split(":")[0].split() == [recipe, data])
+        assert f"median {value:.3f}" in line, line
+    for recipe, median, cpu in (("adam", 0.738, 970), ("sgd-lr8", 0.761, 632)):
+        line = next(l for l in run.stdout.splitlines() if l.split()[:3] == [recipe, "all", "9"])
+        assert f"median DEC ACC {median:.3f}" in line and f"median CPU time {cpu} s" in line, line

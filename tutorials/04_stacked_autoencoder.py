@@ -359,11 +359,13 @@ print("z of the first three images (paper's method):\n", z_paper[:3])
 #
 # **The recipes after DEC** (tutorial 07 runs DEC itself), same runs: DEC ACC 0.834 / 0.775 /
 # 0.830 with `adam` (two BLAS threads) against 0.816 / 0.753 / 0.777 with `b64-steps`, the
-# paper's method in 6,000 steps per depth + 16,000 at batch 64.  That is why `adam` is the
-# default; the paper's method stays available by name (`schedule="b64-steps"`, or `"paper"`
-# for the paper's full 50,000 + 100,000 iterations), and `finetune` / `pretrain_layerwise`
-# take `optimizer="sgd"|"adam"` and `nesterov=`.  A comparison across data sets that also
-# includes end-to-end SGD with momentum is under way; the docs will hold it.
+# paper's method in 6,000 steps per depth + 16,000 at batch 64.  That, and the comparison
+# across MNIST-10k, USPS and Fashion-MNIST in tutorial 03 (section 6: end-to-end SGD with
+# momentum matches Adam on digits but falls 4 points behind on clothes), is why `adam` is
+# the default; the paper's method stays available by name (`schedule="b64-steps"`, or
+# `"paper"` for the paper's full 50,000 + 100,000 iterations), end-to-end SGD as
+# `schedule="sgd"`, and `finetune` / `pretrain_layerwise` take `optimizer="sgd"|"adam"` and
+# `nesterov=`.
 #
 # **Inline question 1.** Is the lowest-inertia k-means run of section 5 also the one with the
 # best ACC?  Whatever the answer here, why must DEC pick by inertia?

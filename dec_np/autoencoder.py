@@ -478,6 +478,14 @@ def _host_weights(layer):
 def _steps(sae, net, params, grads, opt, X, total, per_epoch, batch_size, label, method,
            verbose, callback, prep):
     """The training loop of one stage of ``sae``; returns the mean loss of every epoch."""
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below, once
+        return _stage_loop(sae, net, params, grads, opt, X, total, per_epoch, batch_size,
+                           label, verbose, callback, prep)
+
+
+def _stage_loop(sae, net, params, grads, opt, X, total, per_epoch, batch_size, label, verbose,
+                callback, prep):
+    """The body of :func:`_steps`, with NumPy's floating-point warnings off."""
     progress = Progress(label, total, verbose)
     history, running, count = [], 0.0, 0
     stream = BatchStream(X.shape[0], batch_size, sae.rng, sae.xp)

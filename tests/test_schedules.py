@@ -144,3 +144,16 @@ def test_a_diverging_stage_is_restarted_at_a_lower_rate_with_a_warning():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             sae.finetune(X, iterations=40, batch_size=32, lr=1e4, optimizer="sgd")
+
+
+def test_a_diverging_stage_warns_once_per_retry_not_with_numpy_noise():
+    """The package says what diverged; NumPy's overflow warnings from inside the stage stay off."""
+    X = np.random.default_rng(0).random((200, 12)).astype(np.float32)
+    sae = StackedAutoencoder((12, 6), random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(FloatingPointError):
+            sae.finetune(X, iterations=40, batch_size=32, lr=1e6, optimizer="sgd")
+    messages = [str(w.message) for w in caught]
+    assert messages and all("retrying" in m for m in messages), messages
+    assert np.geterr()["over"] == "warn"  # the setting is restored after the stage

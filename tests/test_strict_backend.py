@@ -215,8 +215,9 @@ ALLOWED = {
     "losses": set(),
     "optim": set(),
     "dec_math": set(),
-    # check_array wraps a list input; the loss is a host float; np.random via seed_sequence
-    "autoencoder": {"asarray", "isfinite", "isscalar"},
+    # check_array wraps a list input; the loss is a host float; np.random via seed_sequence;
+    # errstate only silences NumPy's own overflow warnings while a stage trains
+    "autoencoder": {"asarray", "isfinite", "isscalar", "errstate"},
     # input scaling on asnumpy(X); the loss and labels of a target update are host values
     "dec": {"einsum", "mean", "sqrt", "isfinite", "bincount"},
     # _argmin_axis0's numpy-only branch (xp is np); cluster counts and log k on the host

@@ -9,11 +9,9 @@ setting at its default (y is only recorded, never trained on); one JSON line per
     # a change to a recipe: --set PART.KEY=JSON (PART is model, layerwise or finetune)
     python benchmarks/recipes.py run --recipe sgd --set finetune.lr=8 --tag sgd-lr8 ...
     # the table: median [min, max] per recipe and data set, the median over all runs, and
-    # which recipe the selection rule picks (tune_defaults.py records of the same protocol
-    # on MNIST-10k count too, named by --tune-records)
-    python benchmarks/recipes.py summary docs/results/recipes_cpu.jsonl \
-        --tune-records docs/results/accept_adam_2threads.json=adam \
-        docs/results/accept_default_iterations_2threads.json=b64-steps
+    # which recipe the selection rule picks (--tune-records FILE=RECIPE adds tune_defaults.py
+    # records of the same protocol on MNIST-10k: only those made on the same machine)
+    python benchmarks/recipes.py summary docs/results/recipes_cpu.jsonl
 
 Data sets: ``mnist-test`` (the 10,000 MNIST test images), ``usps`` (all 9,298 images) and
 ``fashion-mnist`` (10,000 images drawn once with seed 0, as ``dec-np fit --n-samples 10000``
@@ -141,8 +139,14 @@ def tune_rows(specs):
 
 
 def uses_sgd(schedule):
-    """True when no stage of ``schedule`` trains with Adam: SGD (with momentum) throughout."""
-    return all(stage is None or stage.get("optimizer", "sgd") == "sgd"
+    """True when no stage of ``schedule`` trains with Adam: SGD (with momentum) throughout.
+
+    A stage without "optimizer" uses what StackedAutoencoder chooses for it: SGD when it
+    names a learning rate, Adam when it does not.
+    """
+    def optimizer(stage):
+        return stage.get("optimizer") or ("sgd" if stage.get("lr") is not None else "adam")
+    return all(stage is None or optimizer(stage) == "sgd"
                for stage in (schedule.get("layerwise"), schedule.get("finetune")))
 
 

@@ -450,8 +450,10 @@ class StackedAutoencoder:
             opt = (SGD(lr, momentum, weight_decay, lr_step, gamma, warmup, nesterov)
                    if optimizer == "sgd" else Adam(lr, step_size=lr_step, gamma=gamma, warmup=warmup))
             try:
-                return _steps(self, net, params, grads, opt, X, total, per_epoch, batch_size,
-                                   label, method, verbose, callback, prep)
+                # NumPy's overflow warnings stay off: a divergence is reported once, below
+                with np.errstate(over="ignore", invalid="ignore"):
+                    return _steps(self, net, params, grads, opt, X, total, per_epoch,
+                                  batch_size, label, verbose, callback, prep)
             except FloatingPointError as exc:
                 if attempt == LR_BACKOFFS:
                     tried = ", ".join(f"{given * 0.1 ** a:g}" for a in range(1, attempt + 1))
@@ -467,6 +469,7 @@ class StackedAutoencoder:
                               f"{lr * 0.1:g}", RuntimeWarning, stacklevel=4)
                 lr *= 0.1
 
+
 def _host_weights(layer):
     """A copy of a Dense layer for pickling: host copies of its weights, no gradients, no cache."""
     new = copy.copy(layer)
@@ -475,17 +478,9 @@ def _host_weights(layer):
     return new
 
 
-def _steps(sae, net, params, grads, opt, X, total, per_epoch, batch_size, label, method,
-           verbose, callback, prep):
+def _steps(sae, net, params, grads, opt, X, total, per_epoch, batch_size, label, verbose,
+           callback, prep):
     """The training loop of one stage of ``sae``; returns the mean loss of every epoch."""
-    with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below, once
-        return _stage_loop(sae, net, params, grads, opt, X, total, per_epoch, batch_size,
-                           label, verbose, callback, prep)
-
-
-def _stage_loop(sae, net, params, grads, opt, X, total, per_epoch, batch_size, label, verbose,
-                callback, prep):
-    """The body of :func:`_steps`, with NumPy's floating-point warnings off."""
     progress = Progress(label, total, verbose)
     history, running, count = [], 0.0, 0
     stream = BatchStream(X.shape[0], batch_size, sae.rng, sae.xp)

@@ -13,8 +13,8 @@ iterations, as the paper counts them, unless a name says "epochs".
   reimplementation, with a fixed number of steps; it gave the best DEC results on the MNIST
   test set in round 7 (README, "How the defaults were chosen").
 * "sgd": the "adam" recipe with the design's optimizer in Adam's place: SGD with momentum
-  0.9 at lr 8 (the loss averaged over features, so 8 is a step of the usual size per
-  weight), batch 256, 8,000 steps, end to end, no dropout, Glorot weights, X / max|X|.  Its
+  0.9 at lr 8 (in "mean" loss units: the loss averaged over the d features too, so its
+  gradients are d times smaller than the "batch" loss's), batch 256, 8,000 steps, end to end, no dropout, Glorot weights, X / max|X|.  Its
   comparison with "adam" on MNIST-10k, USPS and Fashion-MNIST is in docs/defaults-study.md
   (round 8).
 * "paper": the paper's schedule (Sec. 4.3): greedy layer-wise denoising autoencoders (20%
@@ -46,15 +46,18 @@ def _dae(count, layerwise, finetune, batch_size, lr, lr_finetune):
             "finetune": {count: finetune, "batch_size": batch_size, "lr": lr_finetune}}
 
 
+# the end-to-end recipes: no layer-wise stage, so no dropout; Glorot-uniform weights
+END_TO_END = {"p_drop": 0.0, "init_std": "glorot", "loss_reduction": "mean"}
+
 SCHEDULES = {
     "adam": {
-        "model": {"p_drop": 0.0, "init_std": "glorot", "loss_reduction": "mean"},
+        "model": END_TO_END,
         "input_scaling": "max",
         "layerwise": None,
         "finetune": {"iterations": 8000, "batch_size": 256, "lr": 1e-3, "optimizer": "adam"},
     },
     "sgd": {
-        "model": {"p_drop": 0.0, "init_std": "glorot", "loss_reduction": "mean"},
+        "model": END_TO_END,
         "input_scaling": "max",
         "layerwise": None,
         "finetune": {"iterations": 8000, "batch_size": 256, "lr": 8.0, "momentum": 0.9,

@@ -39,6 +39,9 @@ def test_which_recipes_count_as_sgd():
     assert recipes.uses_sgd(SGD) and recipes.uses_sgd(recipes.recipe("nesterov"))
     assert recipes.uses_sgd(recipes.recipe("b64-steps"))  # layer-wise SGD, the paper's
     assert not recipes.uses_sgd(recipes.recipe("adam"))
+    # no optimizer named: SGD with a learning rate, Adam without (StackedAutoencoder's rule)
+    assert recipes.uses_sgd({"layerwise": None, "finetune": {"iterations": 5, "lr": 0.1}})
+    assert not recipes.uses_sgd({"layerwise": None, "finetune": {"iterations": 5}})
 
 
 def test_no_choice_until_a_recipe_has_every_data_set():

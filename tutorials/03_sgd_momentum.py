@@ -384,14 +384,15 @@ study = [json.loads(line) for line in (results / "recipes_cpu.jsonl").read_text(
 SETS = ("mnist-test", "usps", "fashion-mnist")
 med, gain, cpu = {}, {}, {}
 for recipe in ("adam", "sgd-lr8"):
-    runs = [r for r in study if r["recipe"] == recipe and r["dataset"] in SETS]
+    runs = sorted((r for r in study if r["recipe"] == recipe and r["dataset"] in SETS),
+                  key=lambda r: r["seed"])
     for d in SETS:
-        accs = [r["dec_acc"] for r in sorted(runs, key=lambda r: r["seed"]) if r["dataset"] == d]
+        here = [r for r in runs if r["dataset"] == d]
+        accs = [r["dec_acc"] for r in here]
         med[recipe, d] = float(np.median(accs))
-        gain[recipe, d] = [round(r["dec_acc"] - r["ae_kmeans_acc"], 3) for r in runs
-                           if r["dataset"] == d]
-        print(f"{recipe:>7} {d:>13}: DEC ACC seeds 0-2 {accs}, median {med[recipe, d]:.3f}; "
-              f"gain over AE + k-means {gain[recipe, d]}")
+        gain[recipe, d] = [round(r["dec_acc"] - r["ae_kmeans_acc"], 3) for r in here]
+        print(f"{recipe:>7} {d:>13}: DEC ACC seeds {[r['seed'] for r in here]} {accs}, "
+              f"median {med[recipe, d]:.3f}; gain over AE + k-means {gain[recipe, d]}")
     med[recipe, "all"] = float(np.median([r["dec_acc"] for r in runs]))
     cpu[recipe] = float(np.median([r["cpu_s"] for r in runs]))
     print(f"{recipe:>7}  all {len(runs)} runs: median DEC ACC {med[recipe, 'all']:.3f}, "

@@ -46,7 +46,9 @@ from dec_np.schedules import SCHEDULES, get_schedule  # noqa: E402
 
 # the package's "sgd" schedule (end to end, SGD with momentum 0.9, lr 8) with Nesterov's update
 RECIPES = {"nesterov": {**SCHEDULES["sgd"],
-                        "finetune": dict(SCHEDULES["sgd"]["finetune"], nesterov=True)}}
+                        "finetune": dict(SCHEDULES["sgd"]["finetune"], nesterov=True)},
+           # the default with each pretraining batch shifted by up to 10% of the image side
+           "adam-shift": {**SCHEDULES["adam"], "augment": {"shift": 0.1}}}
 DATASETS = {"mnist-test": None, "usps": None, "fashion-mnist": 10000}
 # not in the study: all 70,000 MNIST images (the default's acceptance runs), and the embedded
 # 8x8 digits for trying the script

@@ -381,7 +381,8 @@ class StackedAutoencoder:
                  lr_step: int | None = None, gamma: float = 0.1, weight_decay: float = 0.0,
                  verbose: bool = False, optimizer: str | None = None,
                  callback: Callable[[int, float], None] | None = None, warmup: int = 0,
-                 nesterov: bool = False) -> list[float]:
+                 nesterov: bool = False,
+                 augment: Callable[[Any, np.random.Generator], Any] | None = None) -> list[float]:
         """Fine-tune the whole stack end to end on the reconstruction loss, without dropout.
 
         Parameters
@@ -398,6 +399,10 @@ class StackedAutoencoder:
         callback : callable or None, default None
             ``callback(epoch, loss)`` after every epoch (1-based) with that epoch's mean
             loss, e.g. to monitor the embedding; it must not change the weights.
+        augment : callable or None, default None
+            ``augment(xb, rng)`` returns a transformed copy of each mini-batch ``xb`` (e.g.
+            :func:`dec_np.augment.shifter`), drawing from the model's generator ``rng``; the
+            stack then learns to reconstruct the transformed batch from itself.
 
         Returns
         -------
@@ -416,7 +421,7 @@ class StackedAutoencoder:
         self.history_["finetune"] = self._train(
             net, named, H, epochs, iterations, batch_size, lr, momentum, lr_step, gamma,
             weight_decay, verbose, "finetune", optimizer, callback, warmup=warmup,
-            nesterov=nesterov)
+            nesterov=nesterov, augment=augment)
         return self.history_["finetune"]
 
     def _defaults(self, optimizer, lr, width):
@@ -430,7 +435,7 @@ class StackedAutoencoder:
 
     def _train(self, net, named, X, epochs, iterations, batch_size, lr, momentum, lr_step,
                gamma, weight_decay, verbose, label, optimizer=None, callback=None, prep=None,
-               warmup=0, nesterov=False):
+               warmup=0, nesterov=False, augment=None):
         n = X.shape[0]
         per_epoch = -(-n // batch_size)
         if (epochs is None) == (iterations is None):
@@ -453,7 +458,7 @@ class StackedAutoencoder:
                 # NumPy's overflow warnings stay off: a divergence is reported once, below
                 with np.errstate(over="ignore", invalid="ignore"):
                     return _steps(self, net, params, grads, opt, X, total, per_epoch,
-                                  batch_size, label, verbose, callback, prep)
+                                  batch_size, label, verbose, callback, prep, augment)
             except FloatingPointError as exc:
                 if attempt == LR_BACKOFFS:
                     tried = ", ".join(f"{given * 0.1 ** a:g}" for a in range(1, attempt + 1))
@@ -479,7 +484,7 @@ def _host_weights(layer):
 
 
 def _steps(sae, net, params, grads, opt, X, total, per_epoch, batch_size, label, verbose,
-           callback, prep):
+           callback, prep, augment=None):
     """The training loop of one stage of ``sae``; returns the mean loss of every epoch."""
     progress = Progress(label, total, verbose)
     history, running, count = [], 0.0, 0
@@ -487,6 +492,8 @@ def _steps(sae, net, params, grads, opt, X, total, per_epoch, batch_size, label,
     for it in range(1, total + 1):
         _, idx = next(stream)
         xb = X[idx] if prep is None else prep.forward(X[idx])  # clean input of the pair
+        if augment is not None:
+            xb = augment(xb, sae.rng)
         out = net.forward(xb, train=True)
         loss, dout = mse(out, xb, sae.loss_reduction)
         net.backward(dout, need_dx=False)

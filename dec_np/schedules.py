@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import copy
 
+from .augment import shifter, square_shape
 from .scaling import INPUT_SCALINGS
 
 # the denoising autoencoders of the paper's method: 20% dropout, N(0, 0.01^2) weights, and
@@ -136,7 +137,7 @@ def with_lr(schedule: str | dict, lr: float | None = None, *, layerwise: float |
     return s
 
 
-def run_schedule(sae, X, schedule: dict, verbose: bool = False):
+def run_schedule(sae, X, schedule: dict, verbose: bool = False, image_shape=None):
     """Pretrain ``sae`` on X (already scaled) with a schedule dict from :func:`get_schedule`.
 
     Layer-wise denoising pretraining first (skipped when ``schedule["layerwise"]`` is None),
@@ -148,10 +149,16 @@ def run_schedule(sae, X, schedule: dict, verbose: bool = False):
         If a stage diverges; the message names that stage's learning rate in the schedule
         and how to lower it (:func:`with_lr`).
     """
+    augment = schedule.get("augment")
+    if augment:
+        augment = shifter(tuple(image_shape) if image_shape is not None
+                          else square_shape(X.shape[1]), **augment)
     for stage in ("layerwise", "finetune"):
         kw = schedule[stage]
         if kw is None:
             continue
+        if stage == "finetune" and augment:
+            kw = dict(kw, augment=augment)
         train = sae.pretrain_layerwise if stage == "layerwise" else sae.finetune
         try:
             train(X, verbose=verbose, **kw)

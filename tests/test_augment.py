@@ -1,0 +1,68 @@
+"""Random shifts of image rows (dec_np.augment) and their use in fine-tuning."""
+import numpy as np
+import pytest
+
+from dec_np import StackedAutoencoder
+from dec_np.augment import random_shift, shifter, square_shape
+from dec_np.schedules import END_TO_END, SCHEDULES, run_schedule
+
+
+def _shift_loop(img, dy, dx):
+    """The definition, pixel by pixel: out[r, c] = img[r - dy, c - dx] where it exists."""
+    H, W = img.shape
+    out = np.zeros_like(img)
+    for r in range(H):
+        for c in range(W):
+            if 0 <= r - dy < H and 0 <= c - dx < W:
+                out[r, c] = img[r - dy, c - dx]
+    return out
+
+
+def test_random_shift_matches_the_definition():
+    rng = np.random.default_rng(3)
+    X = rng.random((50, 5 * 7)).astype(np.float32)
+    offsets = np.random.default_rng(11).integers(-2, 3, size=(50, 2))
+    out = random_shift(X, (5, 7), 2, np.random.default_rng(11))
+    assert out.shape == X.shape and out.dtype == X.dtype
+    for x, o, (dy, dx) in zip(X, out, offsets):
+        np.testing.assert_array_equal(o.reshape(5, 7), _shift_loop(x.reshape(5, 7), dy, dx))
+    # some images moved, and the offsets cover the range
+    assert (out != X).any(axis=1).sum() > 30
+    assert set(offsets.ravel()) == {-2, -1, 0, 1, 2}
+
+
+def test_random_shift_checks_its_arguments():
+    X = np.zeros((2, 16))
+    assert random_shift(X, (4, 4), 0, np.random.default_rng(0)) is X
+    with pytest.raises(ValueError, match="not images"):
+        random_shift(X, (3, 5), 1, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="max_shift"):
+        random_shift(X, (4, 4), -1, np.random.default_rng(0))
+    assert square_shape(784) == (28, 28)
+    with pytest.raises(ValueError, match="not a square"):
+        square_shape(100 + 1)
+    assert shifter((28, 28), 0.1).max_shift == 3 and shifter((16, 16), 0.1).max_shift == 2
+    with pytest.raises(ValueError, match="fraction"):
+        shifter((28, 28), 2)
+
+
+def test_finetune_trains_on_shifted_batches():
+    """With augment the stack sees shifted images: other weights than without, same seed,
+    and reproducible; a schedule's "augment" entry reaches fine-tuning."""
+    X = np.random.default_rng(0).random((64, 36)).astype(np.float32)
+
+    def weights(augment):
+        sae = StackedAutoencoder((36, 8, 4), **END_TO_END, random_state=0)
+        sae.finetune(X, iterations=5, batch_size=16, lr=1e-3, optimizer="adam", augment=augment)
+        return sae.encoders[0].params["W"]
+
+    aug = shifter((6, 6), 0.2)
+    w0, w1, w2 = weights(None), weights(aug), weights(aug)
+    np.testing.assert_array_equal(w1, w2)
+    assert not np.allclose(w0, w1)
+    s = {**SCHEDULES["adam"], "finetune": dict(SCHEDULES["adam"]["finetune"], iterations=5,
+                                               batch_size=16), "augment": {"shift": 0.2}}
+    sae = run_schedule(StackedAutoencoder((36, 8, 4), **END_TO_END, random_state=0), X, s)
+    np.testing.assert_array_equal(sae.encoders[0].params["W"], w1)
+    with pytest.raises(ValueError, match="not a square"):
+        run_schedule(StackedAutoencoder((35, 8, 4), random_state=0), X[:, :35], s)

@@ -79,7 +79,7 @@ def shifter(image_shape, shift):
     H, W = image_shape
     if not 0 < shift < 0.5:
         raise ValueError(f"shift is a fraction of the image side in (0, 0.5), got {shift!r}")
-    pixels = max(1, int(np.rint(shift * min(H, W))))
+    pixels = max(1, int(shift * min(H, W) + 0.5))
 
     def augment(xb, rng):
         return random_shift(xb, (H, W), pixels, rng)

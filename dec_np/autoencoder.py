@@ -382,7 +382,7 @@ class StackedAutoencoder:
                  verbose: bool = False, optimizer: str | None = None,
                  callback: Callable[[int, float], None] | None = None, warmup: int = 0,
                  nesterov: bool = False,
-                 augment: Callable[[Any, np.random.Generator], Any] | None = None) -> list[float]:
+                 augment: Callable[[Any, Generator], Any] | None = None) -> list[float]:
         """Fine-tune the whole stack end to end on the reconstruction loss, without dropout.
 
         Parameters

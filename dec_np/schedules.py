@@ -3,8 +3,10 @@
 Each has "model" (StackedAutoencoder settings), "input_scaling" (how DEC scales X before
 pretraining: "paper", "max" or None, see :class:`dec_np.DEC`), "layerwise" (keywords of
 :meth:`~dec_np.StackedAutoencoder.pretrain_layerwise`, or None to skip it) and "finetune"
-(keywords of :meth:`~dec_np.StackedAutoencoder.finetune`).  Steps are counted in
-iterations, as the paper counts them, unless a name says "epochs".
+(keywords of :meth:`~dec_np.StackedAutoencoder.finetune`).  An optional "augment",
+``{"shift": fraction}`` with an optional ``"image_shape": (H, W)`` (a square image when
+absent), has fine-tuning reconstruct randomly shifted images (:func:`dec_np.augment.shifter`).
+Steps are counted in iterations, as the paper counts them, unless a name says "epochs".
 
 * "adam" (the default, :data:`DEFAULT`): no layer-wise stage; the whole d-500-500-2000-10
   autoencoder trained end to end without dropout by Adam (lr 0.001, batch 256, 8,000 steps,
@@ -88,6 +90,11 @@ def get_schedule(schedule):
         missing = {"model", "layerwise", "finetune"} - set(schedule)  # layerwise may be None
         if missing:
             raise ValueError(f"a schedule dict needs the keys model, layerwise, finetune; missing {missing}")
+        augment = schedule.get("augment")
+        if augment is not None and not (isinstance(augment, dict) and "shift" in augment
+                                        and set(augment) <= {"shift", "image_shape"}):
+            raise ValueError('a schedule\'s "augment" is None or {"shift": fraction} with an '
+                             f'optional "image_shape"; got {augment!r}')
         if schedule.get("input_scaling", "paper") not in INPUT_SCALINGS:
             raise ValueError(f"a schedule's input_scaling must be one of {INPUT_SCALINGS}")
         return dict(copy.deepcopy(schedule), input_scaling=schedule.get("input_scaling", "paper"))
@@ -137,7 +144,7 @@ def with_lr(schedule: str | dict, lr: float | None = None, *, layerwise: float |
     return s
 
 
-def run_schedule(sae, X, schedule: dict, verbose: bool = False, image_shape=None):
+def run_schedule(sae, X, schedule: dict, verbose: bool = False):
     """Pretrain ``sae`` on X (already scaled) with a schedule dict from :func:`get_schedule`.
 
     Layer-wise denoising pretraining first (skipped when ``schedule["layerwise"]`` is None),
@@ -150,9 +157,11 @@ def run_schedule(sae, X, schedule: dict, verbose: bool = False, image_shape=None
         and how to lower it (:func:`with_lr`).
     """
     augment = schedule.get("augment")
-    if augment:
-        augment = shifter(tuple(image_shape) if image_shape is not None
-                          else square_shape(X.shape[1]), **augment)
+    if augment:  # {"shift": fraction, "image_shape": (H, W) or absent for a square image}
+        spec = dict(augment)
+        shape = spec.pop("image_shape", None)
+        augment = shifter(tuple(shape) if shape is not None else square_shape(X.shape[1]),
+                          **spec)
     for stage in ("layerwise", "finetune"):
         kw = schedule[stage]
         if kw is None:

@@ -66,3 +66,21 @@ def test_finetune_trains_on_shifted_batches():
     np.testing.assert_array_equal(sae.encoders[0].params["W"], w1)
     with pytest.raises(ValueError, match="not a square"):
         run_schedule(StackedAutoencoder((35, 8, 4), random_state=0), X[:, :35], s)
+
+
+def test_schedule_augment_entry():
+    """A schedule's "augment" names the image shape when it is not square, and is checked."""
+    from dec_np.schedules import get_schedule
+
+    X = np.random.default_rng(0).random((32, 12)).astype(np.float32)
+    s = {**SCHEDULES["adam"], "finetune": dict(SCHEDULES["adam"]["finetune"], iterations=2,
+                                               batch_size=16),
+         "augment": {"shift": 0.25, "image_shape": (3, 4)}}
+    assert get_schedule(s)["augment"] == {"shift": 0.25, "image_shape": (3, 4)}
+    run_schedule(StackedAutoencoder((12, 4), **END_TO_END, random_state=0), X, s)
+    with pytest.raises(ValueError, match="not images"):
+        run_schedule(StackedAutoencoder((12, 4), **END_TO_END, random_state=0), X,
+                     dict(s, augment={"shift": 0.25, "image_shape": (4, 4)}))
+    for bad in ({"shift": 0.1, "rotate": 10}, {"image_shape": (3, 4)}, 0.1):
+        with pytest.raises(ValueError, match="augment"):
+            get_schedule(dict(s, augment=bad))

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 import dec_np
-from dec_np import autoencoder, dec, dec_math, gradcheck, kmeans, layers, losses, optim
+from dec_np import (augment, autoencoder, dec, dec_math, gradcheck, kmeans, layers, losses,
+                    optim)
 
 
 class StrictArray(np.ndarray):
@@ -115,7 +116,7 @@ def strict(monkeypatch):
         return XP if name == "strict" else orig_gb(name)
 
     for mod in (backend, layers, losses, optim, dec_math, kmeans, autoencoder, dec,
-                gradcheck):
+                gradcheck, augment):
         if hasattr(mod, "get_array_module"):
             monkeypatch.setattr(mod, "get_array_module", get_array_module)
         if hasattr(mod, "get_backend"):
@@ -177,6 +178,16 @@ def test_autoencoder_on_strict(strict):
     assert np.isfinite(sae.reconstruction_loss(X))
 
 
+def test_augment_on_strict(strict):
+    """Shifted batches stay on the device, and fine-tuning on them too."""
+    X = _s(np.random.default_rng(0).random((40, 16)))
+    out = augment.random_shift(X, (4, 4), 1, np.random.default_rng(0))
+    assert _all_strict(out) and out.dtype == np.float32 and out.shape == (40, 16)
+    sae = autoencoder.StackedAutoencoder((16, 8, 3), backend="strict", random_state=0)
+    sae.finetune(X, iterations=3, batch_size=16, lr=0.01, augment=augment.shifter((4, 4), 0.25))
+    assert _all_strict(*sae.params.values()) and np.isfinite(sae.history_["finetune"]).all()
+
+
 def test_dec_math_on_strict(strict):
     rng = np.random.default_rng(0)
     z, mu = _s(rng.standard_normal((9, 3))), _s(rng.standard_normal((4, 3)))
@@ -218,6 +229,7 @@ ALLOWED = {
     # check_array wraps a list input; the loss is a host float; np.random via seed_sequence;
     # errstate only silences NumPy's own overflow warnings while a stage trains
     "autoencoder": {"asarray", "isfinite", "isscalar", "errstate"},
+    "augment": set(),
     # input scaling on asnumpy(X); the loss and labels of a target update are host values
     "dec": {"einsum", "mean", "sqrt", "isfinite", "bincount"},
     # _argmin_axis0's numpy-only branch (xp is np); cluster counts and log k on the host

@@ -2,12 +2,11 @@
 
 An optional extension of the paper (which trains on the images as they are): each
 mini-batch of the reconstruction stage is shifted by a few pixels, image by image, and the
-autoencoder learns to reconstruct the shifted image from itself.  The embedding then varies
-less with where a digit sits in its frame.  Clustering (q, p, KL) never sees shifted images.
+autoencoder learns to reconstruct the shifted image from itself, which is meant to make its
+embedding depend less on where in the frame a digit sits.  Clustering (q, p, KL) never sees
+shifted images.
 """
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
@@ -60,14 +59,6 @@ def random_shift(X, image_shape, max_shift, rng):
     cols = (s - offsets[:, 1:] + xp.arange(W)[None, :])[:, None, :]  # (n, 1, W)
     out = padded[xp.arange(n)[:, None, None], rows, cols]
     return out.reshape(n, H * W)
-
-
-def square_shape(d):
-    """(H, W) of a square image with d pixels; ValueError if d is not a square number."""
-    side = math.isqrt(int(d))
-    if side * side != int(d):
-        raise ValueError(f"{d} features are not a square image; give image_shape")
-    return side, side
 
 
 def shifter(image_shape, shift):

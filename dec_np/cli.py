@@ -88,12 +88,21 @@ def dec_input(X, schedule="default"):
     return np.asarray(X, DEFAULT_DTYPE) * DEFAULT_DTYPE(scale)
 
 
-def pretrain(X, hidden_dims, schedule, backend=None, seed=0, verbose=True):
-    """Pretrain a StackedAutoencoder on ``dec_input(X, schedule)`` with ``schedule``."""
+def pretrain(X, hidden_dims, schedule, backend=None, seed=0, verbose=True, image_shape=None):
+    """Pretrain a StackedAutoencoder on ``dec_input(X, schedule)`` with ``schedule``
+    (``image_shape`` as in :func:`~dec_np.schedules.run_schedule`)."""
     s = get_schedule(schedule)
     sae = StackedAutoencoder((X.shape[1],) + tuple(hidden_dims), backend=backend,
                              random_state=seed, **s["model"])
-    return run_schedule(sae, dec_input(X, schedule), s, verbose)
+    return run_schedule(sae, dec_input(X, schedule), s, verbose, image_shape)
+
+
+def augment_shape(args):
+    """The image shape pretraining may shift: --image-shape, else that of a named image data
+    set; None for a data file without --image-shape (its rows are not assumed to be images)."""
+    if getattr(args, "image_shape", None) is not None:
+        return args.image_shape
+    return IMAGE_SHAPES.get(str(args.dataset).lower())
 
 
 def scores(y, labels):
@@ -252,7 +261,7 @@ def _fit_and_report(args, X, y, image_shape, settings, title, run):
             f"{'-'.join(map(str, settings['hidden_dims']))} ...")
         try:
             sae = pretrain(X, settings["hidden_dims"], settings["schedule"], args.backend,
-                           args.seed, not args.quiet)
+                           args.seed, not args.quiet, settings.get("image_shape"))
         except FloatingPointError as exc:
             raise _pretrain_hint(exc) from None
     t_pre = time.perf_counter() - t0
@@ -315,7 +324,17 @@ def cmd_fit(args):
             settings = dict(DEMO["fast"], **{k: v for k, v in settings.items() if k != "schedule"})
         settings.setdefault("hidden_dims", (500, 500, 2000, 10))
         settings.setdefault("schedule", "default")
+        if augment_shape(args) is not None:
+            settings["image_shape"] = tuple(augment_shape(args))
         return _fit_and_report(args, X, y, shape, settings, f"fit {args.dataset}", run)
+
+
+def _checked_shape(shape, X):
+    """``shape`` if it fits X's rows (or None); ValueError naming --image-shape otherwise."""
+    if shape is not None and shape[0] * shape[1] != X.shape[1]:
+        raise ValueError(f"--image-shape {shape[0]},{shape[1]} has {shape[0] * shape[1]} "
+                         f"pixels, the data have {X.shape[1]} features")
+    return shape
 
 
 def _check_out_file(path):
@@ -343,7 +362,8 @@ def cmd_pretrain(args):
     t0 = time.perf_counter()
     schedule = _schedule(args, fast.get("schedule", args.schedule))
     try:
-        sae = pretrain(X, dims, schedule, args.backend, args.seed, not args.quiet)
+        sae = pretrain(X, dims, schedule, args.backend, args.seed, not args.quiet,
+                       _checked_shape(augment_shape(args), X))
     except FloatingPointError as exc:
         raise _pretrain_hint(exc) from None
     path = save_autoencoder(sae, args.out)
@@ -416,11 +436,13 @@ def _select_k(args, run):
     kw = dict(max_iter=args.max_iter or fast.get("max_iter", 20000),
               update_interval=fast.get("update_interval", 140), n_init=fast.get("n_init", 20))
     _check_dec(DEC(args.k_max, schedule=schedule, **kw), X[tr])
+    shape = _checked_shape(augment_shape(args), X)
     out = run.create()
     if sae is None:
         say(f"pretraining one autoencoder on the {len(tr)} training points ...")
         try:
-            sae = pretrain(X[tr], dims, schedule, args.backend, args.seed, not args.quiet)
+            sae = pretrain(X[tr], dims, schedule, args.backend, args.seed, not args.quiet,
+                           shape)
         except FloatingPointError as exc:
             raise _pretrain_hint(exc) from None
     make = lambda k: DEC(k, autoencoder=sae, schedule=schedule, backend=args.backend,
@@ -476,6 +498,19 @@ def _pretraining_flags(p):
                    help="how X is scaled before pretraining and DEC (default: the schedule's)")
 
 
+def _image_shape(text):
+    shape = _dims(text)
+    if len(shape) != 2:
+        raise argparse.ArgumentTypeError(f"expected H,W like 28,28, got {text!r}")
+    return shape
+
+
+def _image_flag(p):
+    p.add_argument("--image-shape", type=_image_shape, metavar="H,W",
+                   help="the rows of a data file are H x W images: schedules that augment "
+                        "(adam-shift) shift them (named image data sets: their own shape)")
+
+
 def _resume_flag(p):
     p.add_argument("--resume", action="store_true",
                    help="continue the unfinished fit in OUT (saved at target updates, at most "
@@ -511,12 +546,13 @@ def build_parser():
     p.add_argument("--out", default="dec_np_fit", help="output folder (default dec_np_fit/)")
     p.add_argument("--autoencoder", help="a pretrained SAE .npz (from `dec-np pretrain`)")
     p.add_argument("--hidden-dims", type=_dims, help="encoder widths, default 500,500,2000,10")
-    p.add_argument("--schedule", help="pretraining schedule: default (adam), sgd, paper, b64-steps, ... or "
+    p.add_argument("--schedule", help="pretraining schedule: default (adam), adam-shift, sgd, paper, b64-steps, ... or "
                    "fast; with --autoencoder, the one it was pretrained with (sets the input scaling)")
     for flag, kind in (("--max-iter", int), ("--update-interval", int), ("--lr", float),
                        ("--batch-size", int), ("--tol", float), ("--n-init", int)):
         p.add_argument(flag, type=kind, help="DEC setting (default: DEC's)")
     _pretraining_flags(p)
+    _image_flag(p)
     _resume_flag(p)
     p.set_defaults(func=cmd_fit)
 
@@ -525,6 +561,7 @@ def build_parser():
     p.add_argument("--hidden-dims", type=_dims, default=(500, 500, 2000, 10))
     p.add_argument("--schedule", default="default")
     _pretraining_flags(p)
+    _image_flag(p)
     p.add_argument("--out", default="sae.npz", help="file to write (default sae.npz)")
     p.set_defaults(func=cmd_pretrain)
 
@@ -549,6 +586,7 @@ def build_parser():
     p.add_argument("--schedule", default="default")
     p.add_argument("--max-iter", type=int, help="DEC iterations per k (default DEC's)")
     _pretraining_flags(p)
+    _image_flag(p)
     p.add_argument("--out", default="dec_np_select_k")
     p.set_defaults(func=cmd_select_k)
     return parser

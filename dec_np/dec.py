@@ -60,6 +60,10 @@ class DEC(ClusterMixin, BaseEstimator):
         "paper" makes the mean of (1/d)|x|^2 equal 1, "max" makes max |x| equal 1, None
         keeps X, "auto" takes the schedule's own.  With an ``autoencoder`` given, use the
         scaling it was pretrained with.
+    image_shape : (int, int) or None, default None
+        (H, W) when each row of X is an H x W image (row-major).  A schedule with an
+        "augment" entry (:mod:`dec_np.schedules`, e.g. "adam-shift") then pretrains on
+        randomly shifted images; None treats X as plain features and never augments.
     batch_size : int, default 256
         Mini-batch size of the clustering phase.
     lr : float, default 0.01
@@ -120,7 +124,7 @@ class DEC(ClusterMixin, BaseEstimator):
     def __init__(self, n_clusters: int = 10, hidden_dims: tuple[int, ...] = (500, 500, 2000, 10),
                  alpha: float = 1.0, autoencoder: StackedAutoencoder | None = None,
                  schedule: str | dict = "default", input_scaling: str | None = "auto",
-                 batch_size: int = 256, lr: float = 0.01, momentum: float = 0.9,
+                 image_shape: tuple[int, int] | None = None, batch_size: int = 256, lr: float = 0.01, momentum: float = 0.9,
                  update_interval: int = 140, tol: float = 0.001, max_iter: int = 20000,
                  n_init: int = 20, update_encoder: bool = True, backend: str | None = None,
                  random_state: int | Generator | None = None, verbose: bool = False) -> None:
@@ -130,6 +134,7 @@ class DEC(ClusterMixin, BaseEstimator):
         self.autoencoder = autoencoder
         self.schedule = schedule
         self.input_scaling = input_scaling
+        self.image_shape = image_shape
         self.batch_size = batch_size
         self.lr = lr
         self.momentum = momentum
@@ -185,7 +190,7 @@ class DEC(ClusterMixin, BaseEstimator):
             s = get_schedule(self.schedule)
             sae = StackedAutoencoder((X.shape[1],) + tuple(self.hidden_dims), backend=self.backend,
                                      random_state=rng, **s["model"])
-            run_schedule(sae, Xd, s, self.verbose)
+            run_schedule(sae, Xd, s, self.verbose, self.image_shape)
         else:
             sae = copy.deepcopy(self.autoencoder)
             if sae.xp is not xp:
@@ -393,6 +398,12 @@ def _validate(model, X):
     if model.input_scaling not in ("auto", "paper", "max", None):
         raise ValueError(f"input_scaling must be 'auto', 'paper', 'max' or None, got "
                          f"{model.input_scaling!r}")
+    shape = model.image_shape
+    if shape is not None and not (isinstance(shape, (tuple, list)) and len(shape) == 2
+                                  and all(count(v) and v > 0 for v in shape)
+                                  and shape[0] * shape[1] == d):
+        raise ValueError(f"image_shape must be None or (H, W) with H * W = {d} features, "
+                         f"got {shape!r}")
     if model.autoencoder is not None:
         if not isinstance(model.autoencoder, StackedAutoencoder):
             raise ValueError("autoencoder must be a StackedAutoencoder")

@@ -4,8 +4,9 @@ Each has "model" (StackedAutoencoder settings), "input_scaling" (how DEC scales 
 pretraining: "paper", "max" or None, see :class:`dec_np.DEC`), "layerwise" (keywords of
 :meth:`~dec_np.StackedAutoencoder.pretrain_layerwise`, or None to skip it) and "finetune"
 (keywords of :meth:`~dec_np.StackedAutoencoder.finetune`).  An optional "augment",
-``{"shift": fraction}`` with an optional ``"image_shape": (H, W)`` (a square image when
-absent), has fine-tuning reconstruct randomly shifted images (:func:`dec_np.augment.shifter`).
+``{"shift": fraction}`` with an optional ``"image_shape": (H, W)``, has fine-tuning
+reconstruct randomly shifted images (:func:`dec_np.augment.shifter`) when the rows are known
+to be images: the entry's image_shape or ``DEC(image_shape=...)``; other data train as they are.
 Steps are counted in iterations, as the paper counts them, unless a name says "epochs".
 
 * "adam" (the default, :data:`DEFAULT`): no layer-wise stage; the whole d-500-500-2000-10
@@ -14,6 +15,10 @@ Steps are counted in iterations, as the paper counts them, unless a name says "e
   absolute value (pixels in [0, 1] stay as they are).  The recipe of the best-known
   reimplementation, with a fixed number of steps; it gave the best DEC results on the MNIST
   test set in round 7 (README, "How the defaults were chosen").
+* "adam-shift": "adam" on images shifted at random, each batch and image anew, by up to
+  10% of the side (3 pixels on 28 x 28, 2 on 16 x 16) along each axis; for data that are
+  not known to be images (no ``image_shape``) it is "adam".  Measured in
+  docs/defaults-study.md (round 9).
 * "sgd": the "adam" recipe with the design's optimizer in Adam's place: SGD with momentum
   0.9 at lr 8 (in "mean" loss units: the loss averaged over the d features too, so its
   gradients are d times smaller than the "batch" loss's), batch 256, 8,000 steps, end to end, no dropout, Glorot weights, X / max|X|.  Its
@@ -33,7 +38,7 @@ from __future__ import annotations
 
 import copy
 
-from .augment import shifter, square_shape
+from .augment import shifter
 from .scaling import INPUT_SCALINGS
 
 # the denoising autoencoders of the paper's method: 20% dropout, N(0, 0.01^2) weights, and
@@ -58,6 +63,13 @@ SCHEDULES = {
         "input_scaling": "max",
         "layerwise": None,
         "finetune": {"iterations": 8000, "batch_size": 256, "lr": 1e-3, "optimizer": "adam"},
+    },
+    "adam-shift": {
+        "model": END_TO_END,
+        "input_scaling": "max",
+        "layerwise": None,
+        "finetune": {"iterations": 8000, "batch_size": 256, "lr": 1e-3, "optimizer": "adam"},
+        "augment": {"shift": 0.1},
     },
     "sgd": {
         "model": END_TO_END,
@@ -144,11 +156,13 @@ def with_lr(schedule: str | dict, lr: float | None = None, *, layerwise: float |
     return s
 
 
-def run_schedule(sae, X, schedule: dict, verbose: bool = False):
+def run_schedule(sae, X, schedule: dict, verbose: bool = False, image_shape=None):
     """Pretrain ``sae`` on X (already scaled) with a schedule dict from :func:`get_schedule`.
 
     Layer-wise denoising pretraining first (skipped when ``schedule["layerwise"]`` is None),
-    then end-to-end fine-tuning.  Returns ``sae``.
+    then end-to-end fine-tuning.  Returns ``sae``.  A schedule's "augment" applies only to
+    images: when ``image_shape`` (H, W) is given or the entry names its own; otherwise the
+    rows are trained on as they are.
 
     Raises
     ------
@@ -156,12 +170,11 @@ def run_schedule(sae, X, schedule: dict, verbose: bool = False):
         If a stage diverges; the message names that stage's learning rate in the schedule
         and how to lower it (:func:`with_lr`).
     """
-    augment = schedule.get("augment")
-    if augment:  # {"shift": fraction, "image_shape": (H, W) or absent for a square image}
+    augment, shape = schedule.get("augment"), image_shape
+    if augment:  # {"shift": fraction} and maybe "image_shape": images only
         spec = dict(augment)
-        shape = spec.pop("image_shape", None)
-        augment = shifter(tuple(shape) if shape is not None else square_shape(X.shape[1]),
-                          **spec)
+        shape = spec.pop("image_shape", None) or shape
+        augment = shifter(tuple(shape), **spec) if shape is not None else None
     for stage in ("layerwise", "finetune"):
         kw = schedule[stage]
         if kw is None:

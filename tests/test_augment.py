@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from dec_np import StackedAutoencoder
-from dec_np.augment import random_shift, shifter, square_shape
+from dec_np.augment import random_shift, shifter
 from dec_np.schedules import END_TO_END, SCHEDULES, run_schedule
 
 
@@ -38,9 +38,6 @@ def test_random_shift_checks_its_arguments():
         random_shift(X, (3, 5), 1, np.random.default_rng(0))
     with pytest.raises(ValueError, match="max_shift"):
         random_shift(X, (4, 4), -1, np.random.default_rng(0))
-    assert square_shape(784) == (28, 28)
-    with pytest.raises(ValueError, match="not a square"):
-        square_shape(100 + 1)
     assert shifter((28, 28), 0.1).max_shift == 3 and shifter((16, 16), 0.1).max_shift == 2
     with pytest.raises(ValueError, match="fraction"):
         shifter((28, 28), 2)
@@ -48,7 +45,8 @@ def test_random_shift_checks_its_arguments():
 
 def test_finetune_trains_on_shifted_batches():
     """With augment the stack sees shifted images: other weights than without, same seed,
-    and reproducible; a schedule's "augment" entry reaches fine-tuning."""
+    and reproducible; a schedule's "augment" entry reaches fine-tuning when the image shape
+    is known, and is ignored when it is not."""
     X = np.random.default_rng(0).random((64, 36)).astype(np.float32)
 
     def weights(augment):
@@ -62,10 +60,12 @@ def test_finetune_trains_on_shifted_batches():
     assert not np.allclose(w0, w1)
     s = {**SCHEDULES["adam"], "finetune": dict(SCHEDULES["adam"]["finetune"], iterations=5,
                                                batch_size=16), "augment": {"shift": 0.2}}
-    sae = run_schedule(StackedAutoencoder((36, 8, 4), **END_TO_END, random_state=0), X, s)
+    sae = run_schedule(StackedAutoencoder((36, 8, 4), **END_TO_END, random_state=0), X, s,
+                       image_shape=(6, 6))
     np.testing.assert_array_equal(sae.encoders[0].params["W"], w1)
-    with pytest.raises(ValueError, match="not a square"):
-        run_schedule(StackedAutoencoder((35, 8, 4), random_state=0), X[:, :35], s)
+    # without an image shape the rows are not images: trained as they are
+    sae = run_schedule(StackedAutoencoder((36, 8, 4), **END_TO_END, random_state=0), X, s)
+    np.testing.assert_array_equal(sae.encoders[0].params["W"], w0)
 
 
 def test_schedule_augment_entry():
@@ -84,3 +84,24 @@ def test_schedule_augment_entry():
     for bad in ({"shift": 0.1, "rotate": 10}, {"image_shape": (3, 4)}, 0.1):
         with pytest.raises(ValueError, match="augment"):
             get_schedule(dict(s, augment=bad))
+
+
+def test_dec_image_shape():
+    """DEC(image_shape=...) is checked against X, round-trips through get_params/clone, and
+    with "adam-shift" gives another embedding than "adam"; without it the two are equal."""
+    from dec_np import DEC
+    from sklearn.base import clone
+
+    X = np.random.default_rng(0).random((60, 16)).astype(np.float32)
+    s = {**SCHEDULES["adam-shift"],
+         "finetune": dict(SCHEDULES["adam-shift"]["finetune"], iterations=3, batch_size=16)}
+    fit = lambda **kw: DEC(3, hidden_dims=(8, 2), schedule=s, n_init=2, max_iter=2,
+                           random_state=0, **kw).fit(X)
+    plain, shifted = fit(), fit(image_shape=(4, 4))
+    assert not np.allclose(plain.init_centers_, shifted.init_centers_)
+    np.testing.assert_array_equal(plain.init_centers_, fit(image_shape=None).init_centers_)
+    assert clone(shifted).get_params()["image_shape"] == (4, 4)
+    assert "image_shape=(4, 4)" in repr(shifted)
+    for bad in ((4, 5), (16,), (2, 8.0), "4x4"):
+        with pytest.raises(ValueError, match="image_shape"):
+            DEC(3, image_shape=bad).fit(X)

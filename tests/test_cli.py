@@ -263,3 +263,31 @@ def test_python_dash_m_help():
     assert run.returncode == 0
     for command in ("demo", "fit", "pretrain", "evaluate", "gradcheck", "select-k"):
         assert command in run.stdout
+
+
+def test_image_shape_reaches_pretraining(tmp_path, monkeypatch, capsys):
+    """Named image data sets pretrain with their shape, a data file only with --image-shape,
+    and a shape that does not fit the rows is a one-line error."""
+    import dec_np.cli as cli
+    seen = []
+    real = cli.pretrain
+
+    def spy(X, dims, schedule, backend=None, seed=0, verbose=True, image_shape=None):
+        seen.append(image_shape)
+        return real(X, dims, schedule, backend, seed, verbose, image_shape)
+    monkeypatch.setattr(cli, "pretrain", spy)
+    X, _ = load_digits()
+    np.save(tmp_path / "X.npy", X[:200])
+    common = ["--fast", "--quiet", "--no-figures", "--max-iter", "5"]
+    runs = [(["--n-samples", "200"], (8, 8)), (["--dataset", str(tmp_path / "X.npy")], None),
+            (["--dataset", str(tmp_path / "X.npy"), "--image-shape", "8,8"], (8, 8))]
+    for i, (extra, shape) in enumerate(runs):
+        assert main(["fit", *extra, *common, "--out", str(tmp_path / f"r{i}")]) == 0
+        assert seen[-1] == shape
+    capsys.readouterr()
+    for cmd in (["fit"], ["pretrain"]):
+        assert main([*cmd, "--dataset", str(tmp_path / "X.npy"), "--image-shape", "7,7",
+                     "--fast", "--quiet", "--out", str(tmp_path / "bad")]) == 1
+        assert "image" in _one_error_line(capsys)
+    with pytest.raises(SystemExit):
+        main(["fit", "--image-shape", "28"])

@@ -9,21 +9,21 @@ reconstruct randomly shifted images (:func:`dec_np.augment.shifter`) when the ro
 to be images: the entry's image_shape or ``DEC(image_shape=...)``; other data train as they are.
 Steps are counted in iterations, as the paper counts them, unless a name says "epochs".
 
-* "adam" (the default, :data:`DEFAULT`): no layer-wise stage; the whole d-500-500-2000-10
-  autoencoder trained end to end without dropout by Adam (lr 0.001, batch 256, 8,000 steps,
-  about 200 epochs of 10,000 images), Glorot-uniform weights, X divided by its largest
-  absolute value (pixels in [0, 1] stay as they are).  The recipe of the best-known
-  reimplementation, with a fixed number of steps; it gave the best DEC results on the MNIST
-  test set in round 7 (README, "How the defaults were chosen").
-* "adam-shift": "adam" on images shifted at random, each batch and image anew, by up to
-  10% of the side (3 pixels on 28 x 28, 2 on 16 x 16) along each axis; for data that are
-  not known to be images (no ``image_shape``) it is "adam".  Measured in
-  docs/defaults-study.md (round 9).
+* "adam-shift" (the default, :data:`DEFAULT`): no layer-wise stage; the whole
+  d-500-500-2000-10 autoencoder trained end to end without dropout by Adam (lr 0.001, batch
+  256, 8,000 steps, about 200 epochs of 10,000 images), Glorot-uniform weights, X divided by
+  its largest absolute value (pixels in [0, 1] stay as they are); on images (a known
+  ``image_shape``) each image of each batch is shifted at random by up to 10% of the side
+  along each axis (3 pixels on 28 x 28, 2 on 16 x 16).  Data not known to be images are
+  trained on as they are, which is "adam".  The best recipe on MNIST-10k, USPS and
+  Fashion-MNIST in round 9 (docs/defaults-study.md).
+* "adam": the same without shifts (the default of rounds 7 and 8): the recipe of the
+  best-known reimplementation, with a fixed number of steps.
 * "sgd": the "adam" recipe with the design's optimizer in Adam's place: SGD with momentum
   0.9 at lr 8 (in "mean" loss units: the loss averaged over the d features too, so its
-  gradients are d times smaller than the "batch" loss's), batch 256, 8,000 steps, end to end, no dropout, Glorot weights, X / max|X|.  Its
-  comparison with "adam" on MNIST-10k, USPS and Fashion-MNIST is in docs/defaults-study.md
-  (round 8).
+  gradients are d times smaller than the "batch" loss's), batch 256, 8,000 steps, end to
+  end, no dropout, Glorot weights, X / max|X|.  Its comparison with "adam" on MNIST-10k,
+  USPS and Fashion-MNIST is in docs/defaults-study.md (round 8).
 * "paper": the paper's schedule (Sec. 4.3): greedy layer-wise denoising autoencoders (20%
   dropout), 50,000 iterations per depth and 100,000 of fine-tuning at batch 256, lr 0.1
   divided by 10 every 20,000, N(0, 0.01^2) weights, X scaled as the paper scales it.
@@ -91,7 +91,7 @@ SCHEDULES = {
 }
 
 #: the schedule that "default" stands for
-DEFAULT = "adam"
+DEFAULT = "adam-shift"
 
 
 

@@ -13,8 +13,11 @@ TINY = {"model": {"p_drop": 0.1, "init_std": 0.01, "loss_reduction": "mean"},
         "finetune": {"epochs": 1, "batch_size": 16, "lr": 0.5}}
 
 
-def test_default_is_the_end_to_end_adam_schedule():
-    assert DEFAULT == "adam" and get_schedule("default") == SCHEDULES["adam"]
+def test_default_is_the_end_to_end_adam_schedule_with_shifts():
+    assert DEFAULT == "adam-shift" and get_schedule("default") == SCHEDULES["adam-shift"]
+    shifted, plain = SCHEDULES["adam-shift"], SCHEDULES["adam"]
+    assert shifted["augment"] == {"shift": 0.1} and "augment" not in plain
+    assert {k: v for k, v in shifted.items() if k != "augment"} == plain
     s = SCHEDULES["adam"]
     assert s["layerwise"] is None and s["input_scaling"] == "max"
     assert s["finetune"]["optimizer"] == "adam" and s["model"]["init_std"] == "glorot"

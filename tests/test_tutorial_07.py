@@ -26,7 +26,8 @@ def test_exercise_is_the_dec_step(run):
     "The recorded loss rose from one update to the next at least once",
     "At the start the most confident tenth of the cluster has a larger mean gradient",
     "At the end the order is reversed",
-    "On the Xeon, DEC ends above AE + k-means on each of the three recorded seeds",
+    "On the Xeon the default recipe's median DEC ACC over three seeds on MNIST-10k is at least 0.80",
+    "With the shifts each seed ends higher than without them",
 ])
 def test_claims_hold(run, fragment):
     assert_claim(run, fragment)
@@ -44,13 +45,18 @@ def test_quoted_numbers(run):
 
 @pytest.mark.slow
 def test_quoted_records(run):
-    """Section 8 quotes the Xeon's three seeds of the default recipe on MNIST-10k."""
-    for seed, dec in ((0, 0.728), (1, 0.775), (2, 0.841)):
-        assert run.number(f"Xeon, seed {seed}: AE + k-means") > 0.6
-        assert f"Xeon, seed {seed}: " in run.stdout
-        line = run.stdout.split(f"Xeon, seed {seed}: ")[1].splitlines()[0]
-        assert f"DEC {dec:.3f}" in line, line
-    assert run.number("Xeon, median DEC ACC over seeds [0, 1, 2]:") == pytest.approx(0.775, abs=5e-4)
+    """Section 8 quotes the Xeon's three seeds of the default recipe ("adam-shift") and of
+    "adam" on MNIST-10k."""
+    quoted = {"adam-shift": ((0, 0.789, 0.867), (1, 0.798, 0.871), (2, 0.802, 0.873), 0.871),
+              "adam": ((0, 0.650, 0.728), (1, 0.698, 0.775), (2, 0.764, 0.841), 0.775)}
+    for recipe, (*seeds, median) in quoted.items():
+        for seed, ae, dec in seeds:
+            head = f"Xeon, {recipe}, seed {seed}: "
+            assert head in run.stdout, head
+            line = run.stdout.split(head)[1].splitlines()[0]
+            assert f"AE + k-means {ae:.3f}, DEC {dec:.3f}" in line, line
+        assert run.number(f"Xeon, {recipe}, median DEC ACC over seeds [0, 1, 2]:") == \
+            pytest.approx(median, abs=5e-4)
 
 
 @pytest.mark.slow
@@ -60,9 +66,11 @@ def test_figures(run):
         assert (run.figures / name).stat().st_size > 1000
 
 
-def test_generator_handed_on_gives_the_run_of_dec_random_state_0():
+@pytest.mark.parametrize("augment", [None, {"shift": 0.1}])
+def test_generator_handed_on_gives_the_run_of_dec_random_state_0(augment):
     """Section 1: pretraining by hand from default_rng(0), then DEC(autoencoder=sae,
-    random_state=<that generator>), is the very run DEC(random_state=0) makes."""
+    random_state=<that generator>), is the very run DEC(random_state=0) makes; also when
+    pretraining shifts the images (the default recipe on images)."""
     from dec_np import DEC, StackedAutoencoder
     from dec_np.datasets import load_digits
     from dec_np.scaling import input_scale_factor
@@ -72,15 +80,17 @@ def test_generator_handed_on_gives_the_run_of_dec_random_state_0():
     X = X[:300]
     tiny = {"model": {"p_drop": 0.0, "init_std": "glorot", "loss_reduction": "mean"},
             "input_scaling": "max", "layerwise": None,
-            "finetune": {"iterations": 60, "batch_size": 32, "lr": 1e-2, "optimizer": "adam"}}
+            "finetune": {"iterations": 60, "batch_size": 32, "lr": 1e-2, "optimizer": "adam"},
+            "augment": augment}
     kw = dict(n_init=3, update_interval=10, max_iter=40)
-    ref = DEC(4, hidden_dims=(16, 4), schedule=tiny, random_state=0, **kw).fit(X)
+    ref = DEC(4, hidden_dims=(16, 4), schedule=tiny, image_shape=(8, 8), random_state=0,
+              **kw).fit(X)
 
     s = get_schedule(tiny)
     Xs = X.astype(np.float32) * np.float32(input_scale_factor(X, s["input_scaling"]))
     rng = np.random.default_rng(0)
     sae = StackedAutoencoder((X.shape[1], 16, 4), random_state=rng, **s["model"])
-    run_schedule(sae, Xs, s)
+    run_schedule(sae, Xs, s, image_shape=(8, 8))
     got = DEC(4, autoencoder=copy.deepcopy(sae), input_scaling="max", random_state=rng,
               **kw).fit(X)
     assert np.array_equal(got.labels_, ref.labels_)

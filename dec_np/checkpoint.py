@@ -253,6 +253,12 @@ def _check_param_types(kw, known, path):
         default = known[name].default
         if name == "backend" or default is inspect.Parameter.empty:
             continue
+        if name == "image_shape":  # None or (H, W)
+            ok = v is None or (isinstance(v, tuple) and len(v) == 2 and all(
+                isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in v))
+            if not ok:
+                raise ValueError(f"{path}: the setting image_shape={v!r} is not None or (H, W)")
+            continue
         if isinstance(default, bool):
             ok = isinstance(v, bool)
         elif isinstance(default, int):
@@ -277,8 +283,9 @@ def read_dec(path, cls, backend=None):
     meta, arrays = _read(path, "dec")
     known = inspect.signature(cls.__init__).parameters
     kw = {k: v for k, v in meta.get("params", {}).items() if k in known and k != "autoencoder"}
-    if isinstance(kw.get("hidden_dims"), list):
-        kw["hidden_dims"] = tuple(kw["hidden_dims"])
+    for name in ("hidden_dims", "image_shape"):  # tuples come back from JSON as lists
+        if isinstance(kw.get(name), list):
+            kw[name] = tuple(kw[name])
     kw["backend"] = backend
     try:
         model = cls(**kw)

@@ -9,6 +9,7 @@ from dec_np import DEC, StackedAutoencoder
 from dec_np.backend import asnumpy
 from dec_np.checkpoint import FitCheckpoint, _read, load_autoencoder, save_autoencoder, save_dec
 from dec_np.dec import load_dec
+from dec_np.datasets import load_digits
 from dec_np.utils import BatchStream
 from dec_np.datasets import load_digits
 
@@ -231,3 +232,13 @@ def test_data_fingerprint_sees_values_order_shape_and_dtype(xp):
     assert f.startswith("sha256:") and f == data_fingerprint(xp.asarray(X.copy()))
     for other in (X[::-1], X.reshape(3, 4), X.astype(np.float64), X + np.float32(1e-6)):
         assert data_fingerprint(other) != f
+
+
+def test_image_shape_round_trip(tmp_path):
+    """image_shape comes back as the tuple it was (JSON stores a list)."""
+    X, _ = load_digits()
+    model = DEC(3, hidden_dims=(8, 2), schedule="fast", n_init=2, max_iter=5,
+                image_shape=(8, 8), random_state=0).fit(X[:200])
+    back = load_dec(save_dec(model, tmp_path / "dec.npz"))
+    assert back.image_shape == (8, 8) and back.get_params() == model.get_params()
+    np.testing.assert_array_equal(back.predict(X[:200]), model.predict(X[:200]))

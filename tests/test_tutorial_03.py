@@ -32,6 +32,8 @@ def test_exercises_are_momentum_and_nesterov_steps(run):
     "On Fashion-MNIST SGD's median is more than 2 points below Adam's, so the rule keeps Adam",
     "On Fashion-MNIST DEC gains less than 2 points over its start after SGD pretraining",
     "A run with SGD takes less CPU time than a run with Adam",
+    "With the shifts the median DEC accuracy is higher on each of the three data sets",
+    "The rule keeps only adam-shift and chooses it",
 ])
 def test_claims_hold(run, fragment):
     assert_claim(run, fragment)
@@ -65,3 +67,12 @@ def test_quoted_study_numbers(run):
     for recipe, median, cpu in (("adam", 0.738, 970), ("sgd-lr8", 0.761, 632)):
         line = next(l for l in run.stdout.splitlines() if l.split()[:3] == [recipe, "all", "9"])
         assert f"median DEC ACC {median:.3f}" in line and f"median CPU time {cpu} s" in line, line
+
+
+def test_quoted_round9_numbers(run):
+    """Section 6 quotes the adam-shift medians beside adam's (round 9)."""
+    for data, value in (("mnist-test", 0.871), ("usps", USPS_SHIFT), ("fashion-mnist", 0.544)):
+        line = next(l for l in run.stdout.splitlines()
+                    if l.split(":")[0].split() == ["adam-shift", data])
+        assert f"median {value:.3f}" in line, line
+    assert "chosen: adam-shift" in run.stdout

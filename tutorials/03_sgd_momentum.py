@@ -421,10 +421,60 @@ claim("A run with SGD takes less CPU time than a run with Adam.", cpu["sgd-lr8"]
 # hardly moves: AE + k-means starts it as well as Adam's does (0.475 to 0.481, Adam 0.458
 # to 0.491), and DEC ends at 0.483 to 0.490, a gain of about 1 point after 5,000 to 5,900
 # iterations, against 5 to 6.5 points after Adam.  Being 4.2 points below Adam there, SGD
-# is out by the rule, and the default stays `adam`, the one candidate that is nowhere far
+# is out by the rule, and `adam` stayed the default, the one candidate that is nowhere far
 # behind.  Neither reaches what the project asks of its default on this machine (medians
-# 0.84 on MNIST-10k, 0.77 on USPS, 0.59 on Fashion-MNIST); the best-known reimplementation
-# pretrains about ten times longer.  `schedule="sgd"` stays available by name.
+# 0.84 on MNIST-10k, 0.77 on USPS, 0.59 on Fashion-MNIST).  `schedule="sgd"` stays
+# available by name.
+#
+# **What changed the default: the data, not the optimiser.**  A digit drawn two pixels to
+# the left is still the same digit, but to an autoencoder that reconstructs pixels it is
+# another input; nothing in 8,000 steps on 10,000 fixed images teaches it otherwise.  The
+# candidate `adam-shift` is `adam` with every image of every pretraining batch shifted at
+# random by up to 10% of its side along each axis (3 pixels on 28 x 28, 2 on 16 x 16;
+# `dec_np.augment.random_shift`, zeros fill in), the autoencoder reconstructing the shifted
+# image from itself.  Clustering sees the images as they are.  Same protocol, same machine,
+# nine runs (docs/defaults-study.md round 9), and the same rule over the three recipes:
+
+# %%
+for recipe in ("adam-shift",):
+    runs = sorted((r for r in study if r["recipe"] == recipe and r["dataset"] in SETS),
+                  key=lambda r: r["seed"])
+    for d in SETS:
+        here = [r for r in runs if r["dataset"] == d]
+        med[recipe, d] = float(np.median([r["dec_acc"] for r in here]))
+        print(f"{recipe:>10} {d:>13}: DEC ACC seeds {[r['seed'] for r in here]} "
+              f"{[r['dec_acc'] for r in here]}, median {med[recipe, d]:.3f} "
+              f"(adam {med['adam', d]:.3f})")
+    med[recipe, "all"] = float(np.median([r["dec_acc"] for r in runs]))
+    cpu[recipe] = float(np.median([r["cpu_s"] for r in runs]))
+    print(f"{recipe:>10}  all {len(runs)} runs: median DEC ACC {med[recipe, 'all']:.3f}, "
+          f"median CPU time {cpu[recipe]:.0f} s")
+# the rule: out if more than 2 points below the best median on any data set; among the
+# rest the best median over all nine, unless an SGD recipe is within 1 point of it
+CANDIDATES = {"adam": False, "sgd-lr8": True, "adam-shift": False}  # name: uses SGD
+best = {d: max(med[r, d] for r in CANDIDATES) for d in SETS}
+kept = [r for r in CANDIDATES if all(med[r, d] >= best[d] - 0.02 for d in SETS)]
+top = max(kept, key=lambda r: med[r, "all"])
+near = [r for r in kept if CANDIDATES[r] and med[r, "all"] >= med[top, "all"] - 0.01]
+pick = max(near, key=lambda r: med[r, "all"]) if near else top
+print("best median per data set:", best, "| kept by the rule:", kept, "| chosen:", pick)
+claim("With the shifts the median DEC accuracy is higher on each of the three data sets.",
+      all(med["adam-shift", d] > med["adam", d] for d in SETS))
+claim("The rule keeps only adam-shift and chooses it; it meets the MNIST-10k (0.84) and USPS "
+      "(0.77) targets but not Fashion-MNIST's (0.59).",
+      kept == ["adam-shift"] and pick == "adam-shift" and med["adam-shift", "mnist-test"] >= 0.84
+      and med["adam-shift", "usps"] >= 0.77 and med["adam-shift", "fashion-mnist"] < 0.59,
+      medians={d: med["adam-shift", d] for d in SETS})
+
+# %% [markdown]
+# The shifts lift every data set, digits most: the median goes from 0.775 to 0.871 on
+# MNIST-10k and from 0.764 to 0.803 on USPS, at about the same CPU time (the shift of a batch
+# costs little beside its matrix products).  Clothes gain least (0.531 to 0.544): a shirt and
+# a pullover differ in shape, not in position, and shifts teach only position.  The rule
+# keeps `adam-shift` alone, so it is the default (`DEC(..., image_shape=(28, 28))`; data not
+# declared as images are never shifted, so for them the default is `adam`).  The design's
+# optimiser did not come back with the shifts on clothes either: `sgd` with the same shifts,
+# one seed of Fashion-MNIST, is quoted in docs/defaults-study.md.
 #
 # Tutorial 04 builds the paper's greedy layer-wise pretraining and compares it with the
 # end-to-end alternative.

@@ -55,7 +55,8 @@ hidden = (64, 64, 128, 10) if MODE == "fast" else (500, 500, 2000, 10)
 dims = (X.shape[1],) + hidden
 print("network:", "-".join(map(str, dims)))
 print("the paper's method (schedule b64-steps):", PAPER)
-print("end-to-end Adam (schedule adam, the package default):", ADAM)
+print("end-to-end Adam (schedule adam; the default adam-shift adds random shifts on images):",
+      ADAM)
 
 # %% [markdown]
 # ## 1. One depth of the stack, written out
@@ -349,10 +350,10 @@ print("z of the first three images (paper's method):\n", z_paper[:3])
 # 0.560 against 0.539), and z of the Adam autoencoder is far behind (0.405) after only 400
 # steps: the small run cannot show what the embedding is worth.  On MNIST-10k with the
 # paper's network and the full schedules: k-means (20 restarts, random_state 0) on the pixels
-# 0.544 (NMI 0.501), and, measured on the 2-core machine with
-# `DEC(n_clusters=10, random_state=s).fit(X)` (which runs this pretraining and k-means with 20
-# restarts), AE + k-means 0.737 / 0.701 / 0.747 with the default `adam` on seeds 0 / 1 / 2 and
-# 0.758 / 0.684 / 0.716 with `b64-steps` (two BLAS threads).  So on the real data the
+# 0.544 (NMI 0.501), and, measured on the 2-core AMD EPYC with
+# `DEC(n_clusters=10, schedule=..., random_state=s).fit(X)` (which runs this pretraining and
+# k-means with 20 restarts), AE + k-means 0.737 / 0.701 / 0.747 with `adam` on seeds 0 / 1 / 2
+# and 0.758 / 0.684 / 0.716 with `b64-steps` (two BLAS threads).  So on the real data the
 # embedding lifts k-means by 14 to 21 points, and neither recipe's AE + k-means is ahead on
 # every seed.  (The ranking flips between modes because the fast network is a twentieth of
 # the paper's and Adam's 400 steps are a twentieth of its 8,000.)
@@ -361,8 +362,10 @@ print("z of the first three images (paper's method):\n", z_paper[:3])
 # 0.830 with `adam` (two BLAS threads) against 0.816 / 0.753 / 0.777 with `b64-steps`, the
 # paper's method in 6,000 steps per depth + 16,000 at batch 64.  That, and the comparison
 # across MNIST-10k, USPS and Fashion-MNIST in tutorial 03 (section 6: end-to-end SGD with
-# momentum matches Adam on digits but falls 4 points behind on clothes), is why `adam` is
-# the default; the paper's method stays available by name (`schedule="b64-steps"`, or
+# momentum matches Adam on digits but falls 4 points behind on clothes), is why the default
+# pretrains end to end with Adam; on images it also shifts them at random (`adam-shift`,
+# tutorial 03 section 6, which lifts all three data sets).  The paper's method stays
+# available by name (`schedule="b64-steps"`, or
 # `"paper"` for the paper's full 50,000 + 100,000 iterations), end-to-end SGD as
 # `schedule="sgd"`, and `finetune` / `pretrain_layerwise` take `optimizer="sgd"|"adam"` and
 # `nesterov=`.

@@ -28,7 +28,7 @@
 # MNIST-10k with seed 0 and the layer-wise schedule "b64-epochs" (40 + 100 epochs at batch
 # 64), k = 5..15, r_min = 0.1, 0.3, 0.5, 0.7, 0.9, DEC with its defaults; the imbalanced runs
 # alone took 4.5 to 10 minutes each in the records (2-core machine, one BLAS thread).
-# Medium (`DEC_NP_MEDIUM=1`): MNIST-10k with the default "adam" schedule and at most 2,000
+# Medium (`DEC_NP_MEDIUM=1`): MNIST-10k with the "adam" schedule and at most 2,000
 # DEC iterations (not timed).  The fast run's time is at the end.
 
 # %%
@@ -55,7 +55,7 @@ SETTINGS = {
     "fast": dict(n=1500, hidden=(64, 64, 128, 10), schedule=FAST_SCHEDULE,
                  ks=[6, 8, 9, 10, 12, 14], dec=dict(update_interval=20, max_iter=150),
                  r_mins=[0.1, 1.0], own_autoencoder=False),
-    "medium": dict(n=None, hidden=(500, 500, 2000, 10), schedule=get_schedule("default"),
+    "medium": dict(n=None, hidden=(500, 500, 2000, 10), schedule=get_schedule("adam"),
                    ks=list(range(5, 16)), dec=dict(max_iter=2000), r_mins=[0.1, 0.5, 0.9],
                    own_autoencoder=False),
     "full": dict(n=None, hidden=(500, 500, 2000, 10), schedule=get_schedule("b64-epochs"),

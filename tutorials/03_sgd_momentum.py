@@ -468,9 +468,10 @@ claim("The rule keeps only adam-shift and chooses it; it meets the MNIST-10k (0.
 
 # %% [markdown]
 # The shifts lift every data set, digits most: the median goes from 0.775 to 0.871 on
-# MNIST-10k and from 0.764 to 0.803 on USPS, at about the same CPU time (the shift of a batch
-# costs little beside its matrix products).  Clothes gain least (0.531 to 0.544): a shirt and
-# a pullover differ in shape, not in position, and shifts teach only position.  The rule
+# MNIST-10k and from 0.764 to 0.802 on USPS, at about the same CPU time (the shift of a batch
+# costs little beside its matrix products).  Clothes gain least (0.531 to 0.544); what tells
+# a shirt from a pullover is its shape rather than its position, which may be why shifts
+# help less there (not tested).  The rule
 # keeps `adam-shift` alone, so it is the default (`DEC(..., image_shape=(28, 28))`; data not
 # declared as images are never shifted, so for them the default is `adam`).  The design's
 # optimiser did not come back with the shifts on clothes either: `sgd` with the same shifts,

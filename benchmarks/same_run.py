@@ -4,6 +4,8 @@ Fits ``DEC(10, random_state=SEED).fit(X)`` on the MNIST test set with the dec_np
 (a folder holding ``dec_np/``, e.g. a ``git worktree`` of an older commit) and prints one JSON
 line: AE + k-means ACC, DEC ACC, the last fine-tuning loss and the times.  Two checkouts run
 side by side on one machine give identical lines when their code computes the same thing.
+No ``image_shape`` is passed, so every checkout since round 7 pretrains with unshifted Adam
+(the default "adam-shift" shifts only rows declared to be images).
 
     git worktree add /tmp/old 7d4a6a6
     OPENBLAS_NUM_THREADS=1 python benchmarks/same_run.py /tmp/old --data-dir ../shared/data &

@@ -19,8 +19,9 @@ from dec_np.schedules import SCHEDULES
 
 def variants():
     # Rounds 1 to 5 were run relative to the epoch-based schedule now called "b64-epochs"
-    # (the default until round 6); "default" is today's ("adam" since round 7), given by name
-    # so that DEC also takes its input scaling; "b64-steps" is round 6's default.
+    # (the default until round 6); "default" is today's default schedule, given by name so
+    # that DEC also takes its input scaling (these runs pass no image_shape, so since round 9
+    # "default" trains as "adam", unshifted); "b64-steps" is round 6's default.
     base = copy.deepcopy(SCHEDULES["b64-epochs"])
     out = {"default": ("default", {}), "b64-epochs": (base, {}), "b64-steps": ("b64-steps", {})}
 

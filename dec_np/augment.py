@@ -8,8 +8,6 @@ shifted images.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from .backend import get_array_module
 
 

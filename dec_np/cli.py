@@ -324,8 +324,9 @@ def cmd_fit(args):
             settings = dict(DEMO["fast"], **{k: v for k, v in settings.items() if k != "schedule"})
         settings.setdefault("hidden_dims", (500, 500, 2000, 10))
         settings.setdefault("schedule", "default")
-        if augment_shape(args) is not None:
-            settings["image_shape"] = tuple(augment_shape(args))
+        images = augment_shape(args)  # the shape pretraining may shift; None: not images
+        if images is not None:
+            settings["image_shape"] = tuple(images)
         return _fit_and_report(args, X, y, shape, settings, f"fit {args.dataset}", run)
 
 

@@ -127,7 +127,8 @@ class DEC(ClusterMixin, BaseEstimator):
     def __init__(self, n_clusters: int = 10, hidden_dims: tuple[int, ...] = (500, 500, 2000, 10),
                  alpha: float = 1.0, autoencoder: StackedAutoencoder | None = None,
                  schedule: str | dict = "default", input_scaling: str | None = "auto",
-                 image_shape: tuple[int, int] | None = None, batch_size: int = 256, lr: float = 0.01, momentum: float = 0.9,
+                 image_shape: tuple[int, int] | None = None, batch_size: int = 256,
+                 lr: float = 0.01, momentum: float = 0.9,
                  update_interval: int = 140, tol: float = 0.001, max_iter: int = 20000,
                  n_init: int = 20, update_encoder: bool = True, backend: str | None = None,
                  random_state: int | Generator | None = None, verbose: bool = False) -> None:

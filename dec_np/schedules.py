@@ -64,13 +64,6 @@ SCHEDULES = {
         "layerwise": None,
         "finetune": {"iterations": 8000, "batch_size": 256, "lr": 1e-3, "optimizer": "adam"},
     },
-    "adam-shift": {
-        "model": END_TO_END,
-        "input_scaling": "max",
-        "layerwise": None,
-        "finetune": {"iterations": 8000, "batch_size": 256, "lr": 1e-3, "optimizer": "adam"},
-        "augment": {"shift": 0.1},
-    },
     "sgd": {
         "model": END_TO_END,
         "input_scaling": "max",
@@ -89,6 +82,9 @@ SCHEDULES = {
     "b256": _dae("epochs", 30, 60, batch_size=256, lr=2.0, lr_finetune=1.0),
     "fast": _dae("epochs", 5, 10, batch_size=64, lr=1.0, lr_finetune=0.5),
 }
+
+# the default: "adam" on images shifted by up to 10% of their side
+SCHEDULES["adam-shift"] = dict(SCHEDULES["adam"], augment={"shift": 0.1})
 
 #: the schedule that "default" stands for
 DEFAULT = "adam-shift"
@@ -170,10 +166,10 @@ def run_schedule(sae, X, schedule: dict, verbose: bool = False, image_shape=None
         If a stage diverges; the message names that stage's learning rate in the schedule
         and how to lower it (:func:`with_lr`).
     """
-    augment, shape = schedule.get("augment"), image_shape
-    if augment:  # {"shift": fraction} and maybe "image_shape": images only
-        spec = dict(augment)
-        shape = spec.pop("image_shape", None) or shape
+    augment = None
+    if schedule.get("augment"):  # {"shift": fraction} and maybe "image_shape": images only
+        spec = dict(schedule["augment"])
+        shape = spec.pop("image_shape", None) or image_shape
         augment = shifter(tuple(shape), **spec) if shape is not None else None
     for stage in ("layerwise", "finetune"):
         kw = schedule[stage]

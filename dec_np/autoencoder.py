@@ -382,8 +382,9 @@ class StackedAutoencoder:
                  verbose: bool = False, optimizer: str | None = None,
                  callback: Callable[[int, float], None] | None = None, warmup: int = 0,
                  nesterov: bool = False,
-                 augment: Callable[[Any, Generator], Any] | None = None) -> list[float]:
-        """Fine-tune the whole stack end to end on the reconstruction loss, without dropout.
+                 augment: Callable[[Any, Generator], Any] | None = None,
+                 dropout: float = 0.0) -> list[float]:
+        """Fine-tune the whole stack end to end on the reconstruction loss.
 
         Parameters
         ----------
@@ -403,6 +404,10 @@ class StackedAutoencoder:
             ``augment(xb, rng)`` returns a transformed copy of each mini-batch ``xb`` (e.g.
             :func:`dec_np.augment.shifter`), drawing from the model's generator ``rng``; the
             stack then learns to reconstruct the transformed batch from itself.
+        dropout : float in [0, 1), default 0.0
+            Inverted dropout after every hidden ReLU of the encoder and the decoder (none
+            on the input, on z or on the reconstruction) while training; 0, the paper's
+            fine-tuning, trains without it.  Encoding never drops units.
 
         Returns
         -------
@@ -415,7 +420,15 @@ class StackedAutoencoder:
             If the loss becomes NaN or inf; the message names ``lr``.
         """
         H = self._to_model(X)
-        net = Sequential(*self.encoder().layers, *self.decoder().layers)
+        dropout = float(dropout)
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        layers = []
+        for layer in (*self.encoder().layers, *self.decoder().layers):
+            layers.append(layer)
+            if dropout > 0 and isinstance(layer, ReLU):
+                layers.append(Dropout(dropout, int(self.rng.integers(2**31 - 1))))
+        net = Sequential(*layers)
         named = {f"enc{i}": e for i, e in enumerate(self.encoders)}
         named.update({f"dec{i}": d for i, d in enumerate(self.decoders)})
         self.history_["finetune"] = self._train(

@@ -181,3 +181,35 @@ def test_divergence_names_the_methods_lr():
         sae.finetune(X, epochs=3, lr=1e6)
     with pytest.raises(FloatingPointError, match="pretrain_layerwise's lr"):
         sae.pretrain_layerwise(X, epochs=3, lr=1e6)
+
+
+def test_finetune_dropout_after_every_hidden_relu(monkeypatch):
+    """dropout=p puts Dropout(p) after each hidden ReLU (none on z or on x_hat), trains
+    other weights than dropout=0 reproducibly, and 0 is the plain fine-tuning, bit for bit."""
+    import dec_np.autoencoder as ae
+    X = np.random.default_rng(0).random((64, 6)).astype(np.float32)
+    built = []
+    monkeypatch.setattr(ae, "Sequential", lambda *layers: built.append(layers) or Sequential(*layers))
+
+    def weights(**kw):
+        sae = StackedAutoencoder(dims=(6, 5, 4, 2), p_drop=0.0, random_state=1)
+        sae.finetune(X, iterations=6, batch_size=16, lr=0.5, **kw)
+        return {k: v.copy() for k, v in sae.params.items()}, sae
+
+    plain, _ = weights()
+    zero, _ = weights(dropout=0.0)
+    assert all(np.array_equal(plain[k], zero[k]) for k in plain)
+    built.clear()
+    a, sae = weights(dropout=0.3)
+    net = [layers for layers in built if any(type(l).__name__ == "Dense" for l in layers)][-1]
+    names = [type(l).__name__ for l in net]
+    # 6 -> 5 -> 4 -> 2 -> 4 -> 5 -> 6: four hidden ReLUs, each followed by its dropout
+    assert names == ["Dense", "ReLU", "Dropout", "Dense", "ReLU", "Dropout", "Dense",
+                     "Dense", "ReLU", "Dropout", "Dense", "ReLU", "Dropout", "Dense"]
+    assert all(l.p_drop == 0.3 for l in net if type(l).__name__ == "Dropout")
+    b, _ = weights(dropout=0.3)
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    assert not all(np.array_equal(a[k], plain[k]) for k in a)
+    assert np.array_equal(sae.encode(X), sae.encode(X))  # no dropout when encoding
+    with pytest.raises(ValueError, match="dropout"):
+        StackedAutoencoder(dims=(6, 5, 2)).finetune(X, iterations=1, dropout=1.0)

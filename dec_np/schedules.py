@@ -29,7 +29,9 @@ Steps are counted in iterations, as the paper counts them, unless a name says "e
   divided by 10 every 20,000, N(0, 0.01^2) weights, X scaled as the paper scales it.
 * "b64-steps": the paper's method with a CPU budget, 6,000 steps per depth and 16,000 of
   fine-tuning at batch 64, lr 1.0 / 0.5 (the default of round 6); "b64-epochs" the same
-  in epochs (40 + 100, the default before round 6).
+  in epochs (40 + 100, the default before round 6).  "b64-shift" is "b64-steps" with
+  the shifts of "adam-shift" in its fine-tuning stage (the layer-wise stage sees the
+  images as they are).
 * "b256-steps" and "b256": the same at batch 256, lr 2.0 / 1.0, 8,000 + 16,000 steps or
   30 + 60 epochs (the latter beat the paper on all 70,000 MNIST images in round 4).
 * "fast": for demos and tests.
@@ -83,8 +85,9 @@ SCHEDULES = {
     "fast": _dae("epochs", 5, 10, batch_size=64, lr=1.0, lr_finetune=0.5),
 }
 
-# the default: "adam" on images shifted by up to 10% of their side
+# "adam" and "b64-steps" on images shifted by up to 10% of their side while fine-tuning
 SCHEDULES["adam-shift"] = dict(SCHEDULES["adam"], augment={"shift": 0.1})
+SCHEDULES["b64-shift"] = dict(SCHEDULES["b64-steps"], augment={"shift": 0.1})
 
 #: the schedule that "default" stands for
 DEFAULT = "adam-shift"

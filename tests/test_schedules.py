@@ -18,6 +18,10 @@ def test_default_is_the_end_to_end_adam_schedule_with_shifts():
     shifted, plain = SCHEDULES["adam-shift"], SCHEDULES["adam"]
     assert shifted["augment"] == {"shift": 0.1} and "augment" not in plain
     assert {k: v for k, v in shifted.items() if k != "augment"} == plain
+    # the paper's layer-wise method with the same shifts in its fine-tuning stage
+    b64 = SCHEDULES["b64-shift"]
+    assert b64["augment"] == {"shift": 0.1}
+    assert {k: v for k, v in b64.items() if k != "augment"} == SCHEDULES["b64-steps"]
     s = SCHEDULES["adam"]
     assert s["layerwise"] is None and s["input_scaling"] == "max"
     assert s["finetune"]["optimizer"] == "adam" and s["model"]["init_std"] == "glorot"

@@ -12,8 +12,9 @@ run.
     python benchmarks/recipes.py run --recipe sgd --set finetune.lr=8 --tag sgd-lr8 ...
     # the table: median [min, max] per recipe and data set, the median over all runs, and
     # which recipe the selection rule picks (--tune-records FILE=RECIPE adds tune_defaults.py
-    # records of the same protocol on MNIST-10k: only those made on the same machine)
-    python benchmarks/recipes.py summary docs/results/recipes_cpu.jsonl
+    # records of the same protocol on MNIST-10k: only those made on the same machine;
+    # --machine EPYC keeps the records of one machine)
+    python benchmarks/recipes.py summary docs/results/recipes_cpu.jsonl [--machine Xeon]
 
 Data sets: ``mnist-test`` (the 10,000 MNIST test images), ``usps`` (all 9,298 images) and
 ``fashion-mnist`` (10,000 images drawn once with seed 0, as ``dec-np fit --n-samples 10000``
@@ -119,12 +120,15 @@ def run(args):
                     fh.write(line + "\n")
 
 
-def read_rows(paths):
+def read_rows(paths, machine=None):
+    """The run records of the JSON-lines files ``paths``; with ``machine``, only those whose
+    "machine" contains it (e.g. "EPYC"), since the machine alone moves a seed's result."""
     rows = []
     for path in paths:
         with open(path) as fh:
             rows += [json.loads(line) for line in fh if line.strip()]
-    return [r for r in rows if "dec_acc" in r]
+    return [r for r in rows if "dec_acc" in r
+            and (machine is None or machine in r.get("machine", ""))]
 
 
 def tune_rows(specs):
@@ -209,7 +213,7 @@ def choose(rows):
 
 
 def summary(args):
-    lines, _ = choose(read_rows(args.files) + tune_rows(args.tune_records))
+    lines, _ = choose(read_rows(args.files, args.machine) + tune_rows(args.tune_records))
     print("\n".join(lines))
 
 
@@ -234,6 +238,8 @@ def main(argv=None):
     s.add_argument("files", nargs="+")
     s.add_argument("--tune-records", nargs="*", default=[], metavar="FILE=RECIPE",
                    help="also count tune_defaults.py records of MNIST-10k runs as RECIPE")
+    s.add_argument("--machine", default=None,
+                   help="only the records whose machine contains this text (e.g. EPYC)")
     args = ap.parse_args(argv)
     return run(args) if args.command == "run" else summary(args)
 

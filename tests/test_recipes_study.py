@@ -102,6 +102,8 @@ def test_a_run_writes_one_complete_line(tmp_path, capsys):
     lines, pick = recipes.choose(recipes.read_rows([out]))
     assert pick == "adam" and "| adam | " in lines[2]
     assert capsys.readouterr().out.strip() == line
+    assert len(recipes.read_rows([out], machine=row["machine"][:5])) == 1
+    assert recipes.read_rows([out], machine="no such machine") == []
 
 
 @pytest.mark.parametrize("bad", ["finetune.lr", "lr=8", "finetune.lr=eight"])

@@ -43,11 +43,14 @@ def test_claims_hold(run, fragment):
 
 def test_quoted_numbers(run):
     """Section 5 quotes, for fast mode: divergence found at iteration 24; at lr 0.01 0.689 with
-    momentum 0.9 against 1.518 without; plain lr 0.1 0.934; Adam 0.549."""
+    momentum 0.9 against 1.518 without; Adam 0.549; plain lr 0.1 0.934 on the Xeon's BLAS
+    kernel and 0.878 on the EPYC's (the text quotes both)."""
     assert "at iteration 24" in run.stdout.split("SGD lr 0.3, momentum 0.9:")[1].splitlines()[0]
     for label, value in (("SGD lr 0.01, momentum 0.9", 0.689), ("SGD lr 0.01, momentum 0.0", 1.518),
-                         ("SGD lr 0.1, momentum 0.0", 0.934), ("Adam lr 0.001", 0.549)):
+                         ("Adam lr 0.001", 0.549)):
         assert abs(run.number(f"{label}: loss on all images after 500 steps") - value) < 0.002, label
+    plain = run.number("SGD lr 0.1, momentum 0.0: loss on all images after 500 steps")
+    assert min(abs(plain - 0.934), abs(plain - 0.878)) < 0.002, plain
     assert re.search(r"fine-tuning: iterations 200000 to 299999, lr 0.1 down to 1e-05", run.stdout)
     assert run.number("limit lr =") == pytest.approx(0.152)  # the last one printed: momentum 0.9
 

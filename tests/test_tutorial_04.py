@@ -26,8 +26,12 @@ def test_numbers_quoted_in_the_text(run):
     # the fast-mode k-means scores the text quotes beside the full-mode ones
     assert run.number("k-means on pixels              : ACC") == pytest.approx(0.539, abs=0.005)
     assert run.number("k-means on z, layer-wise only  : ACC") == pytest.approx(0.317, abs=0.03)
-    assert run.number("k-means on z, paper's method   : ACC") == pytest.approx(0.560, abs=0.03)
-    assert run.number("k-means on z, end-to-end Adam  : ACC") == pytest.approx(0.405, abs=0.03)
+    # the text quotes the Xeon's 0.560 / 0.405 and the EPYC's 0.527 / 0.400
+    paper = run.number("k-means on z, paper's method   : ACC")
+    assert min(abs(paper - 0.560), abs(paper - 0.527)) < 0.006, paper
+    assert abs(paper - run.number("k-means on pixels              : ACC")) < 0.03
+    adam = run.number("k-means on z, end-to-end Adam  : ACC")
+    assert min(abs(adam - 0.405), abs(adam - 0.400)) < 0.006, adam
 
 
 def test_exercise_checks_and_figures(run):

@@ -36,6 +36,9 @@ def test_exercises_are_momentum_and_nesterov_steps(run):
     "The rule keeps only adam-shift and chooses it",
     "A run with the shifts costs less than 15% more CPU time than one without",
     "SGD with the same shifts, on the seed of Fashion-MNIST it ran, ends below SGD without",
+    "On Fashion-MNIST b64-shift's median is more than 2 points above adam-shift's",
+    "On MNIST-10k b64-shift's median is more than 2 points below adam-shift's",
+    "adam-shift's median over all its runs on the EPYC is higher than b64-shift's",
 ])
 def test_claims_hold(run, fragment):
     assert_claim(run, fragment)
@@ -84,3 +87,15 @@ def test_quoted_round9_numbers(run):
     line = next(l for l in run.stdout.splitlines() if l.split()[:3] == ["adam-shift", "all", "9"])
     assert "median DEC ACC 0.802" in line and "median CPU time 1053 s" in line, line
     assert "sgd-shift fashion-mnist seed 0: AE + k-means 0.363, DEC 0.268 after 20020" in run.stdout
+
+
+def test_quoted_round10_numbers(run):
+    """Section 6 quotes b64-shift's medians and seeds on the EPYC (round 10)."""
+    for data, value in (("mnist-test", 0.843), ("usps", 0.788), ("fashion-mnist", 0.571)):
+        line = next(l for l in run.stdout.splitlines()
+                    if l.split(":")[0].split() == ["EPYC", "b64-shift", data])
+        assert f"median {value:.3f}" in line, line
+    line = next(l for l in run.stdout.splitlines()
+                if l.split(":")[0].split() == ["EPYC", "b64-shift", "fashion-mnist"])
+    assert "[0.564, 0.571, 0.604]" in line, line
+    assert "EPYC  b64-shift  all 9 runs: median DEC ACC 0.788" in run.stdout

@@ -492,6 +492,53 @@ claim("The rule keeps only adam-shift and chooses it; it meets the MNIST-10k (0.
 # 20,000 iterations, far below `sgd` without them (0.483 to 0.490); why is open (exercise 7
 # asks about SGD on clothes).
 #
+# **The design's optimiser the paper's way, with the shifts.**  `b64-shift` is the paper's
+# layer-wise method as the package runs it on a CPU budget (`b64-steps`: denoising pairs
+# with 20% dropout, 6,000 steps per depth, then 16,000 steps of fine-tuning, SGD with
+# momentum 0.9 throughout, batch 64) with `adam-shift`'s shifts in its fine-tuning stage.
+# Its nine runs went on another machine, a 2-core AMD EPYC (docs/defaults-study.md round
+# 10), and `adam-shift` ran there too on the seeds listed, so the two are compared where
+# they ran side by side:
+
+# %%
+epyc = [json.loads(line) for line in (results / "recipes_epyc.jsonl").read_text().splitlines()
+        if line.strip()]
+mde = {}
+for recipe in ("adam-shift", "b64-shift"):
+    runs = sorted((r for r in epyc if r["recipe"] == recipe and r["dataset"] in SETS),
+                  key=lambda r: r["seed"])
+    for d in SETS:
+        here = [r for r in runs if r["dataset"] == d]
+        mde[recipe, d] = float(np.median([r["dec_acc"] for r in here]))
+        print(f"EPYC {recipe:>10} {d:>13}: DEC ACC seeds {[r['seed'] for r in here]} "
+              f"{[round(r['dec_acc'], 3) for r in here]}, median {mde[recipe, d]:.3f}")
+    mde[recipe, "all"] = float(np.median([r["dec_acc"] for r in runs]))
+    print(f"EPYC {recipe:>10}  all {len(runs)} runs: median DEC ACC {mde[recipe, 'all']:.3f}")
+claim("On Fashion-MNIST b64-shift's median is more than 2 points above adam-shift's, on the "
+      "EPYC and against the Xeon's nine-run study alike.",
+      mde["b64-shift", "fashion-mnist"] > max(mde["adam-shift", "fashion-mnist"],
+                                              med["adam-shift", "fashion-mnist"]) + 0.02,
+      b64_shift=mde["b64-shift", "fashion-mnist"], adam_shift=mde["adam-shift", "fashion-mnist"])
+claim("On MNIST-10k b64-shift's median is more than 2 points below adam-shift's, on the EPYC "
+      "and against the Xeon's study alike.",
+      mde["b64-shift", "mnist-test"] < min(mde["adam-shift", "mnist-test"],
+                                           med["adam-shift", "mnist-test"]) - 0.02,
+      b64_shift=mde["b64-shift", "mnist-test"], adam_shift=mde["adam-shift", "mnist-test"])
+claim("adam-shift's median over all its runs on the EPYC is higher than b64-shift's by more "
+      "than 1 point.", mde["adam-shift", "all"] > mde["b64-shift", "all"] + 0.01)
+
+# %% [markdown]
+# The paper's layer-wise SGD gives the best clothes of any recipe here: Fashion-MNIST
+# median 0.571 (seeds 0.564, 0.571, 0.604), 3 to 4 points above `adam-shift`.  But it gives
+# back more than 2 points on MNIST-10k (median 0.843 against 0.866 and more for `adam-shift`)
+# and about 1.5 on USPS, so each of the two is more than 2 points behind the other on one
+# data set and the rule, taken literally, keeps neither.  The default stays `adam-shift`:
+# it has the better median over all runs (the rule's first criterion), and the SGD recipe
+# is more than 1 point below it there, outside the margin by which the rule would prefer
+# SGD.  What neither does is reach 0.59 on Fashion-MNIST by its median; the layer-wise
+# pairs may be what clothes need (without shifts `b64-steps` reached 0.584 on seed 0 there,
+# one run), and digits the shifts.
+#
 # Tutorial 04 builds the paper's greedy layer-wise pretraining and compares it with the
 # end-to-end alternative.
 

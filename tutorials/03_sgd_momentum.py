@@ -386,12 +386,20 @@ claim('On each of the three recorded seeds the "adam" schedule gives a higher DE
 study = [json.loads(line) for line in (results / "recipes_cpu.jsonl").read_text().splitlines()
          if line.strip()]
 SETS = ("mnist-test", "usps", "fashion-mnist")
+
+
+def runs_by_set(records, recipe):
+    """The runs of ``recipe`` in ``records``, sorted by seed, and the same per data set."""
+    runs = sorted((r for r in records if r["recipe"] == recipe and r["dataset"] in SETS),
+                  key=lambda r: r["seed"])
+    return runs, {d: [r for r in runs if r["dataset"] == d] for d in SETS}
+
+
 med, gain, cpu = {}, {}, {}
 for recipe in ("adam", "sgd-lr8"):
-    runs = sorted((r for r in study if r["recipe"] == recipe and r["dataset"] in SETS),
-                  key=lambda r: r["seed"])
+    runs, per_set = runs_by_set(study, recipe)
     for d in SETS:
-        here = [r for r in runs if r["dataset"] == d]
+        here = per_set[d]
         accs = [r["dec_acc"] for r in here]
         med[recipe, d] = float(np.median(accs))
         gain[recipe, d] = [round(r["dec_acc"] - r["ae_kmeans_acc"], 3) for r in here]
@@ -441,10 +449,9 @@ claim("A run with SGD takes less CPU time than a run with Adam.", cpu["sgd-lr8"]
 
 # %%
 for recipe in ("adam-shift",):
-    runs = sorted((r for r in study if r["recipe"] == recipe and r["dataset"] in SETS),
-                  key=lambda r: r["seed"])
+    runs, per_set = runs_by_set(study, recipe)
     for d in SETS:
-        here = [r for r in runs if r["dataset"] == d]
+        here = per_set[d]
         med[recipe, d] = float(np.median([r["dec_acc"] for r in here]))
         print(f"{recipe:>10} {d:>13}: DEC ACC seeds {[r['seed'] for r in here]} "
               f"{[r['dec_acc'] for r in here]}, median {med[recipe, d]:.3f} "
@@ -505,10 +512,9 @@ epyc = [json.loads(line) for line in (results / "recipes_epyc.jsonl").read_text(
         if line.strip()]
 mde = {}
 for recipe in ("adam-shift", "b64-shift"):
-    runs = sorted((r for r in epyc if r["recipe"] == recipe and r["dataset"] in SETS),
-                  key=lambda r: r["seed"])
+    runs, per_set = runs_by_set(epyc, recipe)
     for d in SETS:
-        here = [r for r in runs if r["dataset"] == d]
+        here = per_set[d]
         mde[recipe, d] = float(np.median([r["dec_acc"] for r in here]))
         print(f"EPYC {recipe:>10} {d:>13}: DEC ACC seeds {[r['seed'] for r in here]} "
               f"{[round(r['dec_acc'], 3) for r in here]}, median {mde[recipe, d]:.3f}")

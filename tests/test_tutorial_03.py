@@ -39,6 +39,8 @@ def test_exercises_are_momentum_and_nesterov_steps(run):
     "On Fashion-MNIST b64-shift's median is more than 2 points above adam-shift's",
     "On MNIST-10k b64-shift's median is more than 2 points below adam-shift's",
     "adam-shift's median over all its runs on the EPYC is higher than b64-shift's",
+    "On USPS b64-shift's median is between 1 and 2 points below adam-shift's",
+    "Without the shifts the layer-wise recipe ends higher on that Fashion-MNIST seed",
 ])
 def test_claims_hold(run, fragment):
     assert_claim(run, fragment)
@@ -99,3 +101,9 @@ def test_quoted_round10_numbers(run):
                 if l.split(":")[0].split() == ["EPYC", "b64-shift", "fashion-mnist"])
     assert "[0.564, 0.571, 0.604]" in line, line
     assert "EPYC  b64-shift  all 9 runs: median DEC ACC 0.788" in run.stdout
+    for data, value in (("mnist-test", 0.871), ("usps", 0.802), ("fashion-mnist", 0.543)):
+        line = next(l for l in run.stdout.splitlines()
+                    if l.split(":")[0].split() == ["EPYC", "adam-shift", data])
+        assert f"median {value:.3f}" in line, line
+    assert "EPYC adam-shift  all 7 runs: median DEC ACC 0.800" in run.stdout
+    assert "b64-steps (no shifts) fashion-mnist seed 0: DEC ACC 0.584 (b64-shift 0.564)" in run.stdout

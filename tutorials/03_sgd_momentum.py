@@ -546,9 +546,9 @@ claim("Without the shifts the layer-wise recipe ends higher on that Fashion-MNIS
 # %% [markdown]
 # The paper's layer-wise SGD gives the best Fashion-MNIST median of the recipes run on all
 # three data sets: 0.571 (seeds 0.564, 0.571, 0.604), 2.7 to 2.8 points above `adam-shift`
-# (0.543 on the EPYC, 0.544 on the Xeon).  But it gives back 2.7 to 2.8 points on MNIST-10k
-# (0.843 against 0.871 for `adam-shift` on both machines) and 1.4 on USPS (0.788 against
-# 0.802), so each of the two is more than 2 points behind the other on one data set and the
+# (0.543 on the EPYC, 0.544 on the Xeon).  But it gives back 2.8 to 3.2 points on MNIST-10k
+# (0.843 against 0.871 on the Xeon and 0.876 on the EPYC for `adam-shift`) and 1.3 to 1.4 on
+# USPS (0.788 against 0.800 and 0.802), so each of the two is more than 2 points behind the other on one data set and the
 # rule, taken literally, keeps neither.  The default stays `adam-shift`: it has the better
 # median over all runs (the rule's first criterion), and the SGD recipe is more than 1 point
 # below it there, outside the margin by which the rule would prefer

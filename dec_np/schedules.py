@@ -32,7 +32,7 @@ Steps are counted in iterations, as the paper counts them, unless a name says "e
   in epochs (40 + 100, the default before round 6).  "b64-shift" is "b64-steps" with
   the shifts of "adam-shift" in its fine-tuning stage (the layer-wise stage sees the
   images as they are): SGD with momentum throughout, the best recipe on Fashion-MNIST in
-  round 10 and 2 points behind "adam-shift" on MNIST-10k (docs/defaults-study.md).
+  round 10 and about 3 points behind "adam-shift" on MNIST-10k (docs/defaults-study.md).
 * "b256-steps" and "b256": the same at batch 256, lr 2.0 / 1.0, 8,000 + 16,000 steps or
   30 + 60 epochs (the latter beat the paper on all 70,000 MNIST images in round 4).
 * "fast": for demos and tests.

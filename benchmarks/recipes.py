@@ -50,6 +50,11 @@ from dec_np.schedules import SCHEDULES, get_schedule  # noqa: E402
 # the package's "sgd" schedule (end to end, SGD with momentum 0.9, lr 8) with Nesterov's update
 RECIPES = {"nesterov": {**SCHEDULES["sgd"],
                         "finetune": dict(SCHEDULES["sgd"]["finetune"], nesterov=True)}}
+# the paper's layer-wise denoising stage of "b64-steps" (SGD with momentum, 20% dropout),
+# then the end-to-end fine-tuning of "adam-shift" (Adam, shifted images) in its place
+RECIPES["dae-adam-shift"] = {**SCHEDULES["b64-steps"],
+                             "finetune": dict(SCHEDULES["adam-shift"]["finetune"]),
+                             "augment": dict(SCHEDULES["adam-shift"]["augment"])}
 DATASETS = {"mnist-test": None, "usps": None, "fashion-mnist": 10000}
 # not in the study: all 70,000 MNIST images (the default's acceptance runs), and the embedded
 # 8x8 digits for trying the script
@@ -223,7 +228,8 @@ def main(argv=None):
     sub = ap.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run")
     r.add_argument("--recipe", required=True, choices=sorted(set(SCHEDULES) | set(RECIPES)))
-    r.add_argument("--set", nargs="*", default=[], metavar="PART.KEY=JSON")
+    r.add_argument("--set", nargs="+", action="extend", default=[], metavar="PART.KEY=JSON",
+                   help="change a recipe: --set a=1 b=2 or --set a=1 --set b=2 (both kept)")
     r.add_argument("--tag", default=None, help="the name recorded (default: the recipe's)")
     r.add_argument("--datasets", nargs="+", default=list(DATASETS),
                    choices=list(DATASETS) + list(EXTRA))

@@ -39,6 +39,7 @@ def test_which_recipes_count_as_sgd():
     assert recipes.uses_sgd(SGD) and recipes.uses_sgd(recipes.recipe("nesterov"))
     assert recipes.uses_sgd(recipes.recipe("b64-steps"))  # layer-wise SGD, the paper's
     assert not recipes.uses_sgd(recipes.recipe("adam"))
+    assert not recipes.uses_sgd(recipes.recipe("dae-adam-shift"))  # Adam fine-tunes it
     # no optimizer named: SGD with a learning rate, Adam without (StackedAutoencoder's rule)
     assert recipes.uses_sgd({"layerwise": None, "finetune": {"iterations": 5, "lr": 0.1}})
     assert not recipes.uses_sgd({"layerwise": None, "finetune": {"iterations": 5}})
@@ -89,13 +90,15 @@ def test_a_recipe_more_than_two_points_below_on_one_data_set_is_out():
 
 def test_a_run_writes_one_complete_line(tmp_path, capsys):
     out = tmp_path / "runs.jsonl"
+    # --set twice: both changes are kept
     recipes.main(["run", "--recipe", "adam", "--set", "finetune.iterations=20",
-                  "--hidden-dims", "16", "10", "--datasets", "digits", "--seeds", "0",
+                  "--set", "finetune.lr=0.002", "--hidden-dims", "16", "10", "--datasets", "digits", "--seeds", "0",
                   "--out", str(out)])
     (line,) = out.read_text().splitlines()
     row = json.loads(line)
     assert row["recipe"] == "adam" and row["dataset"] == "digits" and row["n"] == 1797
     assert row["schedule"]["finetune"]["iterations"] == 20 and row["hidden_dims"] == [16, 10]
+    assert row["schedule"]["finetune"]["lr"] == 0.002
     assert 0.1 < row["dec_acc"] <= 1 and row["n_iter"] >= 1
     for key in ("ae_kmeans_acc", "dec_nmi", "dec_ari", "cpu_s", "commit", "date", "machine"):
         assert key in row

@@ -50,11 +50,6 @@ from dec_np.schedules import SCHEDULES, get_schedule  # noqa: E402
 # the package's "sgd" schedule (end to end, SGD with momentum 0.9, lr 8) with Nesterov's update
 RECIPES = {"nesterov": {**SCHEDULES["sgd"],
                         "finetune": dict(SCHEDULES["sgd"]["finetune"], nesterov=True)}}
-# the paper's layer-wise denoising stage of "b64-steps" (SGD with momentum, 20% dropout),
-# then the end-to-end fine-tuning of "adam-shift" (Adam, shifted images) in its place
-RECIPES["dae-adam-shift"] = {**SCHEDULES["b64-steps"],
-                             "finetune": dict(SCHEDULES["adam-shift"]["finetune"]),
-                             "augment": dict(SCHEDULES["adam-shift"]["augment"])}
 DATASETS = {"mnist-test": None, "usps": None, "fashion-mnist": 10000}
 # not in the study: all 70,000 MNIST images (the default's acceptance runs), and the embedded
 # 8x8 digits for trying the script

@@ -33,6 +33,11 @@ Steps are counted in iterations, as the paper counts them, unless a name says "e
   the shifts of "adam-shift" in its fine-tuning stage (the layer-wise stage sees the
   images as they are): SGD with momentum throughout, the best recipe on Fashion-MNIST in
   round 10 and about 3 points behind "adam-shift" on MNIST-10k (docs/defaults-study.md).
+* "dae-adam-shift": the two stages of the two families, each where it measured best: the
+  layer-wise denoising stage of "b64-steps" (SGD with momentum, 20% dropout, N(0, 0.01^2)
+  weights, the paper's input scaling, 6,000 steps per depth at batch 64, lr 1.0), then the
+  fine-tuning of "adam-shift" (Adam, lr 0.001, batch 256, 8,000 steps, shifted images)
+  from those weights.  Round 11 in docs/defaults-study.md.
 * "b256-steps" and "b256": the same at batch 256, lr 2.0 / 1.0, 8,000 + 16,000 steps or
   30 + 60 epochs (the latter beat the paper on all 70,000 MNIST images in round 4).
 * "fast": for demos and tests.
@@ -89,6 +94,10 @@ SCHEDULES = {
 # "adam" and "b64-steps" on images shifted by up to 10% of their side while fine-tuning
 SCHEDULES["adam-shift"] = dict(SCHEDULES["adam"], augment={"shift": 0.1})
 SCHEDULES["b64-shift"] = dict(SCHEDULES["b64-steps"], augment={"shift": 0.1})
+# the layer-wise denoising stage of "b64-steps", then the fine-tuning of "adam-shift"
+SCHEDULES["dae-adam-shift"] = dict(SCHEDULES["b64-steps"],
+                                   finetune=dict(SCHEDULES["adam"]["finetune"]),
+                                   augment={"shift": 0.1})
 
 #: the schedule that "default" stands for
 DEFAULT = "adam-shift"

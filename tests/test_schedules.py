@@ -22,6 +22,12 @@ def test_default_is_the_end_to_end_adam_schedule_with_shifts():
     b64 = SCHEDULES["b64-shift"]
     assert b64["augment"] == {"shift": 0.1}
     assert {k: v for k, v in b64.items() if k != "augment"} == SCHEDULES["b64-steps"]
+    # the layer-wise stage of b64-steps, then adam-shift's fine-tuning from its weights
+    hybrid = SCHEDULES["dae-adam-shift"]
+    assert hybrid["layerwise"] == SCHEDULES["b64-steps"]["layerwise"]
+    assert hybrid["model"] == SCHEDULES["b64-steps"]["model"]
+    assert hybrid["input_scaling"] == "paper"
+    assert hybrid["finetune"] == shifted["finetune"] and hybrid["augment"] == shifted["augment"]
     s = SCHEDULES["adam"]
     assert s["layerwise"] is None and s["input_scaling"] == "max"
     assert s["finetune"]["optimizer"] == "adam" and s["model"]["init_std"] == "glorot"

@@ -509,7 +509,7 @@ def _image_shape(text):
 def _image_flag(p):
     p.add_argument("--image-shape", type=_image_shape, metavar="H,W",
                    help="the rows of a data file are H x W images: schedules that augment "
-                        "(adam-shift) shift them (named image data sets: their own shape)")
+                        "(dae-adam-shift) shift them (named image data sets: their own shape)")
 
 
 def _resume_flag(p):
@@ -547,7 +547,7 @@ def build_parser():
     p.add_argument("--out", default="dec_np_fit", help="output folder (default dec_np_fit/)")
     p.add_argument("--autoencoder", help="a pretrained SAE .npz (from `dec-np pretrain`)")
     p.add_argument("--hidden-dims", type=_dims, help="encoder widths, default 500,500,2000,10")
-    p.add_argument("--schedule", help="pretraining schedule: default (adam-shift), adam, sgd, paper, b64-steps, ... or "
+    p.add_argument("--schedule", help="pretraining schedule: default (dae-adam-shift), adam-shift, adam, sgd, paper, b64-steps, ... or "
                    "fast; with --autoencoder, the one it was pretrained with (sets the input scaling)")
     for flag, kind in (("--max-iter", int), ("--update-interval", int), ("--lr", float),
                        ("--batch-size", int), ("--tol", float), ("--n-init", int)):

@@ -13,8 +13,8 @@ TINY = {"model": {"p_drop": 0.1, "init_std": 0.01, "loss_reduction": "mean"},
         "finetune": {"epochs": 1, "batch_size": 16, "lr": 0.5}}
 
 
-def test_default_is_the_end_to_end_adam_schedule_with_shifts():
-    assert DEFAULT == "adam-shift" and get_schedule("default") == SCHEDULES["adam-shift"]
+def test_default_is_layerwise_denoising_then_adam_with_shifts():
+    assert DEFAULT == "dae-adam-shift" and get_schedule("default") == SCHEDULES["dae-adam-shift"]
     shifted, plain = SCHEDULES["adam-shift"], SCHEDULES["adam"]
     assert shifted["augment"] == {"shift": 0.1} and "augment" not in plain
     assert {k: v for k, v in shifted.items() if k != "augment"} == plain
@@ -72,8 +72,8 @@ def test_scale_factors():
 
 
 @pytest.mark.parametrize("schedule, scaling, expect", [
-    ("default", "auto", "max"), ("b64-steps", "auto", "paper"), ("default", "paper", "paper"),
-    ("paper", None, None)])
+    ("adam-shift", "auto", "max"), ("default", "auto", "paper"), ("b64-steps", "auto", "paper"),
+    ("default", "max", "max"), ("paper", None, None)])
 def test_estimator_scales_x_as_asked(schedule, scaling, expect):
     rng = np.random.default_rng(0)
     X = (rng.random((40, 6)) + np.repeat([[0.0], [3.0]], 20, axis=0)).astype(np.float32)

@@ -39,6 +39,10 @@ def test_exercises_are_momentum_and_nesterov_steps(run):
     "On Fashion-MNIST b64-shift's median is more than 2 points above adam-shift's",
     "On MNIST-10k b64-shift's median is more than 2 points below adam-shift's",
     "adam-shift's median over all its runs on the EPYC is higher than b64-shift's",
+    "On Fashion-MNIST dae-adam-shift's median is the best of the three",
+    "On MNIST-10k and USPS it is below adam-shift, but by less than 2 points",
+    "The rule keeps dae-adam-shift alone, which makes it the default",
+    "A dae-adam-shift run takes more CPU time than an adam-shift run",
     "On USPS b64-shift's median is between 1 and 2 points below adam-shift's",
     "Without the shifts the layer-wise recipe ends higher on that Fashion-MNIST seed",
 ])
@@ -107,3 +111,16 @@ def test_quoted_round10_numbers(run):
         assert f"median {value:.3f}" in line, line
     assert "EPYC adam-shift  all 9 runs: median DEC ACC 0.800" in run.stdout
     assert "b64-steps (no shifts) fashion-mnist seed 0: DEC ACC 0.584 (b64-shift 0.564)" in run.stdout
+
+
+def test_quoted_round11_numbers(run):
+    """Section 6 quotes dae-adam-shift's seeds, medians and CPU time on the EPYC (round 11)."""
+    for data, seeds, value in (("mnist-test", "[0.862, 0.85, 0.87]", "0.8620"),
+                               ("usps", "[0.801, 0.785, 0.795]", "0.7955"),
+                               ("fashion-mnist", "[0.588, 0.59, 0.54]", "0.5875")):
+        line = next(l for l in run.stdout.splitlines()
+                    if l.split(":")[0].split() == ["EPYC", "dae-adam-shift", data])
+        assert f"{seeds}, median {value}" in line, line
+    assert "EPYC dae-adam-shift  all 9 runs: median DEC ACC 0.7955" in run.stdout
+    assert "{'adam-shift': 689, 'dae-adam-shift': 1023}" in run.stdout
+    assert "kept by the rule: ['dae-adam-shift']" in run.stdout

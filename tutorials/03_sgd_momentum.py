@@ -347,8 +347,8 @@ claim("Adam at lr 0.001 ends lowest of all five runs.",
 #
 # ## 6. What the package uses by default
 #
-# Adam's insensitivity to the scale of the gradient is why the package's default
-# pretraining (`DEC(schedule="adam")`, `dec_np.schedules`) trains the whole autoencoder end
+# Adam's insensitivity to the scale of the gradient is why the package's first default
+# pretraining (`DEC(schedule="adam")`, `dec_np.schedules`) trained the whole autoencoder end
 # to end with Adam, lr 0.001, batch 256, 8,000 steps, with no layer-wise stage.  The paper's
 # method (layer-wise denoising, then fine-tuning, SGD with momentum 0.9) is kept by name:
 # `schedule="paper"` (the schedule of section 4) and `schedule="b64-steps"` (6,000 steps
@@ -492,8 +492,8 @@ claim("The rule keeps only adam-shift and chooses it; it meets the MNIST-10k (0.
 # against 970 s; the shift of a batch costs little beside its matrix products).  Clothes gain least (0.531 to 0.544); what tells
 # a shirt from a pullover is its shape rather than its position, which may be why shifts
 # help less there (not tested).  The rule
-# keeps `adam-shift` alone, so it is the default (`DEC(..., image_shape=(28, 28))`; data not
-# declared as images are never shifted, so for them the default is `adam`).  The design's
+# keeps `adam-shift` alone, so it became the default (`DEC(..., image_shape=(28, 28))`; data
+# not declared as images are never shifted), until round 11 below.  The design's
 # optimiser did not come back with the shifts either: `sgd` with the same shifts on one seed
 # of Fashion-MNIST started DEC from AE + k-means 0.363 and ended at 0.268 after the full
 # 20,000 iterations, far below `sgd` without them (0.483 to 0.490); why is open (exercise 7
@@ -549,12 +549,64 @@ claim("Without the shifts the layer-wise recipe ends higher on that Fashion-MNIS
 # (0.543 on the EPYC, 0.544 on the Xeon).  But it gives back 2.8 to 3.2 points on MNIST-10k
 # (0.843 against 0.871 on the Xeon and 0.876 on the EPYC for `adam-shift`) and 1.3 to 1.4 on
 # USPS (0.788 against 0.800 and 0.802), so each of the two is more than 2 points behind the other on one data set and the
-# rule, taken literally, keeps neither.  The default stays `adam-shift`: it has the better
+# rule, taken literally, keeps neither.  The default stayed `adam-shift`: it has the better
 # median over all runs (the rule's first criterion), and the SGD recipe is more than 1 point
 # below it there, outside the margin by which the rule would prefer
 # SGD.  What neither does is reach 0.59 on Fashion-MNIST by its median; the layer-wise
 # pairs may be what clothes need (without shifts `b64-steps` reached 0.584 on seed 0 there,
 # one run), and digits the shifts.
+#
+# **Both, one stage each (round 11).**  `dae-adam-shift` runs `b64-steps`' layer-wise
+# stage (the denoising pairs of tutorial 04, SGD with momentum, 6,000 steps per depth at
+# batch 64) and then, from those weights, `adam-shift`'s fine-tuning (Adam, 8,000 steps of
+# batch 256, shifted images).  Same EPYC, same seeds, the same rule over the three recipes
+# that ran on all three data sets there:
+
+# %%
+for recipe in ("dae-adam-shift",):
+    runs, per_set = runs_by_set(epyc, recipe)
+    for d in SETS:
+        here = per_set[d]
+        mde[recipe, d] = float(np.median([r["dec_acc"] for r in here]))
+        print(f"EPYC {recipe:>14} {d:>13}: DEC ACC seeds {[r['seed'] for r in here]} "
+              f"{[round(r['dec_acc'], 3) for r in here]}, median {mde[recipe, d]:.4f} "
+              f"(adam-shift {mde['adam-shift', d]:.4f})")
+    mde[recipe, "all"] = float(np.median([r["dec_acc"] for r in runs]))
+    print(f"EPYC {recipe:>14}  all {len(runs)} runs: median DEC ACC {mde[recipe, 'all']:.4f}")
+cpu_e = {r: float(np.median([x["cpu_s"] for x in runs_by_set(epyc, r)[0]]))
+         for r in ("adam-shift", "dae-adam-shift")}
+print("EPYC median CPU time per run:", {r: round(c) for r, c in cpu_e.items()})
+EPYC_CANDIDATES = {"adam-shift": False, "b64-shift": True, "dae-adam-shift": False}
+best_e = {d: max(mde[r, d] for r in EPYC_CANDIDATES) for d in SETS}
+kept_e = [r for r in EPYC_CANDIDATES if all(mde[r, d] >= best_e[d] - 0.02 for d in SETS)]
+print("EPYC best median per data set:", best_e, "| kept by the rule:", kept_e)
+claim("On Fashion-MNIST dae-adam-shift's median is the best of the three, more than 4 points "
+      "above adam-shift's and more than 1 above b64-shift's.",
+      mde["dae-adam-shift", "fashion-mnist"] > mde["adam-shift", "fashion-mnist"] + 0.04
+      and mde["dae-adam-shift", "fashion-mnist"] > mde["b64-shift", "fashion-mnist"] + 0.01)
+claim("On MNIST-10k and USPS it is below adam-shift, but by less than 2 points.",
+      all(0 < mde["adam-shift", d] - mde["dae-adam-shift", d] < 0.02 for d in SETS[:2]))
+claim("The rule keeps dae-adam-shift alone, which makes it the default; it meets the "
+      "MNIST-10k (0.84) and USPS (0.77) targets, and misses Fashion-MNIST's 0.59 by less "
+      "than half a point.",
+      kept_e == ["dae-adam-shift"] and mde["dae-adam-shift", "mnist-test"] >= 0.84
+      and mde["dae-adam-shift", "usps"] >= 0.77
+      and 0.585 < mde["dae-adam-shift", "fashion-mnist"] < 0.59)
+claim("A dae-adam-shift run takes more CPU time than an adam-shift run, less than twice as "
+      "much.", cpu_e["adam-shift"] < cpu_e["dae-adam-shift"] < 2 * cpu_e["adam-shift"])
+
+# %% [markdown]
+# The layer-wise start keeps most of what it gave clothes: the Fashion-MNIST median rises
+# from 0.543 with `adam-shift` to 0.5875 (seeds 0.540, 0.5875, 0.590), above `b64-shift`'s
+# 0.571, while Adam's fine-tuning with the shifts keeps most of what they gave digits:
+# 0.862 on MNIST-10k (1.4 points below `adam-shift`) and 0.795 on USPS (0.5 below).  It is
+# the only recipe of the three within 2 points of the best on every data set, so the rule
+# chooses it and `dae-adam-shift` is the package's default (`schedule="default"`).  It
+# uses Adam, so it is not the design's optimiser throughout: SGD with momentum trains its
+# layer-wise stage, and no SGD recipe came within 1 point of it.  It costs about half as
+# much again as `adam-shift` (median CPU time 1,023 s against 689 s per run, two runs at a
+# time), and its Fashion-MNIST median is still 0.25 point short of the 0.59 the project
+# asks for.
 #
 # Tutorial 04 builds the paper's greedy layer-wise pretraining and compares it with the
 # end-to-end alternative.

@@ -99,8 +99,8 @@ SCHEDULES["adam-shift"] = dict(SCHEDULES["adam"], augment={"shift": 0.1})
 SCHEDULES["b64-shift"] = dict(SCHEDULES["b64-steps"], augment={"shift": 0.1})
 # the layer-wise denoising stage of "b64-steps", then the fine-tuning of "adam-shift"
 SCHEDULES["dae-adam-shift"] = dict(SCHEDULES["b64-steps"],
-                                   finetune=dict(SCHEDULES["adam"]["finetune"]),
-                                   augment={"shift": 0.1})
+                                   finetune=dict(SCHEDULES["adam-shift"]["finetune"]),
+                                   augment=dict(SCHEDULES["adam-shift"]["augment"]))
 
 #: the schedule that "default" stands for
 DEFAULT = "dae-adam-shift"

@@ -92,8 +92,8 @@ def test_a_run_writes_one_complete_line(tmp_path, capsys):
     out = tmp_path / "runs.jsonl"
     # --set twice: both changes are kept
     recipes.main(["run", "--recipe", "adam", "--set", "finetune.iterations=20",
-                  "--set", "finetune.lr=0.002", "--hidden-dims", "16", "10", "--datasets", "digits", "--seeds", "0",
-                  "--out", str(out)])
+                  "--set", "finetune.lr=0.002", "--hidden-dims", "16", "10",
+                  "--datasets", "digits", "--seeds", "0", "--out", str(out)])
     (line,) = out.read_text().splitlines()
     row = json.loads(line)
     assert row["recipe"] == "adam" and row["dataset"] == "digits" and row["n"] == 1797

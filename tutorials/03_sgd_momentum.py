@@ -395,17 +395,25 @@ def runs_by_set(records, recipe):
     return runs, {d: [r for r in runs if r["dataset"] == d] for d in SETS}
 
 
+def store_medians(records, recipe, store):
+    """Put the median DEC ACC of ``recipe`` per data set in ``store[recipe, d]`` and over all
+    its runs in ``store[recipe, "all"]``; return :func:`runs_by_set`'s runs and per_set."""
+    runs, per_set = runs_by_set(records, recipe)
+    for d in SETS:
+        store[recipe, d] = float(np.median([r["dec_acc"] for r in per_set[d]]))
+    store[recipe, "all"] = float(np.median([r["dec_acc"] for r in runs]))
+    return runs, per_set
+
+
 med, gain, cpu = {}, {}, {}
 for recipe in ("adam", "sgd-lr8"):
-    runs, per_set = runs_by_set(study, recipe)
+    runs, per_set = store_medians(study, recipe, med)
     for d in SETS:
         here = per_set[d]
         accs = [r["dec_acc"] for r in here]
-        med[recipe, d] = float(np.median(accs))
         gain[recipe, d] = [round(r["dec_acc"] - r["ae_kmeans_acc"], 3) for r in here]
         print(f"{recipe:>7} {d:>13}: DEC ACC seeds {[r['seed'] for r in here]} {accs}, "
               f"median {med[recipe, d]:.3f}; gain over AE + k-means {gain[recipe, d]}")
-    med[recipe, "all"] = float(np.median([r["dec_acc"] for r in runs]))
     cpu[recipe] = float(np.median([r["cpu_s"] for r in runs]))
     print(f"{recipe:>7}  all {len(runs)} runs: median DEC ACC {med[recipe, 'all']:.3f}, "
           f"median CPU time {cpu[recipe]:.0f} s")
@@ -449,14 +457,12 @@ claim("A run with SGD takes less CPU time than a run with Adam.", cpu["sgd-lr8"]
 
 # %%
 for recipe in ("adam-shift",):
-    runs, per_set = runs_by_set(study, recipe)
+    runs, per_set = store_medians(study, recipe, med)
     for d in SETS:
         here = per_set[d]
-        med[recipe, d] = float(np.median([r["dec_acc"] for r in here]))
         print(f"{recipe:>10} {d:>13}: DEC ACC seeds {[r['seed'] for r in here]} "
               f"{[r['dec_acc'] for r in here]}, median {med[recipe, d]:.3f} "
               f"(adam {med['adam', d]:.3f})")
-    med[recipe, "all"] = float(np.median([r["dec_acc"] for r in runs]))
     cpu[recipe] = float(np.median([r["cpu_s"] for r in runs]))
     print(f"{recipe:>10}  all {len(runs)} runs: median DEC ACC {med[recipe, 'all']:.3f}, "
           f"median CPU time {cpu[recipe]:.0f} s")
@@ -512,13 +518,11 @@ epyc = [json.loads(line) for line in (results / "recipes_epyc.jsonl").read_text(
         if line.strip()]
 mde = {}
 for recipe in ("adam-shift", "b64-shift"):
-    runs, per_set = runs_by_set(epyc, recipe)
+    runs, per_set = store_medians(epyc, recipe, mde)
     for d in SETS:
         here = per_set[d]
-        mde[recipe, d] = float(np.median([r["dec_acc"] for r in here]))
         print(f"EPYC {recipe:>10} {d:>13}: DEC ACC seeds {[r['seed'] for r in here]} "
               f"{[round(r['dec_acc'], 3) for r in here]}, median {mde[recipe, d]:.3f}")
-    mde[recipe, "all"] = float(np.median([r["dec_acc"] for r in runs]))
     print(f"EPYC {recipe:>10}  all {len(runs)} runs: median DEC ACC {mde[recipe, 'all']:.3f}")
 claim("On Fashion-MNIST b64-shift's median is more than 2 points above adam-shift's, on the "
       "EPYC and against the Xeon's nine-run study alike.",
@@ -564,14 +568,12 @@ claim("Without the shifts the layer-wise recipe ends higher on that Fashion-MNIS
 
 # %%
 for recipe in ("dae-adam-shift",):
-    runs, per_set = runs_by_set(epyc, recipe)
+    runs, per_set = store_medians(epyc, recipe, mde)
     for d in SETS:
         here = per_set[d]
-        mde[recipe, d] = float(np.median([r["dec_acc"] for r in here]))
         print(f"EPYC {recipe:>14} {d:>13}: DEC ACC seeds {[r['seed'] for r in here]} "
               f"{[round(r['dec_acc'], 3) for r in here]}, median {mde[recipe, d]:.4f} "
               f"(adam-shift {mde['adam-shift', d]:.4f})")
-    mde[recipe, "all"] = float(np.median([r["dec_acc"] for r in runs]))
     print(f"EPYC {recipe:>14}  all {len(runs)} runs: median DEC ACC {mde[recipe, 'all']:.4f}")
 cpu_e = {r: float(np.median([x["cpu_s"] for x in runs_by_set(epyc, r)[0]]))
          for r in ("adam-shift", "dae-adam-shift")}

@@ -28,6 +28,12 @@ def test_default_is_layerwise_denoising_then_adam_with_shifts():
     assert hybrid["model"] == SCHEDULES["b64-steps"]["model"]
     assert hybrid["input_scaling"] == "paper"
     assert hybrid["finetune"] == shifted["finetune"] and hybrid["augment"] == shifted["augment"]
+    # the long schedule is the default with more steps in each stage and nothing else changed
+    long = SCHEDULES["dae-adam-shift-long"]
+    assert long["layerwise"] == dict(hybrid["layerwise"], iterations=20000)
+    assert long["finetune"] == dict(hybrid["finetune"], iterations=16000)
+    assert {k: v for k, v in long.items() if k not in ("layerwise", "finetune")} == \
+        {k: v for k, v in hybrid.items() if k not in ("layerwise", "finetune")}
     s = SCHEDULES["adam"]
     assert s["layerwise"] is None and s["input_scaling"] == "max"
     assert s["finetune"]["optimizer"] == "adam" and s["model"]["init_std"] == "glorot"

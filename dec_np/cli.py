@@ -547,8 +547,9 @@ def build_parser():
     p.add_argument("--out", default="dec_np_fit", help="output folder (default dec_np_fit/)")
     p.add_argument("--autoencoder", help="a pretrained SAE .npz (from `dec-np pretrain`)")
     p.add_argument("--hidden-dims", type=_dims, help="encoder widths, default 500,500,2000,10")
-    p.add_argument("--schedule", help="pretraining schedule: default (dae-adam-shift), adam-shift, adam, sgd, paper, b64-steps, ... or "
-                   "fast; with --autoencoder, the one it was pretrained with (sets the input scaling)")
+    p.add_argument("--schedule", help="pretraining schedule: default (dae-adam-shift), "
+                   "dae-adam-shift-long, adam-shift, adam, sgd, paper, b64-steps, ... or fast; "
+                   "with --autoencoder, the one it was pretrained with (sets the input scaling)")
     for flag, kind in (("--max-iter", int), ("--update-interval", int), ("--lr", float),
                        ("--batch-size", int), ("--tol", float), ("--n-init", int)):
         p.add_argument(flag, type=kind, help="DEC setting (default: DEC's)")

@@ -18,8 +18,8 @@ Steps are counted in iterations, as the paper counts them, unless a name says "e
   axis.  Chosen in round 11 (docs/defaults-study.md): the layer-wise stage lifts
   Fashion-MNIST, the shifts lift digits.
 * "dae-adam-shift-long": the default with 20,000 layer-wise steps per depth and 16,000
-  of Adam (about twice its pretraining time), for those with time or a GPU.  On all 70,000 MNIST
-  images its three seeds gave 0.888, 0.886 and 0.887 (docs/experiments.md): steadier than
+  of Adam (about twice its pretraining time), for those with time or a GPU.  On all 70,000
+  MNIST images its three seeds gave 0.888, 0.886 and 0.887 (docs/experiments.md): steadier than
   the default (0.805 to 0.950 over five seeds), below the best-known reimplementation's
   mean of 0.912.
 * "adam-shift" (the default of rounds 9 and 10): no layer-wise stage; the whole

@@ -21,12 +21,12 @@
 # "adam-shift", the one `DEC(n_clusters=10, schedule="adam-shift", image_shape=(28, 28),
 # random_state=0).fit(X)` runs (the package's default until its layer-wise variant
 # "dae-adam-shift" replaced it, tutorial 03 section 6; this script's records are of
-# "adam-shift"): the paper's 784-500-500-2000-10 network pretrained end to end by Adam (8,000 steps of batch 256, lr 0.001, X / max|X|, every image of every batch
-# shifted at random by up to 3 pixels along each axis), then DEC with its defaults (batch
-# 256, SGD lr 0.01, momentum 0.9, `update_interval=140`, `tol=0.001`, k-means with 20
-# restarts) on the images as they are.  Medium
-# (`DEC_NP_MEDIUM=1`): full with 2,000 pretraining steps (not timed).  The run times
-# measured for this script are at the end.
+# "adam-shift"): the paper's 784-500-500-2000-10 network pretrained end to end by Adam
+# (8,000 steps of batch 256, lr 0.001, X / max|X|, every image of every batch shifted at
+# random by up to 3 pixels along each axis), then DEC with its defaults (batch 256, SGD lr
+# 0.01, momentum 0.9, `update_interval=140`, `tol=0.001`, k-means with 20 restarts) on the
+# images as they are.  Medium (`DEC_NP_MEDIUM=1`): full with 2,000 pretraining steps (not
+# timed).  The run times measured for this script are at the end.
 
 # %%
 import copy
@@ -59,7 +59,8 @@ SETTINGS = {
     "fast": dict(n=1500, hidden=(64, 64, 128, 10), schedule=FAST_SCHEDULE,
                  dec=dict(update_interval=20, max_iter=300)),
     "medium": dict(n=None, hidden=(500, 500, 2000, 10), schedule=MEDIUM_SCHEDULE, dec={}),
-    "full": dict(n=None, hidden=(500, 500, 2000, 10), schedule=get_schedule("adam-shift"), dec={}),
+    "full": dict(n=None, hidden=(500, 500, 2000, 10), schedule=get_schedule("adam-shift"),
+                 dec={}),
 }[MODE]
 X, y, image_shape, data_name = load_data(SETTINGS["n"])
 K = 10
@@ -73,16 +74,17 @@ print("DEC settings:", D)
 # ## 1. Pretrain the autoencoder, the way `DEC.fit` does
 #
 # `DEC(n_clusters=10, schedule="adam-shift", image_shape=(28, 28), random_state=0).fit(X)`
-# scales X by one scalar (1 / max|X|, which leaves pixels in [0, 1] as they are), makes **one** random generator
-# `rng = seed_sequence(0)` (`dec_np.backend`: here `np.random.default_rng(0)`), builds the
-# autoencoder from it and pretrains it with the schedule (tutorial 04 covers both; the
-# random shifts, `dec_np.augment.random_shift`, draw their offsets from the same generator,
-# and `image_shape` is what tells `run_schedule` that the rows are images).  The same
-# generator then seeds k-means and the order of the mini-batches.  We do exactly the same by
-# hand, and keep the generator: handed on to `DEC(autoencoder=sae, random_state=rng)`, it
-# makes that fit the very run `DEC(n_clusters=10, schedule="adam-shift", image_shape=(28, 28),
-# random_state=0)` makes, without pretraining a second time.  (The package's default,
-# "dae-adam-shift", runs the layer-wise stage of tutorial 04 first, with the same generator.)
+# scales X by one scalar (1 / max|X|, which leaves pixels in [0, 1] as they are), makes
+# **one** random generator `rng = seed_sequence(0)` (`dec_np.backend`: here
+# `np.random.default_rng(0)`), builds the autoencoder from it and pretrains it with the
+# schedule (tutorial 04 covers both; the random shifts, `dec_np.augment.random_shift`, draw
+# their offsets from the same generator, and `image_shape` is what tells `run_schedule`
+# that the rows are images).  The same generator then seeds k-means and the order of the
+# mini-batches.  We do exactly the same by hand, and keep the generator: handed on to
+# `DEC(autoencoder=sae, random_state=rng)`, it makes that fit the very run
+# `DEC(n_clusters=10, schedule="adam-shift", image_shape=(28, 28), random_state=0)` makes,
+# without pretraining a second time.  (The package's default, "dae-adam-shift", runs the
+# layer-wise stage of tutorial 04 first, with the same generator.)
 
 # %%
 t0 = time.perf_counter()
@@ -410,9 +412,10 @@ print(f"run time of this script after imports: {t_total:.1f} s")
 # The fast run (1,500 images, the claims above): AE + k-means 0.605, DEC 0.655 in ACC, all
 # 300 iterations used.  Full mode is the recipe "adam-shift" on MNIST-10k, and with seed 0
 # it is the run of `DEC(n_clusters=10, schedule="adam-shift", image_shape=(28, 28),
-# random_state=0).fit(X)` (section 1).  The project's records of that recipe (`benchmarks/recipes.py run --recipe
-# adam-shift --datasets mnist-test --seeds 0 1 2`, one BLAS thread, two runs at a time, on a
-# 2-core Intel Xeon with OpenBLAS's SkylakeX kernel; `docs/results/recipes_cpu.jsonl`):
+# random_state=0).fit(X)` (section 1).  The project's records of that recipe
+# (`benchmarks/recipes.py run --recipe adam-shift --datasets mnist-test --seeds 0 1 2`, one
+# BLAS thread, two runs at a time, on a 2-core Intel Xeon with OpenBLAS's SkylakeX kernel;
+# `docs/results/recipes_cpu.jsonl`):
 # AE + k-means 0.789, 0.798 and 0.802, DEC 0.867, 0.871 and 0.873 on seeds 0, 1 and 2,
 # median 0.871.  Beside them, on the same machine, the same recipe without the shifts
 # (schedule "adam", the default before them): AE + k-means 0.650, 0.698 and 0.764, DEC

@@ -8,6 +8,7 @@ that only the encoder f_theta: x -> z is used by DEC (Sec. 3.2 of the paper).
 from __future__ import annotations
 
 import copy
+import math
 import os
 import warnings
 from typing import Any, Callable, Sequence
@@ -383,7 +384,7 @@ class StackedAutoencoder:
                  callback: Callable[[int, float], None] | None = None, warmup: int = 0,
                  nesterov: bool = False,
                  augment: Callable[[Any, Generator], Any] | None = None,
-                 dropout: float = 0.0) -> list[float]:
+                 dropout: float = 0.0, min_epochs: float | None = None) -> list[float]:
         """Fine-tune the whole stack end to end on the reconstruction loss.
 
         Parameters
@@ -408,6 +409,12 @@ class StackedAutoencoder:
             Inverted dropout after every hidden ReLU of the encoder and the decoder (none
             on the input, on z or on the reconstruction) while training; 0, the paper's
             fine-tuning, trains without it.  Encoding never drops units.
+        min_epochs : float or None, default None
+            With ``iterations``: train for at least this many passes over X, i.e.
+            ``max(iterations, ceil(min_epochs * ceil(n / batch_size)))`` steps, so that a
+            count of steps chosen on a small data set still covers a large one (the
+            default schedule: 8,000 steps, at least 44 epochs).  None: ``iterations``
+            exactly.
 
         Returns
         -------
@@ -420,6 +427,10 @@ class StackedAutoencoder:
             If the loss becomes NaN or inf; the message names ``lr``.
         """
         H = self._to_model(X)
+        if min_epochs is not None:
+            if iterations is None or epochs is not None:
+                raise ValueError("min_epochs bounds a count of iterations: give iterations")
+            iterations = steps_with_min_epochs(H.shape[0], iterations, batch_size, min_epochs)
         dropout = float(dropout)
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
@@ -486,6 +497,26 @@ class StackedAutoencoder:
                 warnings.warn(f"{exc}; retrying {label} from its initial weights at lr "
                               f"{lr * 0.1:g}", RuntimeWarning, stacklevel=4)
                 lr *= 0.1
+
+
+def steps_with_min_epochs(n: int, iterations: int, batch_size: int, min_epochs: float) -> int:
+    """The steps of a stage of ``iterations`` that must cover at least ``min_epochs`` epochs.
+
+    ``max(iterations, ceil(min_epochs * ceil(n / batch_size)))``: an epoch is
+    ``ceil(n / batch_size)`` mini-batches, as :meth:`StackedAutoencoder.finetune` counts them.
+
+    Examples
+    --------
+    >>> steps_with_min_epochs(10000, 8000, 256, 44)   # 44 epochs are 1,760 steps
+    8000
+    >>> steps_with_min_epochs(70000, 8000, 256, 44)   # 274 steps an epoch
+    12056
+    """
+    if isinstance(min_epochs, bool) or not isinstance(min_epochs, (int, float)) \
+            or not min_epochs > 0:
+        raise ValueError(f"min_epochs must be a number > 0, got {min_epochs!r}")
+    per_epoch = -(-int(n) // int(batch_size))
+    return max(int(iterations), math.ceil(min_epochs * per_epoch))
 
 
 def _host_weights(layer):

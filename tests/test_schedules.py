@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from dec_np import DEC, StackedAutoencoder
+from dec_np.autoencoder import steps_with_min_epochs
 from dec_np.cli import dec_input
 from dec_np.datasets import input_scale_factor, max_scale_factor, paper_scale_factor
 from dec_np.schedules import DEFAULT, SCHEDULES, get_schedule, run_schedule
@@ -27,7 +28,8 @@ def test_default_is_layerwise_denoising_then_adam_with_shifts():
     assert hybrid["layerwise"] == SCHEDULES["b64-steps"]["layerwise"]
     assert hybrid["model"] == SCHEDULES["b64-steps"]["model"]
     assert hybrid["input_scaling"] == "paper"
-    assert hybrid["finetune"] == shifted["finetune"] and hybrid["augment"] == shifted["augment"]
+    assert hybrid["finetune"] == dict(shifted["finetune"], min_epochs=44)
+    assert hybrid["augment"] == shifted["augment"]
     # the long schedule is the default with more steps in each stage and nothing else changed
     long = SCHEDULES["dae-adam-shift-long"]
     assert long["layerwise"] == dict(hybrid["layerwise"], iterations=20000)
@@ -176,3 +178,32 @@ def test_a_diverging_stage_warns_once_per_retry_not_with_numpy_noise():
     messages = [str(w.message) for w in caught]
     assert messages and all("retrying" in m for m in messages), messages
     assert np.geterr()["over"] == "warn"  # the setting is restored after the stage
+
+
+def test_min_epochs_lengthens_a_short_count_of_steps_on_large_data_only():
+    # the default's fine-tuning: 8,000 steps where that is 44 epochs or more, else 44 epochs
+    ft = SCHEDULES["dae-adam-shift"]["finetune"]
+    assert (ft["iterations"], ft["batch_size"], ft["min_epochs"]) == (8000, 256, 44)
+
+    def steps(n, **kw):
+        X = np.random.default_rng(0).random((n, 4)).astype(np.float32)
+        sae = StackedAutoencoder((4, 3, 2), p_drop=0.0, init_std="glorot", random_state=0)
+        seen = []
+        sae.finetune(X, optimizer="adam", callback=lambda epoch, loss: seen.append(epoch), **kw)
+        return len(seen)  # one callback per epoch; the last one may be partial
+
+    # 100 rows, batch 16: 7 steps an epoch; 10 steps < 3 epochs = 21 steps -> 3 epochs
+    assert steps(100, iterations=10, batch_size=16, min_epochs=3) == 3
+    # 30 steps >= 21: the steps stand (30 / 7 -> 5 epochs, the last partial)
+    assert steps(100, iterations=30, batch_size=16, min_epochs=3) == 5
+    assert steps(100, iterations=30, batch_size=16) == 5
+    # the default on MNIST's sizes: 274 steps an epoch on 70,000 images, 40 on 10,000
+    assert steps_with_min_epochs(70000, 8000, 256, 44) == 12056
+    assert steps_with_min_epochs(10000, 8000, 256, 44) == 8000
+    assert steps_with_min_epochs(9298, 8000, 256, 44) == 8000  # USPS
+    X = np.zeros((8, 4), np.float32)
+    sae = StackedAutoencoder((4, 3, 2), random_state=0)
+    with pytest.raises(ValueError, match="min_epochs"):
+        sae.finetune(X, epochs=2, min_epochs=3)
+    with pytest.raises(ValueError, match="min_epochs"):
+        sae.finetune(X, iterations=2, min_epochs=0)

@@ -563,8 +563,9 @@ claim("Without the shifts the layer-wise recipe ends higher on that Fashion-MNIS
 # **Both, one stage each (round 11).**  `dae-adam-shift` runs `b64-steps`' layer-wise
 # stage (the denoising pairs of tutorial 04, SGD with momentum, 6,000 steps per depth at
 # batch 64) and then, from those weights, `adam-shift`'s fine-tuning (Adam, 8,000 steps of
-# batch 256, shifted images).  Same EPYC, same seeds, the same rule over the three recipes
-# that ran on all three data sets there:
+# batch 256, shifted images; for at least 44 epochs, which on more than 46,336 images is
+# more than 8,000 steps and leaves these 10,000-image runs as they are).  Same EPYC, same
+# seeds, the same rule over the three recipes that ran on all three data sets there:
 
 # %%
 recipe = "dae-adam-shift"

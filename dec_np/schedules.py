@@ -18,14 +18,14 @@ Steps are counted in iterations, as the paper counts them, unless a name says "e
   on MNIST's 70,000); on images (a known ``image_shape``) each image of each fine-tuning
   batch is shifted at random by up to 10% of its side along each axis.  Chosen in round 11
   (docs/defaults-study.md): the layer-wise stage lifts Fashion-MNIST, the shifts lift
-  digits; the floor of 44 epochs (round 13) lifts all 70,000 MNIST images, where 8,000
-  steps are 29 epochs: five seeds gave a median of 0.922, none below 0.85
-  (docs/experiments.md), against 0.869 with 8,000 steps.
+  digits; the floor of 44 epochs (round 13) is for all 70,000 MNIST images, where 8,000
+  steps are 29 epochs: with it five seeds gave a median of 0.922, none below 0.85, on a
+  2-core Xeon (docs/experiments.md); on that machine two seeds without it gave 0.890 and
+  0.948, so the floor's own share is not settled.
 * "dae-adam-shift-long": the default with 20,000 layer-wise steps per depth and 16,000 of
   Adam (about twice its pretraining time on 10,000 images).  On all 70,000 MNIST images its
   three seeds gave 0.888, 0.886 and 0.887 on another machine than the default's five
-  (docs/experiments.md): steadier than the 8,000-step default, below the default with its
-  floor and below the best-known reimplementation's mean of 0.912.
+  (docs/experiments.md), below the best-known reimplementation's mean of 0.912.
 * "adam-shift" (the default of rounds 9 and 10): no layer-wise stage; the whole
   d-500-500-2000-10 autoencoder trained end to end without dropout by Adam (lr 0.001, batch
   256, 8,000 steps, about 200 epochs of 10,000 images), Glorot-uniform weights, X divided by

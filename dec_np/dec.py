@@ -54,8 +54,8 @@ class DEC(ClusterMixin, BaseEstimator):
         :func:`~dec_np.schedules.with_lr` changes its rates): "default" is "dae-adam-shift"
         (the paper's layer-wise denoising stage, 6,000 SGD steps per depth, then the whole
         network fine-tuned by Adam, batch 256, 8,000 steps and at least 44 epochs (12,056
-        steps on 70,000 rows); images, when ``image_shape``
-        says X holds them, shifted at random by up to 10% of the side while fine-tuning);
+        steps on 70,000 rows); images, when ``image_shape`` says X holds them, shifted at
+        random by up to 10% of the side while fine-tuning);
         "dae-adam-shift-long" the same with 20,000 steps per depth and 16,000 of Adam;
         "adam-shift" the fine-tuning alone, end to end from Glorot weights; "adam" that
         without shifts; "sgd" that with SGD and momentum 0.9; "paper" is the paper's layer-wise

@@ -20,8 +20,8 @@ Steps are counted in iterations, as the paper counts them, unless a name says "e
   (docs/defaults-study.md): the layer-wise stage lifts Fashion-MNIST, the shifts lift
   digits; the floor of 44 epochs (round 13) is for all 70,000 MNIST images, where 8,000
   steps are 29 epochs: with it five seeds gave a median of 0.922, none below 0.85, on a
-  2-core Xeon (docs/experiments.md); on that machine 4 seeds without it gave
-  0.878, 0.890, 0.879, 0.948, so the floor's own share is not settled.
+  2-core Xeon (docs/experiments.md); on that machine four seeds without it gave 0.878,
+  0.890, 0.879 and 0.948, so the floor's own share is not settled.
 * "dae-adam-shift-long": the default with 20,000 layer-wise steps per depth and 16,000 of
   Adam (about twice its pretraining time on 10,000 images).  On all 70,000 MNIST images its
   three seeds gave 0.888, 0.886 and 0.887 on another machine than the default's five

@@ -124,3 +124,10 @@ def test_quoted_round11_numbers(run):
     assert "EPYC dae-adam-shift  all 9 runs: median DEC ACC 0.7955" in run.stdout
     assert "{'adam-shift': 689, 'dae-adam-shift': 1023}" in run.stdout
     assert "kept by the rule: ['dae-adam-shift']" in run.stdout
+
+
+def test_quoted_round14_fashion_numbers(run):
+    """Section 6 quotes the default's Fashion-MNIST seeds on the Xeon and over both machines."""
+    assert ("Xeon dae-adam-shift fashion-mnist: DEC ACC seeds [0, 1, 2] [0.5394, 0.5876, 0.526], "
+            "median 0.5394") in run.stdout
+    assert "both machines, 6 runs: median 0.5638, min 0.5260, max 0.5900" in run.stdout

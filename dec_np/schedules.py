@@ -20,8 +20,9 @@ Steps are counted in iterations, as the paper counts them, unless a name says "e
   (docs/defaults-study.md): the layer-wise stage lifts Fashion-MNIST, the shifts lift
   digits; the floor of 44 epochs (round 13) is for all 70,000 MNIST images, where 8,000
   steps are 29 epochs: with it five seeds gave a median of 0.922, none below 0.85, on a
-  2-core Xeon (docs/experiments.md); on that machine four seeds without it gave 0.878,
-  0.890, 0.879 and 0.948, so the floor's own share is not settled.
+  2-core Xeon (docs/experiments.md); on that machine the five seeds without it gave 0.878,
+  0.890, 0.879, 0.948 and 0.877 (median 0.879), so the floor's share seed for seed is not
+  settled.
 * "dae-adam-shift-long": the default with 16,000 Adam steps (twice its 8,000 on 10,000
   images, 58 epochs against 44 on MNIST's 70,000), its layer-wise stage unchanged.  On all
   70,000 MNIST images three seeds gave 0.9545, 0.9098 and 0.9465 (median 0.9465) on the 2-core

@@ -620,17 +620,17 @@ claim("A dae-adam-shift run takes more CPU time than an adam-shift run, less tha
 xeon_f = sorted((r for r in study if r["recipe"] == "dae-adam-shift"
                  and r["dataset"] == "fashion-mnist"), key=lambda r: r["seed"])
 epyc_f = runs_by_set(epyc, "dae-adam-shift")[1]["fashion-mnist"]
+xeon_med = float(np.median([r["dec_acc"] for r in xeon_f]))
 print(f"Xeon dae-adam-shift fashion-mnist: DEC ACC seeds {[r['seed'] for r in xeon_f]} "
-      f"{[round(r['dec_acc'], 4) for r in xeon_f]}, median "
-      f"{np.median([r['dec_acc'] for r in xeon_f]):.4f}; AE + k-means "
+      f"{[round(r['dec_acc'], 4) for r in xeon_f]}, median {xeon_med:.4f}; AE + k-means "
       f"{[round(r['ae_kmeans_acc'], 3) for r in xeon_f]}")
 both_f = [r["dec_acc"] for r in xeon_f + epyc_f]
 print(f"both machines, {len(both_f)} runs: median {np.median(both_f):.4f}, "
       f"min {min(both_f):.4f}, max {max(both_f):.4f}")
 claim("On the Xeon the default's Fashion-MNIST median over the same seeds is below 0.55, and "
       "over the six runs of both machines below 0.57: neither machine reaches 0.59.",
-      [r["seed"] for r in xeon_f] == [0, 1, 2] and np.median([r["dec_acc"] for r in xeon_f]) < 0.55
-      and np.median(both_f) < 0.57 and max(both_f) < 0.591)
+      [r["seed"] for r in xeon_f] == [0, 1, 2] and xeon_med < 0.55 and np.median(both_f) < 0.57
+      and mde["dae-adam-shift", "fashion-mnist"] < 0.59)
 
 # %% [markdown]
 # Seed 1 ends where it ended on the EPYC (0.5876 against 0.590), seeds 0 and 2 about 5 and

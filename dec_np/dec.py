@@ -56,7 +56,8 @@ class DEC(ClusterMixin, BaseEstimator):
         network fine-tuned by Adam, batch 256, 8,000 steps and at least 44 epochs (12,056
         steps on 70,000 rows); images, when ``image_shape`` says X holds them, shifted at
         random by up to 10% of the side while fine-tuning);
-        "dae-adam-shift-long" the same with 16,000 Adam steps;
+        "dae-adam-shift-long" the same with 16,000 Adam steps; "dae-adam5e4-shift" with
+        Adam at lr 0.0005;
         "adam-shift" the fine-tuning alone, end to end from Glorot weights; "adam" that
         without shifts; "sgd" that with SGD and momentum 0.9; "paper" is the paper's layer-wise
         denoising schedule; also "b64-steps", "b256-steps", "b64-epochs", "b256" and "fast".

@@ -16,6 +16,12 @@ TINY = {"model": {"p_drop": 0.1, "init_std": 0.01, "loss_reduction": "mean"},
 
 def test_default_is_layerwise_denoising_then_adam_with_shifts():
     assert DEFAULT == "dae-adam-shift" and get_schedule("default") == SCHEDULES["dae-adam-shift"]
+    # round 15's candidate: the default with Adam at half its learning rate, nothing else
+    slow, default = SCHEDULES["dae-adam5e4-shift"], SCHEDULES["dae-adam-shift"]
+    assert slow["finetune"] == dict(default["finetune"], lr=5e-4)
+    assert default["finetune"]["lr"] == 1e-3
+    assert {k: v for k, v in slow.items() if k != "finetune"} == \
+        {k: v for k, v in default.items() if k != "finetune"}
     shifted, plain = SCHEDULES["adam-shift"], SCHEDULES["adam"]
     assert shifted["augment"] == {"shift": 0.1} and "augment" not in plain
     assert {k: v for k, v in shifted.items() if k != "augment"} == plain

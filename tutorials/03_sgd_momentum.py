@@ -636,7 +636,102 @@ claim("On the Xeon the default's Fashion-MNIST median over the same seeds is bel
 # Seed 1 ends where it ended on the EPYC (0.5876 against 0.590), seeds 0 and 2 about 5 and
 # 1 points lower (0.539 and 0.526): a seed's Fashion-MNIST result moves by as much as the
 # recipes differ, and on six runs the default's median is 0.564.  Reaching 0.59 on clothes
-# is still open.
+# needs something else.
+#
+# **Adam at a lower rate (round 15).**  Look at the starting partitions: the layer-wise stage
+# alone gives Fashion-MNIST a better start than Adam does (section 6's `b64` recipes begin
+# DEC from AE + k-means 0.54 to 0.58), and 8,000 steps of Adam at lr 0.001 move the weights
+# far enough from it that `dae-adam-shift` starts from 0.49 to 0.55 on the Xeon.  A smaller
+# learning rate moves them less far while the shifts still act on every batch.  The same
+# recipe with Adam at lr 0.0003 and 0.0005 (`dae-adam3e4-shift`, `dae-adam5e4-shift`), on the
+# three sets, three seeds, on the Xeon of section 4; `dae-adam-shift` ran there on MNIST-10k
+# and Fashion-MNIST (not on USPS), and a screen at lr 0.0001 on two Fashion-MNIST seeds:
+
+# %%
+mdx, kx = {}, {}
+for recipe in ("adam-shift", "dae-adam-shift", "dae-adam3e4-shift", "dae-adam5e4-shift",
+               "dae-adam1e4-shift"):
+    runs, per_set = runs_by_set(study, recipe)
+    for d in SETS:
+        if per_set[d]:
+            mdx[recipe, d] = float(np.median([r["dec_acc"] for r in per_set[d]]))
+            kx[recipe, d] = float(np.median([r["ae_kmeans_acc"] for r in per_set[d]]))
+            print(f"Xeon {recipe:>17} {d:>13}: DEC ACC seeds {[r['seed'] for r in per_set[d]]} "
+                  f"{[round(r['dec_acc'], 4) for r in per_set[d]]}, median {mdx[recipe, d]:.4f}; "
+                  f"AE + k-means median {kx[recipe, d]:.4f}")
+# the rule over the recipes that ran all nine runs on the Xeon (rounds 8, 9 and 15)
+full_x = [r for r in ("adam", "sgd-lr8", "adam-shift", "dae-adam3e4-shift", "dae-adam5e4-shift")
+          if all(len(runs_by_set(study, r)[1][d]) == 3 for d in SETS)]
+for r in full_x:
+    store_medians(study, r, mdx)
+best_x = {d: max(mdx[r, d] for r in full_x) for d in SETS}
+kept_x = [r for r in full_x if all(mdx[r, d] >= best_x[d] - 0.02 for d in SETS)]
+print("Xeon recipes with nine runs:", full_x, "| best median per data set:",
+      {d: round(v, 4) for d, v in best_x.items()}, "| kept by the rule:", kept_x)
+new_d = "dae-adam5e4-shift"
+claim("On Fashion-MNIST both lower rates start DEC more than 5 points higher than "
+      "dae-adam-shift (AE + k-means medians).",
+      min(kx["dae-adam3e4-shift", "fashion-mnist"], kx[new_d, "fashion-mnist"])
+      > kx["dae-adam-shift", "fashion-mnist"] + 0.05)
+claim("dae-adam5e4-shift has the best Fashion-MNIST median, above 0.59.",
+      mdx[new_d, "fashion-mnist"] >= 0.59 and all(
+          mdx[new_d, "fashion-mnist"] > mdx[r, "fashion-mnist"]
+          for r in ("adam-shift", "dae-adam-shift", "dae-adam3e4-shift")))
+claim("On MNIST-10k it is 1 to 2 points below dae-adam-shift and adam-shift; lr 0.0003 is "
+      "more than 2 points below adam-shift.",
+      all(0.01 < mdx[r, "mnist-test"] - mdx[new_d, "mnist-test"] < 0.02
+          for r in ("adam-shift", "dae-adam-shift"))
+      and mdx["adam-shift", "mnist-test"] - mdx["dae-adam3e4-shift", "mnist-test"] > 0.02)
+claim("lr 0.0001 ends below lr 0.0003 on both Fashion-MNIST seeds it ran.",
+      all(a["dec_acc"] < b["dec_acc"] for a, b in zip(
+          runs_by_set(study, "dae-adam1e4-shift")[1]["fashion-mnist"],
+          [r for r in runs_by_set(study, "dae-adam3e4-shift")[1]["fashion-mnist"]
+           if r["seed"] in (0, 2)])))
+claim("The rule keeps dae-adam5e4-shift alone, and it meets the three targets (0.84, 0.77, "
+      "0.59).",
+      kept_x == [new_d] and mdx[new_d, "mnist-test"] >= 0.84 and mdx[new_d, "usps"] >= 0.77
+      and mdx[new_d, "fashion-mnist"] >= 0.59)
+
+# %% [markdown]
+# Halving Adam's rate lifts Fashion-MNIST from 0.539 to 0.603 on the Xeon (seeds 0.591,
+# 0.603, 0.610) and costs 1.7 points on MNIST-10k (0.852 against 0.869) and 0.2 on USPS
+# against `adam-shift`.  The starting partition moves with it: AE + k-means on clothes rises
+# from 0.508 to 0.577.  At lr 0.0003 digits lose more (MNIST-10k 0.847, out of the rule), and
+# at lr 0.0001 clothes lose again: the fine-tuning still has to fit the shifted images.
+#
+# The rule keeps `dae-adam5e4-shift` alone.  A default must also hold on all 70,000 MNIST
+# images (median at least 0.88 over five seeds, none below 0.85), so it ran there too, on the
+# same Xeon (`docs/results/mnist70k_cpu.jsonl`), beside the default's five seeds of round 13:
+
+# %%
+big = [json.loads(line) for line in (results / "mnist70k_cpu.jsonl").read_text().splitlines()
+       if line.strip()]
+slow70 = {r["seed"]: r["dec_acc"] for r in big if r["recipe"] == new_d}
+dflt70 = {r["seed"]: r["dec_acc"] for r in big if r["recipe"] == "dae-adam-shift"
+          and "Xeon" in r["machine"] and r["schedule"]["finetune"].get("min_epochs") == 44}
+print(f"Xeon MNIST-70k {new_d}: DEC ACC per seed {dict(sorted(slow70.items()))}")
+print(f"Xeon MNIST-70k dae-adam-shift: DEC ACC per seed {dict(sorted(dflt70.items()))}")
+claim("On MNIST-70k dae-adam5e4-shift ends below 0.88 on three seeds, so its median over "
+      "five cannot reach 0.88, and below dae-adam-shift on each seed both ran.",
+      sum(a < 0.88 for a in slow70.values()) >= 3
+      and all(slow70[k] < dflt70[k] for k in slow70))
+slow70_k = [r["ae_kmeans_acc"] for r in big if r["recipe"] == new_d]
+dflt70_k = [r["ae_kmeans_acc"] for r in big if r["recipe"] == "dae-adam-shift"
+            and "Xeon" in r["machine"] and r["schedule"]["finetune"].get("min_epochs") == 44]
+drop70 = [dflt70[k] - slow70[k] for k in slow70]
+print(f"AE + k-means: {new_d} {[round(a, 3) for a in slow70_k]}, dae-adam-shift median "
+      f"{np.median(dflt70_k):.3f}; DEC drop per seed {[round(d, 3) for d in drop70]}")
+claim("Its AE + k-means is 0.820 to 0.825 against a median of 0.844 at lr 0.001, and DEC ends "
+      "0.5 to 8.1 points lower seed for seed.",
+      all(0.8195 <= a < 0.8255 for a in slow70_k) and round(np.median(dflt70_k), 3) == 0.844
+      and 0.005 <= min(drop70) and max(drop70) < 0.0815)
+
+# %% [markdown]
+# On 70,000 images the 44 epochs of the Adam stage at half the rate leave the autoencoder
+# short of what the digits need (AE + k-means 0.820 to 0.825 against a median of 0.844 at lr
+# 0.001), and DEC ends 0.5 to 8.1 points lower seed for seed.  So the default stays `dae-adam-shift`:
+# the round-15 recipe wins the study and fails the larger check.  One rate does not serve
+# both sizes; exercise 8 asks what might.
 #
 # Tutorial 04 builds the paper's greedy layer-wise pretraining and compares it with the
 # end-to-end alternative.
@@ -667,3 +762,7 @@ summary()
 #    `schedule="sgd"` and `"adam"` on 2,000 Fashion-MNIST images, then compare the spread of z
 #    (its per-dimension standard deviation against the distances between the k-means
 #    centroids) and the sharpness of q at the start of DEC.
+# 8. *(open)* Section 6 ends with a recipe that is best on 10,000 images and short on 70,000:
+#    Adam at lr 0.0005 runs about 205 epochs on 10,000 images and 44 on 70,000.  Propose a
+#    rule that scales the Adam stage with the data (its rate, its steps, or both), say what
+#    it gives on each size, and how many runs would test it.

@@ -711,27 +711,32 @@ dflt70 = {r["seed"]: r["dec_acc"] for r in big if r["recipe"] == "dae-adam-shift
           and "Xeon" in r["machine"] and r["schedule"]["finetune"].get("min_epochs") == 44}
 print(f"Xeon MNIST-70k {new_d}: DEC ACC per seed {dict(sorted(slow70.items()))}")
 print(f"Xeon MNIST-70k dae-adam-shift: DEC ACC per seed {dict(sorted(dflt70.items()))}")
-claim("On MNIST-70k dae-adam5e4-shift ends below 0.88 on three seeds, so its median over "
-      "five cannot reach 0.88, and below dae-adam-shift on each seed both ran.",
-      sum(a < 0.88 for a in slow70.values()) >= 3
-      and all(slow70[k] < dflt70[k] for k in slow70))
-slow70_k = [r["ae_kmeans_acc"] for r in big if r["recipe"] == new_d]
+claim("On MNIST-70k dae-adam5e4-shift ends below 0.88 on three of its four seeds, so its "
+      "median over five cannot reach 0.88.",
+      len(slow70) == 4 and sum(a < 0.88 for a in slow70.values()) == 3)
+first3 = (0, 1, 2)
+slow70_k = {r["seed"]: r["ae_kmeans_acc"] for r in big if r["recipe"] == new_d}
 dflt70_k = [r["ae_kmeans_acc"] for r in big if r["recipe"] == "dae-adam-shift"
             and "Xeon" in r["machine"] and r["schedule"]["finetune"].get("min_epochs") == 44]
-drop70 = [dflt70[k] - slow70[k] for k in slow70]
-print(f"AE + k-means: {new_d} {[round(a, 3) for a in slow70_k]}, dae-adam-shift median "
-      f"{np.median(dflt70_k):.3f}; DEC drop per seed {[round(d, 3) for d in drop70]}")
-claim("Its AE + k-means is 0.820 to 0.825 against a median of 0.844 at lr 0.001, and DEC ends "
-      "0.5 to 8.1 points lower seed for seed.",
-      all(0.8195 <= a < 0.8255 for a in slow70_k) and round(np.median(dflt70_k), 3) == 0.844
-      and 0.005 <= min(drop70) and max(drop70) < 0.0815)
+drop70 = [dflt70[k] - slow70[k] for k in first3]
+print(f"AE + k-means: {new_d} {dict(sorted((k, round(a, 3)) for k, a in slow70_k.items()))}, "
+      f"dae-adam-shift median {np.median(dflt70_k):.3f}; DEC below dae-adam-shift on seeds 0-2 "
+      f"by {[round(d, 3) for d in drop70]}, seed 3 {slow70[3] - dflt70[3]:+.3f}")
+claim("On seeds 0 to 2 its AE + k-means is 0.820 to 0.825 against a median of 0.844 at lr "
+      "0.001, and DEC ends 0.5 to 8.1 points below dae-adam-shift; seed 3 starts from 0.872 "
+      "and ends 4.4 points above it.",
+      all(0.8195 <= slow70_k[k] < 0.8255 for k in first3)
+      and round(np.median(dflt70_k), 3) == 0.844
+      and 0.005 <= min(drop70) and max(drop70) < 0.0815
+      and round(slow70_k[3], 3) == 0.872 and round(slow70[3] - dflt70[3], 3) == 0.044)
 
 # %% [markdown]
-# On 70,000 images the 44 epochs of the Adam stage at half the rate leave the autoencoder
-# short of what the digits need (AE + k-means 0.820 to 0.825 against a median of 0.844 at lr
-# 0.001), and DEC ends 0.5 to 8.1 points lower seed for seed.  So the default stays `dae-adam-shift`:
-# the round-15 recipe wins the study and fails the larger check.  One rate does not serve
-# both sizes; exercise 8 asks what might.
+# On 70,000 images the Adam stage runs 44 epochs, not 205, and at half the rate it leaves
+# the autoencoder short on three seeds of four: DEC ends at 0.868 to 0.877 there, while seed
+# 3 reaches 0.966, the best MNIST-70k run measured.  A median of at least 0.88 over five
+# seeds is out of reach, so the default stays `dae-adam-shift`: the round-15 recipe wins
+# the study and fails the larger check.  One rate does not serve both sizes; exercise 8
+# asks what might.
 #
 # Tutorial 04 builds the paper's greedy layer-wise pretraining and compares it with the
 # end-to-end alternative.

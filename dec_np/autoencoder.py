@@ -384,7 +384,8 @@ class StackedAutoencoder:
                  callback: Callable[[int, float], None] | None = None, warmup: int = 0,
                  nesterov: bool = False,
                  augment: Callable[[Any, Generator], Any] | None = None,
-                 dropout: float = 0.0, min_epochs: float | None = None) -> list[float]:
+                 dropout: float = 0.0, min_epochs: float | None = None,
+                 lr_epochs: float | None = None) -> list[float]:
         """Fine-tune the whole stack end to end on the reconstruction loss.
 
         Parameters
@@ -415,6 +416,14 @@ class StackedAutoencoder:
             count of steps chosen on a small data set still covers a large one (the
             default schedule: 8,000 steps, at least 44 epochs).  None: ``iterations``
             exactly.
+        lr_epochs : float or None, default None
+            Cap the product of the learning rate and the passes over X: a stage of E epochs
+            (``steps / ceil(n / batch_size)``, after ``min_epochs``) runs at
+            ``lr * min(1, lr_epochs / E)`` (:func:`capped_lr`), so that a count of steps
+            that makes many passes over a small data set moves the weights no further than
+            ``lr_epochs`` passes would.  The default schedule: 100, so 8,000 steps at batch
+            256 run at lr 0.0005 on 10,000 rows (200 epochs) and at 0.001 from 20,480 rows
+            on.  None: ``lr`` as given.
 
         Returns
         -------
@@ -431,6 +440,13 @@ class StackedAutoencoder:
             if iterations is None or epochs is not None:
                 raise ValueError("min_epochs bounds a count of iterations: give iterations")
             iterations = steps_with_min_epochs(H.shape[0], iterations, batch_size, min_epochs)
+        if lr_epochs is not None:
+            passes = (epochs if iterations is None
+                      else int(iterations) / -(-H.shape[0] // int(batch_size)))
+            optimizer, lr = self._defaults(optimizer, lr, self.dims[0])
+            lr = capped_lr(lr, passes, lr_epochs)
+            if verbose:
+                print(f"[finetune] {passes:g} epochs: lr {lr:g} (lr_epochs={lr_epochs:g})")
         dropout = float(dropout)
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
@@ -517,6 +533,25 @@ def steps_with_min_epochs(n: int, iterations: int, batch_size: int, min_epochs: 
         raise ValueError(f"min_epochs must be a number > 0, got {min_epochs!r}")
     per_epoch = -(-int(n) // int(batch_size))
     return max(int(iterations), math.ceil(min_epochs * per_epoch))
+
+
+def capped_lr(lr: float, epochs: float, lr_epochs: float) -> float:
+    """The learning rate of a stage of ``epochs`` passes whose lr x epochs is capped.
+
+    ``lr * min(1, lr_epochs / epochs)``: up to ``lr_epochs`` passes the rate is ``lr``; a
+    longer stage runs at a rate that keeps ``rate * epochs == lr * lr_epochs``.
+
+    Examples
+    --------
+    >>> capped_lr(1e-3, 8000 / 40, 100)   # 8,000 steps on 10,000 rows at batch 256
+    0.0005
+    >>> capped_lr(1e-3, 12056 / 274, 100)  # 44 epochs of MNIST's 70,000
+    0.001
+    """
+    for name, value in (("lr", lr), ("epochs", epochs), ("lr_epochs", lr_epochs)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ValueError(f"{name} must be a number > 0, got {value!r}")
+    return float(lr) * min(1.0, lr_epochs / epochs)
 
 
 def _host_weights(layer):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from dec_np import DEC, StackedAutoencoder
-from dec_np.autoencoder import steps_with_min_epochs
+from dec_np.autoencoder import capped_lr, steps_with_min_epochs
 from dec_np.cli import dec_input
 from dec_np.datasets import input_scale_factor, max_scale_factor, paper_scale_factor
 from dec_np.schedules import DEFAULT, SCHEDULES, get_schedule, run_schedule
@@ -15,7 +15,13 @@ TINY = {"model": {"p_drop": 0.1, "init_std": 0.01, "loss_reduction": "mean"},
 
 
 def test_default_is_layerwise_denoising_then_adam_with_shifts():
-    assert DEFAULT == "dae-adam-shift" and get_schedule("default") == SCHEDULES["dae-adam-shift"]
+    assert DEFAULT == "dae-adam-cap-shift"
+    assert get_schedule("default") == SCHEDULES["dae-adam-cap-shift"]
+    # the default is dae-adam-shift with Adam's lr x epochs capped at 0.001 x 100
+    capped = SCHEDULES["dae-adam-cap-shift"]
+    assert capped["finetune"] == dict(SCHEDULES["dae-adam-shift"]["finetune"], lr_epochs=100)
+    assert {k: v for k, v in capped.items() if k != "finetune"} == \
+        {k: v for k, v in SCHEDULES["dae-adam-shift"].items() if k != "finetune"}
     # round 15's candidate: the default with Adam at half its learning rate, nothing else
     slow, default = SCHEDULES["dae-adam5e4-shift"], SCHEDULES["dae-adam-shift"]
     assert slow["finetune"] == dict(default["finetune"], lr=5e-4)
@@ -212,3 +218,38 @@ def test_min_epochs_lengthens_a_short_count_of_steps_on_large_data_only():
         sae.finetune(X, epochs=2, min_epochs=3)
     with pytest.raises(ValueError, match="min_epochs"):
         sae.finetune(X, iterations=2, min_epochs=0)
+
+
+def test_capped_lr_formula_and_checks():
+    assert capped_lr(1e-3, 200, 100) == 5e-4          # bit for bit the literal 0.0005
+    assert capped_lr(1e-3, 8000 / 40, 100) == 5e-4    # 8,000 steps on 10,000 rows
+    assert capped_lr(1e-3, 12056 / 274, 100) == 1e-3  # 44 epochs: below the cap
+    assert capped_lr(1e-3, 100, 100) == 1e-3
+    assert capped_lr(2.0, 400, 100) * 400 == pytest.approx(2.0 * 100)  # rate x epochs kept
+    for bad in (0, -1.0, True, "1", None):
+        with pytest.raises(ValueError):
+            capped_lr(1e-3, 10, bad)
+        with pytest.raises(ValueError):
+            capped_lr(bad, 10, 100)
+
+
+@pytest.mark.parametrize("n, iterations, expected_lr", [(64, 40, 2.5e-3), (64, 4, 1e-2)])
+def test_lr_epochs_trains_exactly_as_the_capped_rate(n, iterations, expected_lr):
+    # 64 rows at batch 16 are 4 steps an epoch: 40 steps are 10 epochs, capped at 2.5 -> lr/4;
+    # 4 steps are 1 epoch, under the cap -> lr itself.  Same weights as that rate given directly.
+    X = np.random.default_rng(1).random((n, 8)).astype(np.float32)
+
+    def fit(**kw):
+        sae = StackedAutoencoder((8, 6, 2), p_drop=0.0, init_std="glorot", random_state=3)
+        sae.finetune(X, iterations=iterations, batch_size=16, optimizer="adam", **kw)
+        return [v.copy() for e in sae.encoders for v in e.params.values()]
+
+    for a, b in zip(fit(lr=1e-2, lr_epochs=2.5), fit(lr=expected_lr)):
+        np.testing.assert_array_equal(a, b)
+    # lr None is Adam's default rate, then capped
+    for a, b in zip(fit(lr_epochs=2.5), fit(lr=1e-3 * min(1.0, 2.5 / (iterations / 4)))):
+        np.testing.assert_array_equal(a, b)
+    # and the cap counts the steps min_epochs adds: 1 step at min_epochs 10 is 40 steps
+    for a, b in zip(fit(lr=1e-2, lr_epochs=2.5, min_epochs=iterations / 4),
+                    fit(lr=expected_lr, min_epochs=iterations / 4)):
+        np.testing.assert_array_equal(a, b)

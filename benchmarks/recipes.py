@@ -15,6 +15,10 @@ run.
     # records of the same protocol on MNIST-10k: only those made on the same machine;
     # --machine EPYC keeps the records of one machine)
     python benchmarks/recipes.py summary docs/results/recipes_cpu.jsonl [--machine Xeon]
+    # and the MNIST-70k check a default must also pass (five seeds, median >= 0.88, none
+    # below 0.85): recipes whose 70k runs of the same schedule fail it are out
+    python benchmarks/recipes.py summary docs/results/recipes_cpu.jsonl --machine Xeon \
+        --check docs/results/mnist70k_cpu.jsonl
 
 Data sets: ``mnist-test`` (the 10,000 MNIST test images), ``usps`` (all 9,298 images) and
 ``fashion-mnist`` (10,000 images drawn once with seed 0, as ``dec-np fit --n-samples 10000``
@@ -158,7 +162,26 @@ def uses_sgd(schedule):
                for stage in (schedule.get("layerwise"), schedule.get("finetune")))
 
 
-def choose(rows):
+#: the MNIST-70k check a default must pass: five seeds, median >= 0.88, none below 0.85
+CHECK_SEEDS, CHECK_MEDIAN, CHECK_MIN = 5, 0.88, 0.85
+
+
+def check_70k(accs):
+    """The MNIST-70k check on one recipe's DEC ACCs: "passes", "fails" or "incomplete".
+
+    It fails as soon as a run is below ``CHECK_MIN`` or so many runs are below
+    ``CHECK_MEDIAN`` that the median of ``CHECK_SEEDS`` cannot reach it; it passes with at
+    least ``CHECK_SEEDS`` runs, their median at least ``CHECK_MEDIAN``, none below ``CHECK_MIN``.
+    """
+    if any(a < CHECK_MIN for a in accs) or \
+            sum(a < CHECK_MEDIAN for a in accs) > CHECK_SEEDS // 2:
+        return "fails"
+    if len(accs) >= CHECK_SEEDS and float(np.median(accs)) >= CHECK_MEDIAN:
+        return "passes"
+    return "incomplete"
+
+
+def choose(rows, big=None):
     """The study's table and the selection rule, from run rows.
 
     Returns ``(lines, pick)``: the markdown table (median [min, max] (n) per recipe and data
@@ -167,6 +190,10 @@ def choose(rows):
     than 2 points below the best recipe's median on that data set, the best median over all
     runs; but an SGD-with-momentum recipe (no Adam stage) within 1 point of that median is
     chosen instead, the best such one, since SGD with momentum is what the package teaches.
+
+    ``big``, the rows of MNIST-70k runs, adds the check a default must pass there
+    (:func:`check_70k`): a recipe whose 70k runs of the same schedule fail it is out, and
+    the verdict says whether the pick has passed it.
     """
     recipes = list(dict.fromkeys(r["recipe"] for r in rows))
     sets = [d for d in {**DATASETS, **EXTRA} if any(r["dataset"] == d for r in rows)]
@@ -197,9 +224,22 @@ def choose(rows):
         f"{d} {stat[r, d]:.3f}, {100 * (best[d] - stat[r, d]):.1f} points below the best "
         f"({best[d]:.3f})" for d in sets if stat[r, d] < best[d] - 0.02)
         for r in full if r not in ok]
+    checked = {}
+    if big is not None:
+        for rec in ok:
+            schedules = [r.get("schedule") for r in rows if r["recipe"] == rec]
+            accs = [r["dec_acc"] for r in big if r["recipe"] == rec
+                    and r.get("schedule") in schedules]
+            checked[rec] = (check_70k(accs), accs)
+        failed = [r for r in ok if checked[r][0] == "fails"]
+        out += [f"{r!r} is out: fails the MNIST-70k check (DEC ACC "
+                f"{', '.join(f'{a:.3f}' for a in checked[r][1])})" for r in failed]
+        ok = [r for r in ok if r not in failed]
     if not ok:
-        return lines + ["", *out, "no recipe is within 2 points of the best on every data set: "
-                                  "no choice made"], None
+        why = ("no recipe within 2 points of the best on every data set passes or awaits the "
+               "MNIST-70k check" if checked else
+               "no recipe is within 2 points of the best on every data set")
+        return lines + ["", *out, why + ": no choice made"], None
     top = max(ok, key=lambda r: stat[r, "all"])
     near = [r for r in ok if sgd[r] and stat[r, "all"] >= stat[top, "all"] - 0.01]
     pick = max(near, key=lambda r: stat[r, "all"]) if near else top
@@ -209,11 +249,16 @@ def choose(rows):
         why += f"; {pick!r} uses SGD with momentum and is within 1 point ({stat[pick, 'all']:.3f})"
     elif not sgd[top]:
         why += "; no SGD recipe among them within 1 point"
+    if big is not None:
+        state, accs = checked[pick]
+        why += (f"; MNIST-70k check {state} ({len(accs)} runs"
+                + (f", median {np.median(accs):.3f}, min {min(accs):.3f})" if accs else ")"))
     return lines + ["", *out, f"selection rule picks {pick!r}: {why}"], pick
 
 
 def summary(args):
-    lines, _ = choose(read_rows(args.files, args.machine) + tune_rows(args.tune_records))
+    big = read_rows(args.check, args.machine) if args.check else None
+    lines, _ = choose(read_rows(args.files, args.machine) + tune_rows(args.tune_records), big)
     print("\n".join(lines))
 
 
@@ -241,6 +286,9 @@ def main(argv=None):
                    help="also count tune_defaults.py records of MNIST-10k runs as RECIPE")
     s.add_argument("--machine", default=None,
                    help="only the records whose machine contains this text (e.g. EPYC)")
+    s.add_argument("--check", nargs="+", default=[], metavar="FILE",
+                   help="MNIST-70k records: recipes whose runs there fail the default's "
+                        "check (five seeds, median >= 0.88, none below 0.85) are out")
     args = ap.parse_args(argv)
     return run(args) if args.command == "run" else summary(args)
 

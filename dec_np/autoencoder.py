@@ -422,7 +422,7 @@ class StackedAutoencoder:
             ``lr * min(1, lr_epochs / E)`` (:func:`capped_lr`), so that a count of steps
             that makes many passes over a small data set moves the weights no further than
             ``lr_epochs`` passes would.  The default schedule: 100, so 8,000 steps at batch
-            256 run at lr 0.0005 on 10,000 rows (200 epochs) and at 0.001 from 20,480 rows
+            256 run at lr 0.0005 on 10,000 rows (200 epochs) and at 0.001 from 20,225 rows
             on.  None: ``lr`` as given.
 
         Returns

@@ -494,7 +494,8 @@ def _common(p, data=True):
 def _pretraining_flags(p):
     p.add_argument("--pretrain-lr", type=_positive_float, metavar="LR",
                    help="learning rate of pretraining, layer-wise and fine-tuning alike "
-                        "(default: the schedule's)")
+                        "(default: the schedule's; the default schedule still caps Adam's rate x "
+                        "epochs at LR x 100)")
     p.add_argument("--input-scaling", choices=("paper", "max", "none"),
                    help="how X is scaled before pretraining and DEC (default: the schedule's)")
 
@@ -509,7 +510,7 @@ def _image_shape(text):
 def _image_flag(p):
     p.add_argument("--image-shape", type=_image_shape, metavar="H,W",
                    help="the rows of a data file are H x W images: schedules that augment "
-                        "(dae-adam-shift) shift them (named image data sets: their own shape)")
+                        "(the default) shift them (named image data sets: their own shape)")
 
 
 def _resume_flag(p):
@@ -547,8 +548,8 @@ def build_parser():
     p.add_argument("--out", default="dec_np_fit", help="output folder (default dec_np_fit/)")
     p.add_argument("--autoencoder", help="a pretrained SAE .npz (from `dec-np pretrain`)")
     p.add_argument("--hidden-dims", type=_dims, help="encoder widths, default 500,500,2000,10")
-    p.add_argument("--schedule", help="pretraining schedule: default (dae-adam-shift), "
-                   "dae-adam-shift-long, adam-shift, adam, sgd, paper, b64-steps, ... or fast; "
+    p.add_argument("--schedule", help="pretraining schedule: default (dae-adam-cap-shift), "
+                   "dae-adam-shift, dae-adam-shift-long, adam-shift, adam, sgd, paper, b64-steps, ... or fast; "
                    "with --autoencoder, the one it was pretrained with (sets the input scaling)")
     for flag, kind in (("--max-iter", int), ("--update-interval", int), ("--lr", float),
                        ("--batch-size", int), ("--tol", float), ("--n-init", int)):

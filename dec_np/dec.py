@@ -51,13 +51,14 @@ class DEC(ClusterMixin, BaseEstimator):
         encoded, so give the setting the SAE was trained with (None if it saw X as is).
     schedule : str or dict, default "default"
         Pretraining schedule by name or as a dict (:mod:`dec_np.schedules`;
-        :func:`~dec_np.schedules.with_lr` changes its rates): "default" is "dae-adam-shift"
-        (the paper's layer-wise denoising stage, 6,000 SGD steps per depth, then the whole
-        network fine-tuned by Adam, batch 256, 8,000 steps and at least 44 epochs (12,056
-        steps on 70,000 rows); images, when ``image_shape`` says X holds them, shifted at
-        random by up to 10% of the side while fine-tuning);
-        "dae-adam-shift-long" the same with 16,000 Adam steps; "dae-adam5e4-shift" with
-        Adam at lr 0.0005;
+        :func:`~dec_np.schedules.with_lr` changes its rates): "default" is
+        "dae-adam-cap-shift" (the paper's layer-wise denoising stage, 6,000 SGD steps per
+        depth, then the whole network fine-tuned by Adam, batch 256, 8,000 steps and at least
+        44 epochs (12,056 steps on 70,000 rows), at lr 0.001 x min(1, 100 / epochs): 0.0005
+        on 10,000 rows, 0.001 from 20,225 on; images, when ``image_shape`` says X holds them,
+        shifted at random by up to 10% of the side while fine-tuning); "dae-adam-shift" the
+        same at lr 0.001 whatever the size, "dae-adam-shift-long" that with 16,000 Adam
+        steps, "dae-adam5e4-shift" with lr 0.0005 whatever the size;
         "adam-shift" the fine-tuning alone, end to end from Glorot weights; "adam" that
         without shifts; "sgd" that with SGD and momentum 0.9; "paper" is the paper's layer-wise
         denoising schedule; also "b64-steps", "b256-steps", "b64-epochs", "b256" and "fast".
@@ -68,7 +69,7 @@ class DEC(ClusterMixin, BaseEstimator):
         scaling it was pretrained with.
     image_shape : (int, int) or None, default None
         (H, W) when each row of X is an H x W image (row-major).  A schedule with an
-        "augment" entry (:mod:`dec_np.schedules`: the default "dae-adam-shift") then pretrains
+        "augment" entry (:mod:`dec_np.schedules`: the default) then pretrains
         on randomly shifted images; None treats X as plain features and never augments.
         Give it for images: on MNIST-10k the shifts lift the median DEC ACC of Adam's
         end-to-end recipe from 0.775 to 0.871 (docs/defaults-study.md, round 9).

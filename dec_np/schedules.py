@@ -9,7 +9,18 @@ reconstruct randomly shifted images (:func:`dec_np.augment.shifter`) when the ro
 to be images: the entry's image_shape or ``DEC(image_shape=...)``; other data train as they are.
 Steps are counted in iterations, as the paper counts them, unless a name says "epochs".
 
-* "dae-adam-shift" (the default, :data:`DEFAULT`): the paper's greedy layer-wise denoising
+* "dae-adam-cap-shift" (the default, :data:`DEFAULT`): "dae-adam-shift" below with the
+  product of Adam's rate and its epochs capped at 0.001 x 100 (``lr_epochs=100`` of
+  :meth:`~dec_np.StackedAutoencoder.finetune`, :func:`dec_np.autoencoder.capped_lr`): the
+  8,000 steps run at lr 0.001 x min(1, 100 / epochs), an epoch being ceil(n / 256) steps,
+  so at 0.0005 on 10,000 rows (200 epochs), 0.00046 on USPS's 9,298 and 0.001 from 20,225
+  rows on (44 epochs and 12,056 steps on MNIST's 70,000, as "dae-adam-shift").  A long
+  stage on a small data set moves the layer-wise weights no further than 100 epochs at lr
+  0.001 would.  Chosen in round 16 (docs/defaults-study.md): on 10,000 images it is
+  "dae-adam5e4-shift", the study's pick of round 15, on 70,000 it is "dae-adam-shift",
+  which meets the MNIST-70k targets there; sizes between 10,000 and 70,000 rows have not
+  been measured.
+* "dae-adam-shift" (the default of rounds 11 to 15): the paper's greedy layer-wise denoising
   stage as "b64-steps" runs it (SGD with momentum 0.9, 20% dropout, N(0, 0.01^2) weights,
   the paper's input scaling, 6,000 steps per depth at batch 64, lr 1.0), then the whole
   autoencoder fine-tuned end to end from those weights as "adam-shift" fine-tunes it (Adam,
@@ -189,7 +200,8 @@ def with_lr(schedule: str | dict, lr: float | None = None, *, layerwise: float |
     -------
     dict
         A schedule for ``DEC(schedule=...)`` or :func:`run_schedule`; the step schedule
-        (``lr_step``) and everything else are kept.
+        (``lr_step``), the cap ``lr_epochs`` (the default's fine-tuning then runs at
+        ``lr * min(1, 100 / epochs)``) and everything else are kept.
 
     Examples
     --------

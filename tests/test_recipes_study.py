@@ -113,3 +113,38 @@ def test_a_run_writes_one_complete_line(tmp_path, capsys):
 def test_malformed_set_is_refused(bad):
     with pytest.raises(ValueError):
         recipes.recipe("sgd", [bad])
+
+
+def test_the_mnist70k_check():
+    assert recipes.check_70k([0.957, 0.924, 0.880, 0.922, 0.885]) == "passes"
+    assert recipes.check_70k([0.957, 0.924, 0.880, 0.922]) == "incomplete"  # four of five
+    assert recipes.check_70k([]) == "incomplete"
+    assert recipes.check_70k([0.95, 0.849]) == "fails"                      # one below 0.85
+    # three of five below 0.88: the median of five cannot reach it, whatever comes next
+    assert recipes.check_70k([0.877, 0.868, 0.874, 0.966]) == "fails"
+    assert recipes.check_70k([0.877, 0.868, 0.966, 0.95]) == "incomplete"
+    assert recipes.check_70k([0.877, 0.868, 0.966, 0.95, 0.90]) == "passes"
+
+
+def test_a_recipe_failing_the_70k_check_is_out_and_the_next_is_chosen():
+    slow = recipes.recipe("adam", ["finetune.lr=0.0005"])
+    r = rows("slow", {"mnist-test": [0.85] * 3, "usps": [0.80] * 3, "fashion-mnist": [0.60] * 3},
+             slow) + \
+        rows("capped", {"mnist-test": [0.85] * 3, "usps": [0.79] * 3,
+                        "fashion-mnist": [0.60] * 3})
+    big = [{"recipe": "slow", "dec_acc": a, "schedule": slow} for a in (0.87, 0.86, 0.87)]
+    big += [{"recipe": "capped", "dec_acc": a, "schedule": recipes.recipe("adam")}
+            for a in (0.957, 0.924, 0.880, 0.922, 0.885)]
+    # a 70k run of another schedule under the same name does not count
+    big += [{"recipe": "capped", "dec_acc": 0.5, "schedule": slow}]
+    assert recipes.choose(r)[1] == "slow"                  # without the check
+    lines, pick = recipes.choose(r, big)
+    assert pick == "capped"
+    assert "'slow' is out: fails the MNIST-70k check (DEC ACC 0.870, 0.860, 0.870)" in lines
+    assert "MNIST-70k check passes (5 runs, median 0.922, min 0.880)" in lines[-1]
+    # no 70k runs yet: chosen, and the verdict says the check is still to come
+    lines, pick = recipes.choose(r, big[:3])
+    assert pick == "capped" and "MNIST-70k check incomplete (0 runs)" in lines[-1]
+    # every candidate fails: no choice
+    lines, pick = recipes.choose(r[:9], big[:3])
+    assert pick is None and "MNIST-70k check: no choice made" in lines[-1]

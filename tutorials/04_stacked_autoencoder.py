@@ -56,7 +56,7 @@ dims = (X.shape[1],) + hidden
 print("network:", "-".join(map(str, dims)))
 print("the paper's method (schedule b64-steps):", PAPER)
 print("end-to-end Adam (schedule adam; adam-shift adds random shifts on images, and the "
-      "default, dae-adam-shift, runs that after the layer-wise stage):", ADAM)
+      "default, dae-adam-cap-shift, runs that after the layer-wise stage):", ADAM)
 
 # %% [markdown]
 # ## 1. One depth of the stack, written out
@@ -368,10 +368,12 @@ print("z of the first three images (paper's method):\n", z_paper[:3])
 # momentum matches Adam on digits but falls 4 points behind on clothes), is why the
 # package fine-tunes with Adam, and on images shifts them at random while it does
 # (`adam-shift`, tutorial 03 section 6, which lifts all three data sets).  The layer-wise
-# stage of this tutorial came back in front of it: the default, `dae-adam-shift`, runs
-# the paper's denoising pairs first (6,000 SGD steps per depth, as `b64-steps`) and then
+# stage of this tutorial came back in front of it: `dae-adam-shift` runs the paper's
+# denoising pairs first (6,000 SGD steps per depth, as `b64-steps`) and then
 # `adam-shift`'s fine-tuning from their weights, which lifts Fashion-MNIST by 4.5 points
-# for 1.4 on MNIST-10k (tutorial 03, section 6).  The paper's method stays
+# for 1.4 on MNIST-10k, and the default, `dae-adam-cap-shift`, runs that fine-tuning at a
+# rate that falls with the number of passes it makes over the data (tutorial 03,
+# section 6).  The paper's method stays
 # available by name (`schedule="b64-steps"`, or
 # `"paper"` for the paper's full 50,000 + 100,000 iterations), end-to-end SGD as
 # `schedule="sgd"`, and `finetune` / `pretrain_layerwise` take `optimizer="sgd"|"adam"` and

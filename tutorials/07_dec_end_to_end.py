@@ -19,9 +19,9 @@
 # 784-64-64-128-10 network, 500 Adam steps of pretraining at lr 0.003, at most 300 DEC
 # iterations with `update_interval=20`.  Full (the default): MNIST-10k with the recipe
 # "adam-shift", the one `DEC(n_clusters=10, schedule="adam-shift", image_shape=(28, 28),
-# random_state=0).fit(X)` runs (the package's default until its layer-wise variant
-# "dae-adam-shift" replaced it, tutorial 03 section 6; this script's records are of
-# "adam-shift"): the paper's 784-500-500-2000-10 network pretrained end to end by Adam
+# random_state=0).fit(X)` runs (the package's default until its layer-wise variants
+# "dae-adam-shift" and then "dae-adam-cap-shift" replaced it, tutorial 03 section 6; this
+# script's records are of "adam-shift"): the paper's 784-500-500-2000-10 network pretrained end to end by Adam
 # (8,000 steps of batch 256, lr 0.001, X / max|X|, every image of every batch shifted at
 # random by up to 3 pixels along each axis), then DEC with its defaults (batch 256, SGD lr
 # 0.01, momentum 0.9, `update_interval=140`, `tol=0.001`, k-means with 20 restarts) on the
@@ -83,7 +83,7 @@ print("DEC settings:", D)
 # mini-batches.  We do exactly the same by hand, and keep the generator: handed on to
 # `DEC(autoencoder=sae, random_state=rng)`, it makes that fit the very run
 # `DEC(n_clusters=10, schedule="adam-shift", image_shape=(28, 28), random_state=0)` makes,
-# without pretraining a second time.  (The package's default, "dae-adam-shift", runs the
+# without pretraining a second time.  (The package's default, "dae-adam-cap-shift", runs the
 # layer-wise stage of tutorial 04 first, with the same generator.)
 
 # %%

@@ -12,8 +12,9 @@ pytestmark = pytest.mark.slow
 run = run_fixture("03_sgd_momentum.py")
 
 
-def test_exercises_are_momentum_and_nesterov_steps(run):
-    assert [name for _, name in run.checks] == ["sgd_momentum_step", "sgd_nesterov_step"]
+def test_exercises_are_momentum_and_nesterov_steps_and_the_adam_stage(run):
+    assert [name for _, name in run.checks] == ["sgd_momentum_step", "sgd_nesterov_step",
+                                                "adam_stage"]
     assert all(status == "PASS" for status, _ in run.checks)
 
 
@@ -41,7 +42,7 @@ def test_exercises_are_momentum_and_nesterov_steps(run):
     "adam-shift's median over all its runs on the EPYC is higher than b64-shift's",
     "On Fashion-MNIST dae-adam-shift's median is the best of the three",
     "On MNIST-10k and USPS it is below adam-shift, but by less than 2 points",
-    "The rule keeps dae-adam-shift alone, which makes it the default",
+    "The rule keeps dae-adam-shift alone, which made it the default in round 11",
     "A dae-adam-shift run takes more CPU time than an adam-shift run",
     "On USPS b64-shift's median is between 1 and 2 points below adam-shift's",
     "Without the shifts the layer-wise recipe ends higher on that Fashion-MNIST seed",
@@ -54,6 +55,19 @@ def test_exercises_are_momentum_and_nesterov_steps(run):
     "The rule keeps dae-adam5e4-shift alone, and it meets the three targets",
     "On MNIST-70k dae-adam5e4-shift ends below 0.88 on three of its four seeds",
     "On seeds 0 to 2 its AE + k-means is 0.820 to 0.825",
+    "The package's default is dae-adam-cap-shift",
+    "On 10,000 rows the rule gives lr 0.0005 for 8,000 steps, on 70,000 lr 0.001",
+    "20,224 rows still get a rate below 0.001, 20,225 rows get 0.001",
+    "The 1,797 digits get lr 0.0001 (1,000 epochs), USPS's 9,298 images 0.0004625",
+    "On MNIST-10k and Fashion-MNIST-10k each of the three runs is dae-adam5e4-shift's run",
+    "On USPS, at lr 0.0004625, the median is 0.792",
+    "The rule keeps dae-adam5e4-shift and dae-adam-cap-shift; the first fails the MNIST-70k",
+    "On MNIST-70k seeds 0 to 3 are dae-adam-shift's runs of the same seeds",
+    "Seed 4 at one BLAS thread ends at 0.872, 1.25 points below",
+    "Over the five seeds the median is 0.922 and the lowest 0.872",
+    "On the 1,797 digits the cap's median is 0.813, dae-adam-shift's 0.805",
+    "On the digits each recipe's three seeds lie 4 to 9 points apart",
+    "The default meets the three 10,000-image targets on the Xeon",
 ])
 def test_claims_hold(run, fragment):
     assert_claim(run, fragment)
@@ -156,3 +170,19 @@ def test_quoted_round15_numbers(run):
         assert f"median {value}" in line, line
     assert "kept by the rule: ['dae-adam5e4-shift']" in run.stdout
     assert "0: 0.8765, 1: 0.8681, 2: 0.8744, 3: 0.9661" in run.stdout
+
+
+def test_quoted_round16_numbers(run):
+    """Section 6 quotes the capped rule's steps and rates and the default's records (round 16)."""
+    for size, rate in (("digits", "lr 0.0001,"), ("USPS", "lr 0.0004625,"),
+                       ("MNIST-10k", "lr 0.0005,"), ("MNIST-70k", "lr 0.001,")):
+        line = next(l for l in run.stdout.splitlines() if l.split(":")[0].strip() == size)
+        assert rate in line, line
+    assert "70,000 rows, 12,056 steps =   44.00 epochs" in run.stdout
+    for data, value in (("mnist-test", "0.8522"), ("usps", "0.7917"), ("fashion-mnist", "0.6030")):
+        line = next(l for l in run.stdout.splitlines()
+                    if l.split(":")[0].split() == ["Xeon", "dae-adam-cap-shift", data])
+        assert f"median {value}" in line, line
+    assert "chosen: dae-adam-cap-shift" in run.stdout
+    assert "five seeds: median 0.9222, min 0.8724, max 0.9573" in run.stdout
+    assert "2 BLAS threads: AE + k-means 0.8112 -> DEC 0.8849, fit 789 s" in run.stdout

@@ -5,8 +5,9 @@
 # momentum (Sec. 4.3: batch 256, momentum 0.9, learning rate 0.1 divided by 10 every 20,000
 # iterations for the autoencoder; 0.01 for the clustering phase).  You write the momentum
 # update as `dec_np.optim.SGD` does it (Caffe's rule) and Nesterov's variant (two
-# exercises), derive when momentum converges on a quadratic, draw the paper's schedule, and
-# compare learning rates, momentum and Adam on a small autoencoder.
+# exercises), derive when momentum converges on a quadratic, draw the paper's schedule,
+# compare learning rates, momentum and Adam on a small autoencoder, and write the rule that
+# sets the default's Adam rate from the size of the data (a third exercise, section 6).
 #
 # **Data.** Sections 1 to 4: a two-dimensional quadratic, no data.  Section 5: fast mode
 # (`DEC_NP_FAST=1`, what the test suite runs) 1,500 of the embedded 8x8 UCI digits; full
@@ -31,8 +32,10 @@ import _common
 from _common import FAST, check, claim, exercise, load_data, show, start, summary
 
 from dec_np import StackedAutoencoder
+from dec_np.autoencoder import capped_lr, steps_with_min_epochs
 from dec_np.optim import SGD
 from dec_np.plotting import plot_loss_history
+from dec_np.schedules import DEFAULT, SCHEDULES
 
 start("03_sgd_momentum")
 print("data: a 2-D quadratic (sections 1-4); for section 5:")
@@ -503,7 +506,7 @@ claim("The rule keeps only adam-shift and chooses it; it meets the MNIST-10k (0.
 # optimiser did not come back with the shifts either: `sgd` with the same shifts on one seed
 # of Fashion-MNIST started DEC from AE + k-means 0.363 and ended at 0.268 after the full
 # 20,000 iterations, far below `sgd` without them (0.483 to 0.490); why is open (exercise 7
-# asks about SGD on clothes).
+# at the end asks about SGD on clothes).
 #
 # **The design's optimiser the paper's way, with the shifts.**  `b64-shift` is the paper's
 # layer-wise method as the package runs it on a CPU budget (`b64-steps`: denoising pairs
@@ -589,7 +592,7 @@ claim("On Fashion-MNIST dae-adam-shift's median is the best of the three, more t
       and mde["dae-adam-shift", "fashion-mnist"] > mde["b64-shift", "fashion-mnist"] + 0.01)
 claim("On MNIST-10k and USPS it is below adam-shift, but by less than 2 points.",
       all(0 < mde["adam-shift", d] - mde["dae-adam-shift", d] < 0.02 for d in SETS[:2]))
-claim("The rule keeps dae-adam-shift alone, which makes it the default; it meets the "
+claim("The rule keeps dae-adam-shift alone, which made it the default in round 11; it meets the "
       "MNIST-10k (0.84) and USPS (0.77) targets, and misses Fashion-MNIST's 0.59 by less "
       "than half a point.",
       kept_e == ["dae-adam-shift"] and mde["dae-adam-shift", "mnist-test"] >= 0.84
@@ -604,7 +607,7 @@ claim("A dae-adam-shift run takes more CPU time than an adam-shift run, less tha
 # 0.571, while Adam's fine-tuning with the shifts keeps most of what they gave digits:
 # 0.862 on MNIST-10k (1.4 points below `adam-shift`) and 0.795 on USPS (0.5 below).  It is
 # the only recipe of the three within 2 points of the best on every data set, so the rule
-# chooses it and `dae-adam-shift` is the package's default (`schedule="default"`).  It
+# chose it: `dae-adam-shift` was the package's default from round 11 to round 15.  It
 # uses Adam, so it is not the design's optimiser throughout: SGD with momentum trains its
 # layer-wise stage.  The one SGD-only recipe, `b64-shift`, is within 1 point of it over all
 # nine runs (0.788) but out of the rule on MNIST-10k, so the preference for SGD does not
@@ -627,7 +630,7 @@ print(f"Xeon dae-adam-shift fashion-mnist: DEC ACC seeds {[r['seed'] for r in xe
 both_f = [r["dec_acc"] for r in xeon_f + epyc_f]
 print(f"both machines, {len(both_f)} runs: median {np.median(both_f):.4f}, "
       f"min {min(both_f):.4f}, max {max(both_f):.4f}")
-claim("On the Xeon the default's Fashion-MNIST median over the same seeds is below 0.55, and "
+claim("On the Xeon dae-adam-shift's Fashion-MNIST median over the same seeds is below 0.55, and "
       "over the six runs of both machines below 0.57: neither machine reaches 0.59.",
       [r["seed"] for r in xeon_f] == [0, 1, 2] and xeon_med < 0.55 and np.median(both_f) < 0.57
       and mde["dae-adam-shift", "fashion-mnist"] < 0.59)
@@ -635,7 +638,7 @@ claim("On the Xeon the default's Fashion-MNIST median over the same seeds is bel
 # %% [markdown]
 # Seed 1 ends where it ended on the EPYC (0.5876 against 0.590), seeds 0 and 2 about 5 and
 # 1 points lower (0.539 and 0.526): a seed's Fashion-MNIST result moves by as much as the
-# recipes differ, and on six runs the default's median is 0.564.  Reaching 0.59 on clothes
+# recipes differ, and on six runs `dae-adam-shift`'s median is 0.564.  Reaching 0.59 on clothes
 # needs something else.
 #
 # **Adam at a lower rate (round 15).**  Look at the starting partitions: the layer-wise stage
@@ -750,9 +753,231 @@ claim("On seeds 0 to 2 its AE + k-means is 0.820 to 0.825 against a median of 0.
 # On 70,000 images the Adam stage runs 44 epochs, not 205, and at half the rate it leaves
 # the autoencoder short on three seeds of four: DEC ends at 0.868 to 0.877 there, while seed
 # 3 reaches 0.966, the best MNIST-70k run measured.  A median of at least 0.88 over five
-# seeds is out of reach, so the default stays `dae-adam-shift`: the round-15 recipe wins
-# the study and fails the larger check.  One rate does not serve both sizes; exercise 8
-# asks what might.
+# seeds is out of reach: the round-15 recipe wins the study and fails the larger check, and
+# `dae-adam-shift` stayed the default.  One rate did not serve both sizes.
+#
+# **One rule for both sizes (round 16).**  Count the Adam stage in passes over the data.  At
+# batch B an epoch of n rows is `ceil(n / B)` steps, so a stage of S steps is
+# `E = S / ceil(n / B)` epochs: 8,000 steps are 200 epochs of 10,000 rows (40 batches an
+# epoch), and the floor's 12,056 steps are 44 epochs of 70,000 rows (274 batches).  Each
+# pass shows every image once, and Adam moves every weight by about lr per step whatever
+# the scale of its gradient (section 5), so `lr * E` measures how far the stage can pull
+# the weights towards each image, and so away from the layer-wise start.  The two rates
+# that served each size:
+#
+# | rows | epochs E | rate kept | lr x E |
+# |---|---|---|---|
+# | 10,000 | 200 | 0.0005 (round 15: the best Fashion-MNIST median) | 0.1 |
+# | 70,000 | 44 | 0.001 (round 13: median 0.922 over five seeds) | 0.044 |
+#
+# A cap on the product gives both.  Keep Adam's usual lr while `lr * E <= 0.001 * 100`, and
+# above that lower the rate until the product is at the cap:
+#
+#     rate = lr * min(1, lr_epochs / E),   E = S / ceil(n / B),   lr = 0.001, lr_epochs = 100
+#
+# On 10,000 rows `E = 200` and `rate = 0.001 * 100 / 200 = 0.0005`, round 15's rate; on
+# 70,000 `E = 44 < 100` and the rate stays 0.001, round 13's.  The 100 is fitted to those
+# two points, not derived: any cap from 44 to 100 epochs leaves 70,000 rows at 0.001, and
+# only 100 gives 10,000 rows 0.0005.  With 8,000 steps the cap acts while `E > 100`, i.e.
+# while an epoch is fewer than 80 batches: up to 79 x 256 = 20,224 rows.  The floor acts
+# from the other side: above 181 x 256 = 46,336 rows, 44 epochs are more than 8,000 steps.
+# In the package this is `finetune(..., lr_epochs=100)` (`dec_np.autoencoder.capped_lr`),
+# and `dae-adam-cap-shift`, `dae-adam-shift` with the cap, is the default (`DEC()`,
+# `dec_np.schedules.DEFAULT`).
+#
+# **Exercise 3.** Write `adam_stage`: the steps and the rate of the Adam stage on n rows,
+# the floor first (`steps = max(iterations, ceil(min_epochs * ceil(n / batch_size)))`),
+# then the cap.  The check compares it with the package's `steps_with_min_epochs` and
+# `capped_lr` on eight sizes, from the 1,797 digits to MNIST's 70,000 and on both sides of
+# 20,224 and 46,336 rows (**below 1e-12**).
+
+# %%
+@exercise
+def adam_stage(n, iterations, batch_size, lr, min_epochs, lr_epochs):
+    """The steps and the rate of the default's Adam stage on ``n`` rows.
+
+    Parameters
+    ----------
+    n : int, the number of rows (images)
+    iterations : int, the stage's steps before the floor (8,000)
+    batch_size : int, rows per step (256)
+    lr : float, Adam's rate before the cap (0.001)
+    min_epochs : float, the floor on the passes over the data (44)
+    lr_epochs : float, the cap on lr x epochs, in epochs at ``lr`` (100)
+
+    Returns
+    -------
+    steps : int, ``max(iterations, ceil(min_epochs * ceil(n / batch_size)))``
+    rate : float, ``lr * min(1, lr_epochs / E)`` with ``E = steps / ceil(n / batch_size)``
+    """
+    # YOUR CODE HERE (four or five lines; an epoch is ceil(n / batch_size) batches)
+    raise NotImplementedError("adam_stage: the floor on the steps, then the cap on the rate")
+    # END OF YOUR CODE
+
+
+STAGE = {k: SCHEDULES[DEFAULT]["finetune"][k]
+         for k in ("iterations", "batch_size", "lr", "min_epochs", "lr_epochs")}
+SIZES = {"digits": 1797, "USPS": 9298, "MNIST-10k": 10000, "20,224 rows": 20224,
+         "20,225 rows": 20225, "46,336 rows": 46336, "46,337 rows": 46337, "MNIST-70k": 70000}
+
+
+def package_stage(n):
+    """The package's steps and rate of the default's Adam stage on n rows."""
+    steps = steps_with_min_epochs(n, STAGE["iterations"], STAGE["batch_size"],
+                                  STAGE["min_epochs"])
+    per_epoch = -(-n // STAGE["batch_size"])
+    return steps, capped_lr(STAGE["lr"], steps / per_epoch, STAGE["lr_epochs"])
+
+
+check("adam_stage: steps and rate on eight sizes",
+      lambda: {k: adam_stage(n, **STAGE) for k, n in SIZES.items()},
+      {k: package_stage(n) for k, n in SIZES.items()}, rtol=1e-12,
+      against="dec_np.autoencoder.steps_with_min_epochs and capped_lr")
+print(f"the default {DEFAULT!r}, Adam stage: {STAGE}")
+stage = {k: package_stage(n) for k, n in SIZES.items()}
+for k, n in SIZES.items():
+    steps, rate = stage[k]
+    E = steps / -(-n // STAGE["batch_size"])
+    print(f"{k:>12}: {n:6,d} rows, {steps:6,d} steps = {E:7.2f} epochs, lr {rate:.7g}, "
+          f"lr x epochs {rate * E:.3f}")
+claim("The package's default is dae-adam-cap-shift: 8,000 Adam steps of batch 256 at lr "
+      "0.001, at least 44 epochs, lr x epochs capped at 0.001 x 100.",
+      DEFAULT == "dae-adam-cap-shift" and STAGE == {"iterations": 8000, "batch_size": 256,
+                                                    "lr": 0.001, "min_epochs": 44,
+                                                    "lr_epochs": 100})
+claim("On 10,000 rows the rule gives lr 0.0005 for 8,000 steps, on 70,000 lr 0.001 for "
+      "12,056 steps.",
+      stage["MNIST-10k"] == (8000, 0.0005) and stage["MNIST-70k"] == (12056, 0.001))
+claim("20,224 rows still get a rate below 0.001, 20,225 rows get 0.001; 46,336 rows get "
+      "8,000 steps, 46,337 rows more.",
+      stage["20,224 rows"][1] < 0.001 == stage["20,225 rows"][1]
+      and stage["46,336 rows"][0] == 8000 < stage["46,337 rows"][0])
+claim("The 1,797 digits get lr 0.0001 (1,000 epochs), USPS's 9,298 images 0.0004625 "
+      "(216 epochs).",
+      abs(stage["digits"][1] - 1e-4) < 1e-15 and abs(stage["USPS"][1] - 4.625e-4) < 1e-15)
+
+# %% [markdown]
+# On two of the three sets the rule runs what was already measured: on MNIST-10k and
+# Fashion-MNIST-10k it is `dae-adam5e4-shift`, and on all 70,000 MNIST images
+# `dae-adam-shift`.  USPS's 9,298 images get a rate of their own.  So the nine runs and the
+# five 70,000-image seeds of the default, on the Xeon of section 4 (one BLAS thread each,
+# two runs at a time), should repeat the earlier runs to the last digit where the rate and
+# the steps are the same.  They do:
+
+# %%
+cap = DEFAULT
+runs_c, per_c = store_medians(study, cap, mdx)
+store_medians(study, new_d, mdx)
+for d in SETS:
+    print(f"Xeon {cap} {d:>13}: DEC ACC seeds {[r['seed'] for r in per_c[d]]} "
+          f"{[round(r['dec_acc'], 4) for r in per_c[d]]}, median {mdx[cap, d]:.4f}; "
+          f"AE + k-means {[round(r['ae_kmeans_acc'], 4) for r in per_c[d]]}")
+print(f"Xeon {cap}  all {len(runs_c)} runs: median DEC ACC {mdx[cap, 'all']:.4f} "
+      f"({new_d}: {mdx[new_d, 'all']:.4f})")
+RECORDED = ("ae_kmeans_acc", "dec_acc", "dec_nmi", "n_iter")
+
+
+def same_run(a, b):
+    """Whether two records hold the same run: seed, start, end and iterations all equal."""
+    return a["seed"] == b["seed"] and all(a[k] == b[k] for k in RECORDED)
+
+
+per_5 = runs_by_set(study, new_d)[1]
+twins = {d: [same_run(a, b) for a, b in zip(per_c[d], per_5[d])] for d in SETS}
+print(f"the same run as {new_d}, seed for seed:", twins)
+claim("On MNIST-10k and Fashion-MNIST-10k each of the three runs is dae-adam5e4-shift's run "
+      "of the same seed, to the last recorded digit; on USPS none is.",
+      twins["mnist-test"] == twins["fashion-mnist"] == [True] * 3
+      and twins["usps"] == [False] * 3)
+usps_gap = {r: mdx[r, "usps"] - mdx[cap, "usps"] for r in (new_d, "adam-shift")}
+print("USPS medians above the default's, in points:",
+      {r: round(100 * g, 2) for r, g in usps_gap.items()})
+claim("On USPS, at lr 0.0004625, the median is 0.792: 0.8 point below dae-adam5e4-shift's and "
+      "1.0 below adam-shift's, the best there, and above the 0.77 target.",
+      round(mdx[cap, "usps"], 3) == 0.792 and round(100 * usps_gap[new_d], 1) == 0.8
+      and round(100 * usps_gap["adam-shift"], 1) == 1.0 and mdx[cap, "usps"] >= 0.77)
+# the rule, now with the MNIST-70k check: fails once a run is below 0.85 or three are below
+# 0.88 (the median of five cannot reach it); passes with five runs, median >= 0.88
+full_16 = full_x + [cap]
+best_16 = {d: max(mdx[r, d] for r in full_16) for d in SETS}
+kept_16 = [r for r in full_16 if all(mdx[r, d] >= best_16[d] - 0.02 for d in SETS)]
+accs70 = {r: [x["dec_acc"] for x in big if x["recipe"] == r] for r in kept_16}
+check70 = {r: "fails" if min(a) < 0.85 or sum(v < 0.88 for v in a) > 2 else
+           "passes" if len(a) >= 5 and np.median(a) >= 0.88 else "incomplete"
+           for r, a in accs70.items()}
+pick_16 = max((r for r in kept_16 if check70[r] == "passes"), key=lambda r: mdx[r, "all"])
+print("kept by the rule:", kept_16, "| MNIST-70k check:", check70, "| chosen:", pick_16)
+claim("The rule keeps dae-adam5e4-shift and dae-adam-cap-shift; the first fails the MNIST-70k "
+      "check, the second passes it and is chosen, with the lower nine-run median (0.792 "
+      "against 0.800).",
+      kept_16 == [new_d, cap] and check70 == {new_d: "fails", cap: "passes"} and pick_16 == cap
+      and round(mdx[cap, "all"], 3) == 0.792 and round(mdx[new_d, "all"], 3) == 0.800)
+cap70 = {r["seed"]: r for r in big if r["recipe"] == cap}
+dflt70_r = {r["seed"]: r for r in dflt}
+for k in sorted(cap70):
+    r = cap70[k]
+    print(f"Xeon MNIST-70k {cap} seed {k}: AE + k-means {r['ae_kmeans_acc']:.4f} -> DEC "
+          f"{r['dec_acc']:.4f} ({r['blas_threads']} BLAS thread); dae-adam-shift "
+          f"{dflt70_r[k]['dec_acc']:.4f} ({dflt70_r[k]['blas_threads']})")
+a70 = [cap70[k]["dec_acc"] for k in sorted(cap70)]
+print(f"five seeds: median {np.median(a70):.4f}, min {min(a70):.4f}, max {max(a70):.4f}")
+claim("On MNIST-70k seeds 0 to 3 are dae-adam-shift's runs of the same seeds to the last "
+      "recorded digit: the same steps at the same rate.",
+      all(same_run(cap70[k], dflt70_r[k]) for k in range(4)))
+alone = json.loads((results / "mnist70k_default_2threads.jsonl").read_text().splitlines()[0])
+print(f"Xeon MNIST-70k {alone['recipe']} seed {alone['seed']} alone, {alone['blas_threads']} "
+      f"BLAS threads: AE + k-means {alone['ae_kmeans_acc']:.4f} -> DEC {alone['dec_acc']:.4f}, "
+      f"fit {alone['total_s']:.0f} s")
+claim("Seed 4 at one BLAS thread ends at 0.872, 1.25 points below dae-adam-shift's seed 4, "
+      "which ran alone at two threads; the default alone at two threads repeats that run to "
+      "the last recorded digit, its fit under 15 minutes.",
+      cap70[4]["blas_threads"] == "1" and dflt70_r[4]["blas_threads"] == "2"
+      and round(cap70[4]["dec_acc"], 3) == 0.872
+      and abs(dflt70_r[4]["dec_acc"] - cap70[4]["dec_acc"] - 0.0125) < 1e-9
+      and alone["recipe"] == cap and alone["blas_threads"] == "2"
+      and same_run(alone, dflt70_r[4]) and alone["total_s"] < 900)
+claim("Over the five seeds the median is 0.922 and the lowest 0.872: at least 0.88, none "
+      "below 0.85.",
+      sorted(cap70) == [0, 1, 2, 3, 4] and round(float(np.median(a70)), 3) == 0.922
+      and round(min(a70), 3) == 0.872)
+digits = [json.loads(line) for line in (results / "digits_cpu.jsonl").read_text().splitlines()
+          if line.strip()]
+dig = {}
+for recipe in (cap, "dae-adam-shift"):
+    here = sorted((r for r in digits if r["recipe"] == recipe), key=lambda r: r["seed"])
+    dig[recipe] = [r["dec_acc"] for r in here]
+    print(f"Xeon {recipe:>18} digits (1,797): DEC ACC seeds {[r['seed'] for r in here]} "
+          f"{dig[recipe]}, median {np.median(dig[recipe]):.4f}")
+claim("On the 1,797 digits the cap's median is 0.813, dae-adam-shift's 0.805; the cap is "
+      "higher on seeds 1 and 2 and lower on seed 0 (0.853 against 0.870).",
+      round(float(np.median(dig[cap])), 3) == 0.813
+      and round(float(np.median(dig["dae-adam-shift"])), 3) == 0.805
+      and [a > b for a, b in zip(dig[cap], dig["dae-adam-shift"])] == [False, True, True]
+      and round(dig[cap][0], 3) == 0.853 and round(dig["dae-adam-shift"][0], 3) == 0.870)
+spread = {r: max(a) - min(a) for r, a in dig.items()}
+claim("On the digits each recipe's three seeds lie 4 to 9 points apart, wider than the "
+      "0.8 point between the medians.",
+      0.04 <= min(spread.values()) and max(spread.values()) < 0.095
+      and abs(np.median(dig[cap]) - np.median(dig["dae-adam-shift"])) < min(spread.values()))
+claim("The default meets the three 10,000-image targets on the Xeon: MNIST-10k 0.852 >= "
+      "0.84, USPS 0.792 >= 0.77, Fashion-MNIST-10k 0.603 >= 0.59.",
+      [round(mdx[cap, d], 3) for d in SETS] == [0.852, 0.792, 0.603]
+      and mdx[cap, "mnist-test"] >= 0.84 and mdx[cap, "usps"] >= 0.77
+      and mdx[cap, "fashion-mnist"] >= 0.59)
+
+# %% [markdown]
+# The cap changes nothing where it was fitted, by construction, and the records confirm it
+# run for run; what moves seed 4 on 70,000 images is the number of BLAS threads, which
+# changes the float32 rounding of the products, not the recipe.  Where it is new it costs a little on USPS (0.792 against 0.800 at lr 0.0005,
+# inside the rule's 2 points) and, on three seeds of the 1,797 digits at lr 0.0001, ends at
+# a median of 0.813 against 0.805 at lr 0.001: each recipe's seeds there lie 4 to 9 points
+# apart, so three seeds do not separate the two.  The rule, now with the 70,000-image check, chooses
+# the cap, and it meets every target on this Xeon: MNIST-10k 0.852 (>= 0.84), USPS 0.792
+# (>= 0.77), Fashion-MNIST-10k 0.603 (>= 0.59), MNIST-70k median 0.922 and lowest 0.872
+# (>= 0.88, none below 0.85).  It uses Adam, so it is still not the design's optimiser
+# throughout; SGD with momentum trains its layer-wise stage.  Untested: sizes between
+# 10,000 and 70,000 rows, where the rate reaches 0.001 at 20,225 rows and the steps grow
+# from 46,337, and batch sizes other than 256.
 #
 # Tutorial 04 builds the paper's greedy layer-wise pretraining and compares it with the
 # end-to-end alternative.
@@ -783,7 +1008,11 @@ summary()
 #    `schedule="sgd"` and `"adam"` on 2,000 Fashion-MNIST images, then compare the spread of z
 #    (its per-dimension standard deviation against the distances between the k-means
 #    centroids) and the sharpness of q at the start of DEC.
-# 8. *(open)* Section 6 ends with a recipe that is best on 10,000 images and short on 70,000:
-#    Adam at lr 0.0005 runs about 205 epochs on 10,000 images and 44 on 70,000.  Propose a
-#    rule that scales the Adam stage with the data (its rate, its steps, or both), say what
-#    it gives on each size, and how many runs would test it.
+# 8. *(open)* Section 6's cap scales Adam's rate with the data and keeps the steps.  The
+#    other way: keep lr 0.001 and cap the stage at 100 epochs (fewer steps on small sets).
+#    With `adam_stage` as a model, write that rule, say what it gives on the eight sizes
+#    of exercise 3 and what it saves against the cap on 10,000 rows, and predict from
+#    section 6's AE + k-means medians what it would do on Fashion-MNIST; then run one seed
+#    (`python benchmarks/recipes.py run --recipe dae-adam-shift --set
+#    finetune.iterations=4000 --datasets fashion-mnist --seeds 0 --data-dir DIR`) and
+#    compare it with the default's 0.591 on that seed.

@@ -1,4 +1,6 @@
-"""Reference solutions of tutorial 03 (SGD with momentum, classical and Nesterov, in place)."""
+"""Reference solutions of tutorial 03 (SGD with momentum, classical and Nesterov, in place; the
+default's Adam stage: its steps and its capped rate)."""
+import math
 
 
 def sgd_momentum_step(w, g, v, lr, momentum):
@@ -13,3 +15,11 @@ def sgd_nesterov_step(w, g, v, lr, momentum):
     v *= momentum
     v -= lr * g
     w += momentum * v - lr * g
+
+
+def adam_stage(n, iterations, batch_size, lr, min_epochs, lr_epochs):
+    """The floor, then the cap: steps = max(iterations, ceil(min_epochs * B)), B = ceil(n / batch_size)
+    batches an epoch; rate = lr * min(1, lr_epochs / (steps / B))."""
+    per_epoch = -(-n // batch_size)
+    steps = max(iterations, math.ceil(min_epochs * per_epoch))
+    return steps, lr * min(1.0, lr_epochs / (steps / per_epoch))

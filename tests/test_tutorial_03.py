@@ -12,6 +12,11 @@ pytestmark = pytest.mark.slow
 run = run_fixture("03_sgd_momentum.py")
 
 
+def labelled_line(run, *label):
+    """The first line of the tutorial's output whose words before the first colon are label."""
+    return next(l for l in run.stdout.splitlines() if l.split(":")[0].split() == list(label))
+
+
 def test_exercises_are_momentum_and_nesterov_steps_and_the_adam_stage(run):
     assert [name for _, name in run.checks] == ["sgd_momentum_step", "sgd_nesterov_step",
                                                 "adam_stage"]
@@ -98,8 +103,7 @@ def test_quoted_study_numbers(run):
               ("adam", "fashion-mnist"): 0.531, ("sgd-lr8", "mnist-test"): 0.769,
               ("sgd-lr8", "usps"): 0.761, ("sgd-lr8", "fashion-mnist"): 0.490}
     for (recipe, data), value in quoted.items():
-        line = next(l for l in run.stdout.splitlines()
-                    if l.split(":")[0].split() == [recipe, data])
+        line = labelled_line(run, recipe, data)
         assert f"median {value:.3f}" in line, line
     for recipe, median, cpu in (("adam", 0.738, 970), ("sgd-lr8", 0.761, 632)):
         line = next(l for l in run.stdout.splitlines() if l.split()[:3] == [recipe, "all", "9"])
@@ -109,8 +113,7 @@ def test_quoted_study_numbers(run):
 def test_quoted_round9_numbers(run):
     """Section 6 quotes the adam-shift medians beside adam's (round 9)."""
     for data, value in (("mnist-test", 0.871), ("usps", 0.802), ("fashion-mnist", 0.544)):
-        line = next(l for l in run.stdout.splitlines()
-                    if l.split(":")[0].split() == ["adam-shift", data])
+        line = labelled_line(run, "adam-shift", data)
         assert f"median {value:.3f}" in line, line
     assert "chosen: adam-shift" in run.stdout
     line = next(l for l in run.stdout.splitlines() if l.split()[:3] == ["adam-shift", "all", "9"])
@@ -121,16 +124,13 @@ def test_quoted_round9_numbers(run):
 def test_quoted_round10_numbers(run):
     """Section 6 quotes b64-shift's medians and seeds on the EPYC (round 10)."""
     for data, value in (("mnist-test", 0.843), ("usps", 0.788), ("fashion-mnist", 0.571)):
-        line = next(l for l in run.stdout.splitlines()
-                    if l.split(":")[0].split() == ["EPYC", "b64-shift", data])
+        line = labelled_line(run, "EPYC", "b64-shift", data)
         assert f"median {value:.3f}" in line, line
-    line = next(l for l in run.stdout.splitlines()
-                if l.split(":")[0].split() == ["EPYC", "b64-shift", "fashion-mnist"])
+    line = labelled_line(run, "EPYC", "b64-shift", "fashion-mnist")
     assert "[0.564, 0.571, 0.604]" in line, line
     assert "EPYC  b64-shift  all 9 runs: median DEC ACC 0.788" in run.stdout
     for data, value in (("mnist-test", 0.876), ("usps", 0.800), ("fashion-mnist", 0.543)):
-        line = next(l for l in run.stdout.splitlines()
-                    if l.split(":")[0].split() == ["EPYC", "adam-shift", data])
+        line = labelled_line(run, "EPYC", "adam-shift", data)
         assert f"median {value:.3f}" in line, line
     assert "EPYC adam-shift  all 9 runs: median DEC ACC 0.800" in run.stdout
     assert "b64-steps (no shifts) fashion-mnist seed 0: DEC ACC 0.584 (b64-shift 0.564)" in run.stdout
@@ -141,8 +141,7 @@ def test_quoted_round11_numbers(run):
     for data, seeds, value in (("mnist-test", "[0.862, 0.85, 0.87]", "0.8620"),
                                ("usps", "[0.801, 0.785, 0.795]", "0.7955"),
                                ("fashion-mnist", "[0.588, 0.59, 0.54]", "0.5875")):
-        line = next(l for l in run.stdout.splitlines()
-                    if l.split(":")[0].split() == ["EPYC", "dae-adam-shift", data])
+        line = labelled_line(run, "EPYC", "dae-adam-shift", data)
         assert f"{seeds}, median {value}" in line, line
     assert "EPYC dae-adam-shift  all 9 runs: median DEC ACC 0.7955" in run.stdout
     assert "{'adam-shift': 689, 'dae-adam-shift': 1023}" in run.stdout
@@ -165,8 +164,7 @@ def test_quoted_round15_numbers(run):
                                 ("dae-adam3e4-shift", "mnist-test", "0.8468"),
                                 ("dae-adam-shift", "mnist-test", "0.8692"),
                                 ("dae-adam-shift", "fashion-mnist", "0.5394")):
-        line = next(l for l in run.stdout.splitlines()
-                    if l.split(":")[0].split() == ["Xeon", recipe, data])
+        line = labelled_line(run, "Xeon", recipe, data)
         assert f"median {value}" in line, line
     assert "kept by the rule: ['dae-adam5e4-shift']" in run.stdout
     assert "0: 0.8765, 1: 0.8681, 2: 0.8744, 3: 0.9661" in run.stdout
@@ -176,12 +174,11 @@ def test_quoted_round16_numbers(run):
     """Section 6 quotes the capped rule's steps and rates and the default's records (round 16)."""
     for size, rate in (("digits", "lr 0.0001,"), ("USPS", "lr 0.0004625,"),
                        ("MNIST-10k", "lr 0.0005,"), ("MNIST-70k", "lr 0.001,")):
-        line = next(l for l in run.stdout.splitlines() if l.split(":")[0].strip() == size)
+        line = labelled_line(run, size)
         assert rate in line, line
     assert "70,000 rows, 12,056 steps =   44.00 epochs" in run.stdout
     for data, value in (("mnist-test", "0.8522"), ("usps", "0.7917"), ("fashion-mnist", "0.6030")):
-        line = next(l for l in run.stdout.splitlines()
-                    if l.split(":")[0].split() == ["Xeon", "dae-adam-cap-shift", data])
+        line = labelled_line(run, "Xeon", "dae-adam-cap-shift", data)
         assert f"median {value}" in line, line
     assert "chosen: dae-adam-cap-shift" in run.stdout
     assert "five seeds: median 0.9222, min 0.8724, max 0.9573" in run.stdout

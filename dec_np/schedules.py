@@ -18,10 +18,11 @@ Steps are counted in iterations, as the paper counts them, unless a name says "e
   stage on a small data set moves the layer-wise weights no further than 100 epochs at lr
   0.001 would.  Chosen in round 16 (docs/defaults-study.md): on 10,000 images it is
   "dae-adam5e4-shift", the study's pick of round 15, on 70,000 it is "dae-adam-shift",
-  which meets the MNIST-70k targets there.  Measured on a 2-core Xeon: medians 0.852 on
-  MNIST-10k, 0.792 on USPS, 0.603 on Fashion-MNIST-10k (three seeds each), 0.922 on all
-  70,000 MNIST images (five seeds, none below 0.872); sizes between 10,000 and 70,000 rows
-  have not been measured.
+  which meets the MNIST-70k check there at one BLAS thread.  Measured on a 2-core Xeon:
+  medians 0.852 on MNIST-10k, 0.792 on USPS, 0.603 on Fashion-MNIST-10k (three seeds
+  each), 0.922 on all 70,000 MNIST images (five seeds at one BLAS thread, none below 0.872;
+  alone at two threads, under 15 minutes each, 0.903 with seed 1 at 0.824); sizes between
+  10,000 and 70,000 rows have not been measured.
 * "dae-adam-shift" (the default of rounds 11 to 15): the paper's greedy layer-wise denoising
   stage as "b64-steps" runs it (SGD with momentum 0.9, 20% dropout, N(0, 0.01^2) weights,
   the paper's input scaling, 6,000 steps per depth at batch 64, lr 1.0), then the whole
@@ -33,7 +34,8 @@ Steps are counted in iterations, as the paper counts them, unless a name says "e
   (docs/defaults-study.md): the layer-wise stage lifts Fashion-MNIST, the shifts lift
   digits; the floor of 44 epochs (round 13) is for all 70,000 MNIST images, where 8,000
   steps are 29 epochs: with it five seeds gave a median of 0.922, none below 0.85, on a
-  2-core Xeon (docs/experiments.md); on that machine the five seeds without it gave 0.878,
+  2-core Xeon (docs/experiments.md; one BLAS thread, seed 4 at two; alone at two threads
+  seed 1 gives 0.824); on that machine the five seeds without it gave 0.878,
   0.890, 0.879, 0.948 and 0.877 (median 0.879), so the floor's share seed for seed is not
   settled.
 * "dae-adam-shift-long": "dae-adam-shift" with 16,000 Adam steps (twice its 8,000 on 10,000

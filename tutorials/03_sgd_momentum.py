@@ -924,10 +924,13 @@ print(f"five seeds: median {np.median(a70):.4f}, min {min(a70):.4f}, max {max(a7
 claim("On MNIST-70k seeds 0 to 3 are dae-adam-shift's runs of the same seeds to the last "
       "recorded digit: the same steps at the same rate.",
       all(same_run(cap70[k], dflt70_r[k]) for k in range(4)))
-alone = json.loads((results / "mnist70k_default_2threads.jsonl").read_text().splitlines()[0])
-print(f"Xeon MNIST-70k {alone['recipe']} seed {alone['seed']} alone, {alone['blas_threads']} "
-      f"BLAS threads: AE + k-means {alone['ae_kmeans_acc']:.4f} -> DEC {alone['dec_acc']:.4f}, "
-      f"fit {alone['total_s']:.0f} s")
+two = {r["seed"]: r for r in map(json.loads, (results / "mnist70k_default_2threads.jsonl")
+                                 .read_text().splitlines())}
+for k in sorted(two):
+    r = two[k]
+    print(f"Xeon MNIST-70k {r['recipe']} seed {k} alone, {r['blas_threads']} BLAS threads: "
+          f"AE + k-means {r['ae_kmeans_acc']:.4f} -> DEC {r['dec_acc']:.4f}, fit {r['total_s']:.0f} s")
+alone = two[4]
 claim("Seed 4 at one BLAS thread ends at 0.872, 1.25 points below dae-adam-shift's seed 4, "
       "which ran alone at two threads; the default alone at two threads repeats that run to "
       "the last recorded digit, its fit under 15 minutes.",
@@ -940,6 +943,24 @@ claim("Over the five seeds the median is 0.922 and the lowest 0.872: at least 0.
       "below 0.85.",
       sorted(cap70) == [0, 1, 2, 3, 4] and round(float(np.median(a70)), 3) == 0.922
       and round(min(a70), 3) == 0.872)
+a2 = [two[k]["dec_acc"] for k in sorted(two)]
+print(f"five seeds alone at two threads: median {np.median(a2):.4f}, min {min(a2):.4f}, "
+      f"max {max(a2):.4f}; longest fit {max(r['total_s'] for r in two.values()):.0f} s")
+claim("Alone at two threads every fit takes under 15 minutes and the median is 0.903, but seed "
+      "1 ends at 0.824, below 0.85, from an AE + k-means start of 0.756 (0.844 at one thread).",
+      sorted(two) == [0, 1, 2, 3, 4] and all(r["total_s"] < 900 for r in two.values())
+      and all(r["blas_threads"] == "2" and r["recipe"] == cap for r in two.values())
+      and round(float(np.median(a2)), 3) == 0.903 and round(two[1]["dec_acc"], 3) == 0.824
+      and min(a2) == two[1]["dec_acc"] < 0.85 <= sorted(a2)[1]
+      and round(two[1]["ae_kmeans_acc"], 3) == 0.756 and round(cap70[1]["ae_kmeans_acc"], 3) == 0.844)
+ten = a70 + a2
+minutes_1 = [cap70[k]["total_s"] / 60 for k in cap70]
+claim("At one thread beside another run a fit takes 16 to 17.5 minutes; over the ten runs seven "
+      "reach 0.88 and one stays below 0.85, seed 1 at two threads ending 10 points below seed 1 "
+      "at one.",
+      16 <= min(minutes_1) and max(minutes_1) < 17.5 and sum(a >= 0.88 for a in ten) == 7
+      and sum(a < 0.85 for a in ten) == 1
+      and round(100 * (cap70[1]["dec_acc"] - two[1]["dec_acc"])) == 10)
 digits = [json.loads(line) for line in (results / "digits_cpu.jsonl").read_text().splitlines()
           if line.strip()]
 dig = {}
@@ -967,17 +988,25 @@ claim("The default meets the three 10,000-image targets on the Xeon: MNIST-10k 0
 
 # %% [markdown]
 # The cap changes nothing where it was fitted, by construction, and the records confirm it
-# run for run; what moves seed 4 on 70,000 images is the number of BLAS threads, which
-# changes the float32 rounding of the products, not the recipe.  Where it is new it costs a little on USPS (0.792 against 0.800 at lr 0.0005,
+# run for run.  Where it is new it costs a little on USPS (0.792 against 0.800 at lr 0.0005,
 # inside the rule's 2 points) and, on three seeds of the 1,797 digits at lr 0.0001, ends at
 # a median of 0.813 against 0.805 at lr 0.001: each recipe's seeds there lie 4 to 9 points
-# apart, so three seeds do not separate the two.  The rule, now with the 70,000-image check, chooses
-# the cap, and it meets every target on this Xeon: MNIST-10k 0.852 (>= 0.84), USPS 0.792
-# (>= 0.77), Fashion-MNIST-10k 0.603 (>= 0.59), MNIST-70k median 0.922 and lowest 0.872
-# (>= 0.88, none below 0.85).  It uses Adam, so it is still not the design's optimiser
-# throughout; SGD with momentum trains its layer-wise stage.  Untested: sizes between
-# 10,000 and 70,000 rows, where the rate reaches 0.001 at 20,225 rows and the steps grow
-# from 46,337, and batch sizes other than 256.
+# apart, so three seeds do not separate the two.  The rule, now with the 70,000-image check,
+# chooses the cap, and the three 10,000-image targets hold on this Xeon: MNIST-10k 0.852
+# (>= 0.84), USPS 0.792 (>= 0.77), Fashion-MNIST-10k 0.603 (>= 0.59).
+#
+# On 70,000 images the check holds at one BLAS thread (median 0.922, lowest 0.872), where a
+# run takes 16 to 17.5 minutes beside another, but not alone at two threads, where each run
+# takes under 15 minutes: the same five seeds then give a median of 0.903 and seed 1 ends at
+# 0.824.  Nothing in the recipe differs between the two columns; the number of BLAS threads
+# changes how the float32 products are summed, and over 12,056 Adam steps that small
+# difference grows into another autoencoder (seed 1 starts DEC from AE + k-means 0.756
+# instead of 0.844), from which DEC ends 10 points lower.  Ten runs show the pipeline's
+# spread on this data better than either five: the default reaches 0.88 on seven of ten, and
+# stays below 0.85 on one.  It uses Adam, so it is still not the design's optimiser throughout;
+# SGD with momentum trains its layer-wise stage.  Untested: sizes between 10,000 and 70,000
+# rows, where the rate reaches 0.001 at 20,225 rows and the steps grow from 46,337, and batch
+# sizes other than 256.
 #
 # Tutorial 04 builds the paper's greedy layer-wise pretraining and compares it with the
 # end-to-end alternative.

@@ -925,7 +925,7 @@ claim("On MNIST-70k seeds 0 to 3 are dae-adam-shift's runs of the same seeds to 
       "recorded digit: the same steps at the same rate.",
       all(same_run(cap70[k], dflt70_r[k]) for k in range(4)))
 two = {r["seed"]: r for r in map(json.loads, (results / "mnist70k_default_2threads.jsonl")
-                                 .read_text().splitlines())}
+                                 .read_text().splitlines()) if r["recipe"] == cap}
 for k in sorted(two):
     r = two[k]
     print(f"Xeon MNIST-70k {r['recipe']} seed {k} alone, {r['blas_threads']} BLAS threads: "

@@ -50,6 +50,7 @@ from dec_np import DEC  # noqa: E402
 from dec_np.cli import load_data  # noqa: E402
 from dec_np.metrics import ari, cluster_accuracy, nmi  # noqa: E402
 from dec_np.schedules import SCHEDULES, get_schedule  # noqa: E402
+from dec_np.threads import resolve_n_jobs  # noqa: E402
 
 # the package's "sgd" schedule (end to end, SGD with momentum 0.9, lr 8) with Nesterov's update
 RECIPES = {"nesterov": {**SCHEDULES["sgd"],
@@ -94,10 +95,15 @@ def _commit():
         return None
 
 
+def _n_jobs(text):
+    return text if text == "blas" else int(text)
+
+
 def run(args):
     schedule = recipe(args.recipe, args.set)
     commit = _commit()  # the code these runs import, whatever the checkout becomes meanwhile
     tag = args.tag or args.recipe
+    jobs = resolve_n_jobs(args.n_jobs)  # None: BLAS's own threads
     for name in args.datasets:
         X, y, shape = load_data(name, args.data_dir, n_samples=DATASETS.get(name))
         for seed in args.seeds:
@@ -105,14 +111,16 @@ def run(args):
             # the rows are images: a recipe that augments shifts them (the others ignore it)
             m = DEC(10, hidden_dims=tuple(args.hidden_dims), schedule=schedule,
                     image_shape=shape, random_state=seed, verbose=args.verbose,
-                    backend=args.backend).fit(X, y)
+                    backend=args.backend, n_jobs=args.n_jobs).fit(X, y)
             row = {"recipe": tag, "dataset": name, "n": len(X), "seed": seed,
                    "ae_kmeans_acc": cluster_accuracy(y, m.init_labels_),
                    "dec_acc": cluster_accuracy(y, m.labels_), "dec_nmi": nmi(y, m.labels_),
                    "dec_ari": ari(y, m.labels_), "n_iter": m.n_iter_,
                    "pretrain_s": m.pretrain_time_, "total_s": time.perf_counter() - t0,
                    "cpu_s": time.process_time() - c0, "schedule": schedule,
-                   "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+                   "blas_threads": (os.environ.get("OPENBLAS_NUM_THREADS")
+                                    if jobs is None else "1"),
+                   "n_jobs": jobs or "blas",
                    "commit": commit, "date": datetime.date.today().isoformat(),
                    "machine": _machine(), "hidden_dims": list(args.hidden_dims),
                    "backend": args.backend or "numpy"}
@@ -278,6 +286,9 @@ def main(argv=None):
     r.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     r.add_argument("--data-dir", default=None)
     r.add_argument("--backend", default=None)
+    r.add_argument("--n-jobs", default=None, type=_n_jobs,
+                   help="DEC's n_jobs: host threads, BLAS on one (default: DEC's, 2 on 2 cores); "
+                        "'blas' for BLAS's own threads (OPENBLAS_NUM_THREADS)")
     r.add_argument("--out", default=None, help="append the JSON lines to this file")
     r.add_argument("--verbose", action="store_true")
     s = sub.add_parser("summary")

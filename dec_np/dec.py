@@ -26,6 +26,7 @@ from .kmeans import kmeans
 from .metrics import cluster_accuracy, nmi
 from .optim import SGD
 from .scaling import input_scale_factor
+from .threads import host_threads, resolve_n_jobs
 from .schedules import get_schedule, run_schedule
 from .utils import BatchStream, Progress
 
@@ -95,6 +96,15 @@ class DEC(ClusterMixin, BaseEstimator):
         Where the arrays live; None means ``$DEC_NP_BACKEND``, else numpy.
     random_state : None, int or numpy Generator, default None
         Seeds the weights, dropout, batches and k-means.
+    n_jobs : int, None or "blas", default None
+        Host threads of ``fit`` (:mod:`dec_np.threads`): BLAS runs on one thread while the
+        independent products of each backward pass, the optimiser's updates, the row
+        blocks of an encoding and the k-means restarts are shared among ``n_jobs``
+        threads, so a seed gives the same numbers to the bit whatever ``n_jobs`` and the
+        machine's core count.  None: 2 where the machine has two cores or more, else 1.
+        "blas": the package's work in one thread and BLAS's own threading as it is
+        (``OPENBLAS_NUM_THREADS``...), whose numbers depend on its thread count.  Ignored
+        on a GPU.
     verbose : bool, default False
         Print progress lines to stderr.
 
@@ -137,7 +147,8 @@ class DEC(ClusterMixin, BaseEstimator):
                  lr: float = 0.01, momentum: float = 0.9,
                  update_interval: int = 140, tol: float = 0.001, max_iter: int = 20000,
                  n_init: int = 20, update_encoder: bool = True, backend: str | None = None,
-                 random_state: int | Generator | None = None, verbose: bool = False) -> None:
+                 random_state: int | Generator | None = None, n_jobs: int | str | None = None,
+                 verbose: bool = False) -> None:
         self.n_clusters = n_clusters
         self.hidden_dims = hidden_dims
         self.alpha = alpha
@@ -155,6 +166,7 @@ class DEC(ClusterMixin, BaseEstimator):
         self.update_encoder = update_encoder
         self.backend = backend
         self.random_state = random_state
+        self.n_jobs = n_jobs
         self.verbose = verbose
 
     # -- fitting --------------------------------------------------------------------
@@ -182,6 +194,11 @@ class DEC(ClusterMixin, BaseEstimator):
         self
         """
         X = _validate(self, X)
+        resolve_n_jobs(self.n_jobs)  # a bad n_jobs fails here, before any work
+        with host_threads(self.n_jobs):
+            return self._fit(X, y, checkpoint_path, resume_from)
+
+    def _fit(self, X, y, checkpoint_path, resume_from):
         xp = get_backend(self.backend)
         rng = seed_sequence(self.random_state)
         y = None if y is None else asnumpy(y)

@@ -11,6 +11,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .backend import Array, ArrayModule, DTypeLike, Seed, default_rng, get_array_module, seed_sequence
+from .threads import beside
 
 __all__ = ["Dense", "ReLU", "Dropout", "Sequential"]
 
@@ -111,9 +112,17 @@ class Dense:
         """
         x = self.cache
         xp = get_array_module(dout)
-        xp.matmul(x.T, dout, out=self.grads["W"])
-        dout.sum(axis=0, out=self.grads["b"])
-        return dout @ self.params["W"].T if need_dx else None
+
+        def param_grads():  # dW = x^T dout, db = sum_i dout_i
+            xp.matmul(x.T, dout, out=self.grads["W"])
+            dout.sum(axis=0, out=self.grads["b"])
+
+        if not need_dx:
+            param_grads()
+            return None
+        # dx = dout W^T needs neither dW nor db: inside threads.host_threads the two
+        # products run side by side on the host, each giving what it gives alone
+        return beside(param_grads, lambda: dout @ self.params["W"].T, x.size * dout.shape[1], dout)
 
 
 class ReLU:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .backend import Array, get_array_module
+from .threads import split
 
 __all__ = ["SGD", "Adam"]
 
@@ -106,19 +107,28 @@ class SGD:
         grads : dict of str to Array
             The gradient of the loss for every key of ``params``, same shapes.
         """
-        lr = self.current_lr
+        lr, mom, wd, nesterov = self.current_lr, self.momentum, self.weight_decay, self.nesterov
         for k, w in params.items():
-            g = grads[k]
-            v = self.velocity.get(k)
-            if v is None:
-                v = self.velocity[k] = get_array_module(w).zeros_like(w)
-            step = lr * g if not self.weight_decay else lr * (g + self.weight_decay * w)
-            v *= self.momentum
+            if k not in self.velocity:
+                self.velocity[k] = get_array_module(w).zeros_like(w)
+
+        def update(w, g, v, step):
+            xp = get_array_module(w)
+            if wd:  # step = lr * (g + weight_decay * w)
+                xp.multiply(w, wd, out=step)
+                step += g
+                step *= lr
+            else:  # step = lr * g
+                xp.multiply(g, lr, out=step)
+            v *= mom
             v -= step
-            if self.nesterov:
-                w += self.momentum * v - step
+            if nesterov:  # w += momentum * v - step
+                step -= v * mom
+                w -= step
             else:
                 w += v
+
+        _update(update, [(w, grads[k], self.velocity[k]) for k, w in params.items()], 1)
         self.t += 1
 
 
@@ -180,14 +190,73 @@ class Adam:
         self.t += 1
         c1 = 1.0 - self.beta1 ** self.t
         c2 = 1.0 - self.beta2 ** self.t
+        b1, b2, eps, rate = self.beta1, self.beta2, self.eps, lr / c1
         for k, w in params.items():
-            g = grads[k]
             if k not in self.m:
                 xp = get_array_module(w)
                 self.m[k], self.v[k] = xp.zeros_like(w), xp.zeros_like(w)
-            m, v = self.m[k], self.v[k]
-            m *= self.beta1
-            m += (1.0 - self.beta1) * g
-            v *= self.beta2
-            v += (1.0 - self.beta2) * (g * g)
-            w -= (lr / c1) * m / ((v / c2) ** 0.5 + self.eps)
+
+        def update(w, g, m, v, buf, buf2):
+            xp = get_array_module(w)
+            m *= b1  # m = b1 m + (1 - b1) g
+            xp.multiply(g, 1.0 - b1, out=buf)
+            m += buf
+            v *= b2  # v = b2 v + (1 - b2) g^2
+            xp.multiply(g, g, out=buf)
+            buf *= 1.0 - b2
+            v += buf
+            xp.divide(v, c2, out=buf)  # w -= (lr / c1) m / (sqrt(v / c2) + eps)
+            xp.sqrt(buf, out=buf)
+            buf += eps
+            xp.multiply(m, rate, out=buf2)
+            buf2 /= buf
+            w -= buf2
+
+        _update(update, [(w, grads[k], self.m[k], self.v[k]) for k, w in params.items()], 2)
+
+
+#: elements per piece of an update on the host: the pieces of every array of one update
+#: (weights, gradient, moments, scratch) stay in the CPU's cache from one operation to the next
+CHUNK = 1 << 16
+
+
+def _pieces(w, *others):
+    """Views of ``w`` and ``others`` that together cover them: runs of :data:`CHUNK` elements.
+
+    On the host a C-contiguous ``w`` (with ``others`` of its shape, also C-contiguous) is
+    cut into flat runs, so that the element-wise operations of an update work on data in
+    the cache rather than stream whole arrays through memory once per operation.  On a
+    GPU, or for a non-contiguous array, the whole arrays are one piece.
+    """
+    arrays = (w, *others)
+    if type(w).__module__.split(".")[0] == "cupy" or w.size <= CHUNK or \
+            not all(a.flags.c_contiguous and a.shape == w.shape for a in arrays):
+        return [arrays]
+    flat = [a.reshape(-1) for a in arrays]
+    return [tuple(a[s:s + CHUNK] for a in flat) for s in range(0, w.size, CHUNK)]
+
+
+def _update(update, arrays, extra):
+    """``update(*piece, *scratch)`` on every piece of every tuple of ``arrays``, in place.
+
+    ``extra`` scratch arrays of each piece's shape follow the piece.  Every element sees the
+    same operations in the same order whatever the pieces, so the result is the same to the
+    bit as the update of whole arrays; inside :func:`dec_np.threads.host_threads` the
+    pieces are shared among the threads.
+    """
+    pieces = [p for group in arrays for p in _pieces(*group)]
+    if not pieces:
+        return
+
+    def run(part):
+        rooms = {}  # scratch for the largest piece of each dtype, reused by the others
+        for piece in part:
+            w = piece[0]
+            size, shape = w.size, w.shape
+            if w.dtype not in rooms:
+                most = max(p[0].size for p in part if p[0].dtype == w.dtype)
+                rooms[w.dtype] = get_array_module(w).empty(extra * most, dtype=w.dtype)
+            room = rooms[w.dtype]
+            update(*piece, *(room[i * size:(i + 1) * size].reshape(shape) for i in range(extra)))
+
+    split(run, pieces, pieces[0][0])

@@ -139,3 +139,51 @@ def test_adam_first_steps_by_hand():
     m = np.array([0.9 * 0.05 + 0.05, 0.9 * -0.2]) / (1 - 0.9 ** 2)
     v = np.array([0.999 * 0.00025 + 0.00025, 0.999 * 0.004]) / (1 - 0.999 ** 2)
     np.testing.assert_allclose(w, np.array([0.9, -0.9]) - 0.1 * m / (np.sqrt(v) + 1e-8), rtol=1e-6)
+
+
+def _reference_steps(kind, opts, params, grads_seq):
+    """The update rules written as whole-array expressions, one temporary per operation."""
+    state = {k: [np.zeros_like(w), np.zeros_like(w)] for k, w in params.items()}
+    for t, grads in enumerate(grads_seq, start=1):
+        for k, w in params.items():
+            g, (a, b) = grads[k], state[k]
+            if kind == "adam":
+                lr, c1, c2 = opts["lr"], 1.0 - 0.9 ** t, 1.0 - 0.999 ** t
+                a *= 0.9
+                a += (1.0 - 0.9) * g
+                b *= 0.999
+                b += (1.0 - 0.999) * (g * g)
+                w -= (lr / c1) * a / ((b / c2) ** 0.5 + 1e-8)
+            else:
+                lr, mom, wd = opts["lr"], opts.get("momentum", 0.9), opts.get("weight_decay", 0.0)
+                step = lr * g if not wd else lr * (g + wd * w)
+                a *= mom
+                a -= step
+                if opts.get("nesterov"):
+                    w += mom * a - step
+                else:
+                    w += a
+
+
+@pytest.mark.parametrize("kind, opts", [("adam", {"lr": 1e-3}), ("sgd", {"lr": 0.05}),
+                                        ("sgd", {"lr": 0.05, "nesterov": True}),
+                                        ("sgd", {"lr": 0.05, "weight_decay": 0.01})])
+def test_chunked_steps_equal_the_whole_array_formulas_to_the_bit(kind, opts):
+    # the host update runs piece by piece (optim.CHUNK elements) to stay in the cache; every
+    # element must see the same float32 operations in the same order as the formula
+    from dec_np import optim
+    rng = np.random.default_rng(3)
+    shapes = {"W": (3 * optim.CHUNK // 100 + 7, 100), "b": (100,), "T": (40, 60)}
+    params = {k: rng.standard_normal(s).astype(np.float32) for k, s in shapes.items()}
+    params["T"] = np.asfortranarray(params["T"])  # not C-contiguous: updated whole
+    grads_seq = [{k: (rng.standard_normal(s) * 1e-2).astype(np.float32) for k, s in shapes.items()}
+                 for _ in range(4)]
+    ours = {k: v.copy(order="K") for k, v in params.items()}
+    opt = optim.Adam(**opts) if kind == "adam" else optim.SGD(**opts)
+    assert ours["W"].size > 2 * optim.CHUNK
+    for grads in grads_seq:
+        opt.step(ours, grads)
+    _reference_steps(kind, opts, params, grads_seq)
+    for k in params:
+        assert ours[k].tobytes() == params[k].tobytes(), k
+        assert not np.array_equal(ours[k], grads_seq[0][k])

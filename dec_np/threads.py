@@ -1,0 +1,130 @@
+"""Host threads that change no number: independent products side by side, BLAS on one thread.
+
+BLAS's own threads split one matrix product among cores, and OpenBLAS sums in another order
+when it does, so the same seed trains to other weights at another thread count.  Here BLAS
+runs on one thread and the parallel work is made of whole calls that do not depend on one
+another: the two products of a dense layer's backward pass (``dW = x^T dout`` beside
+``dx = dout W^T``), the pieces of an optimiser's update, the row blocks of an encoding.
+Each call computes what it would compute alone, so ``n_jobs=1`` and ``n_jobs=2`` give the
+same numbers to the bit, on any number of cores.
+
+Inside ``with host_threads(n_jobs):`` the layers and optimisers of :mod:`dec_np` use
+:func:`beside` and :func:`split`; outside it they run everything in the calling thread,
+under BLAS's own threading.  :class:`dec_np.DEC` enters it around ``fit`` (its ``n_jobs``).
+On a GPU (CuPy arrays) nothing changes.
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Iterator, Sequence
+
+__all__ = ["host_threads", "resolve_n_jobs", "beside", "split"]
+
+#: the least work (multiply-adds) for which a product goes to the second thread; below it
+#: handing the call over costs more than it saves
+MIN_WORK = 1 << 20
+
+_POOL: contextvars.ContextVar = contextvars.ContextVar("dec_np_threads", default=None)
+
+
+def resolve_n_jobs(n_jobs: int | str | None) -> int | None:
+    """The number of host threads that ``n_jobs`` stands for; None for "blas".
+
+    None: 2 where the machine has two cores or more, else 1 (the layers offer two
+    independent products, so more threads gain only in the optimiser's updates).  An int
+    >= 1: that many.  "blas": no threads of the package's own and BLAS's threading as it is
+    (``OPENBLAS_NUM_THREADS``...), one product split among cores: faster on many cores, but
+    the numbers depend on the thread count.
+
+    Examples
+    --------
+    >>> resolve_n_jobs(1), resolve_n_jobs("blas")
+    (1, None)
+    """
+    if n_jobs is None:
+        return min(2, os.cpu_count() or 1)
+    if n_jobs == "blas":
+        return None
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
+        raise ValueError(f"n_jobs must be an int >= 1, None or 'blas', got {n_jobs!r}")
+    return int(n_jobs)
+
+
+@contextlib.contextmanager
+def host_threads(n_jobs: int | str | None = None) -> Iterator[ThreadPoolExecutor | None]:
+    """Inside the block: BLAS on one thread, and ``n_jobs - 1`` worker threads for the layers.
+
+    Parameters
+    ----------
+    n_jobs : int, None or "blas", default None
+        See :func:`resolve_n_jobs`.  "blas" leaves everything as it is.
+
+    Yields
+    ------
+    concurrent.futures.ThreadPoolExecutor or None
+        The workers (None with one thread or "blas").
+    """
+    n = resolve_n_jobs(n_jobs)
+    if n is None:
+        yield None
+        return
+    from threadpoolctl import threadpool_limits
+
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(threadpool_limits(limits=1, user_api="blas"))
+        pool = None
+        if n > 1:
+            pool = stack.enter_context(ThreadPoolExecutor(n - 1, thread_name_prefix="dec_np"))
+        token = _POOL.set(None if pool is None else (pool, n))
+        try:
+            yield pool
+        finally:
+            _POOL.reset(token)
+
+
+def _pool_for(array: Any) -> tuple[ThreadPoolExecutor, int] | None:
+    """(the active workers, the number of threads) if ``array`` lives on the host, else None."""
+    active = _POOL.get()
+    if active is None or type(array).__module__.split(".")[0] == "cupy":
+        return None
+    return active
+
+
+def beside(first: Callable[[], Any], second: Callable[[], Any], work: int, like: Any) -> Any:
+    """``first()`` then ``second()``; with workers, side by side.  Returns ``second()``.
+
+    The two must not depend on each other.  ``work`` (multiply-adds) below
+    :data:`MIN_WORK`, or ``like`` (an operand) on a GPU: one after the other here.
+    """
+    active = _pool_for(like) if work >= MIN_WORK else None
+    if active is None:
+        first()
+        return second()
+    done = active[0].submit(first)
+    try:
+        return second()
+    finally:
+        done.result()
+
+
+def split(fn: Callable[[Sequence[Any]], None], items: Sequence[Any], like: Any) -> None:
+    """``fn(items)``; with workers, ``fn`` on interleaved parts of ``items`` at once.
+
+    ``fn`` must treat its items independently of one another (an element-wise update of
+    disjoint pieces, say), so that the parts give what the whole gives.
+    """
+    active = _pool_for(like)
+    if active is None or len(items) < 2:
+        fn(items)
+        return
+    pool, n = active[0], min(active[1], len(items))
+    parts = [items[i::n] for i in range(n)]
+    done = [pool.submit(fn, part) for part in parts[1:]]
+    try:
+        fn(parts[0])
+    finally:
+        for d in done:
+            d.result()

@@ -22,6 +22,7 @@ from .base import format_params
 from .layers import Dense, Dropout, ReLU, Sequential
 from .losses import mse
 from .optim import SGD, Adam
+from .threads import host_threads, split
 from .utils import BatchStream, Progress, check_array
 
 #: SGD's learning rate when none is given, per element of the loss: the paper's 0.1
@@ -230,8 +231,12 @@ class StackedAutoencoder:
             return first
         out = self.xp.empty((X.shape[0],) + first.shape[1:], dtype=first.dtype)
         out[:batch_size] = first
-        for s in range(batch_size, X.shape[0], batch_size):
-            out[s:s + batch_size] = net.forward(X[s:s + batch_size])
+
+        def blocks(starts):  # independent row blocks: side by side under threads.host_threads
+            for s in starts:
+                out[s:s + batch_size] = net.forward(X[s:s + batch_size])
+
+        split(blocks, range(batch_size, X.shape[0], batch_size), X)
         return out
 
     def encode(self, X: ArrayLike, batch_size: int = 4096) -> Any:
@@ -296,7 +301,8 @@ class StackedAutoencoder:
                            lr_step: int | None = None, gamma: float = 0.1,
                            weight_decay: float = 0.0, verbose: bool = False,
                            optimizer: str | None = None, warmup: int = 0,
-                           nesterov: bool = False) -> dict[str, list[float]]:
+                           nesterov: bool = False,
+                           n_jobs: int | str | None = None) -> dict[str, list[float]]:
         """Greedy layer-wise denoising pretraining (Sec. 3.2): depth by depth, bottom up.
 
         Depth i (the pair of :meth:`layer_pair`) is trained on the clean (no dropout)
@@ -339,6 +345,10 @@ class StackedAutoencoder:
             Ramp each depth's learning rate up over its first ``warmup`` steps.
         nesterov : bool, default False
             Nesterov momentum for SGD.
+        n_jobs : int, None or "blas", default None
+            Host threads, BLAS on one each (:func:`dec_np.threads.host_threads`): the same
+            numbers to the bit for every value.  None: the enclosing block's setting, else 2
+            on two cores or more; "blas": BLAS's own threads.
 
         Returns
         -------
@@ -350,32 +360,33 @@ class StackedAutoencoder:
         FloatingPointError
             If the loss becomes NaN or inf; the message names ``lr``.
         """
-        H = self._to_model(X)
-        if lr is None or np.isscalar(lr):
-            lrs = [lr] * self.n_layers
-        else:
-            lrs = list(lr)
-        if len(lrs) != self.n_layers:
-            raise ValueError(f"lr needs one value per depth ({self.n_layers}), got {len(lrs)}")
-        prep = None
-        for i in range(self.n_layers):
-            net = self.layer_pair(i)
-            named = {f"enc{i}": self.encoders[i], f"dec{i}": self.decoders[i]}
-            self.history_[f"layer{i}"] = self._train(
-                net, named, H, epochs, iterations, batch_size, lrs[i], momentum, lr_step, gamma,
-                weight_decay, verbose, f"layer {i}", optimizer, prep=prep, warmup=warmup,
-                nesterov=nesterov)
-            if i < self.n_layers - 1:
-                if prep is not None:  # H was depth i's input one layer down: bring it up
-                    H = self._apply(prep, H)
-                below = Sequential(self.encoders[i], ReLU())
-                if self.dims[i + 1] > self.dims[i]:
-                    # a widening layer (500 -> 2000): keep its narrower input and encode each
-                    # batch on the fly rather than hold N x 2000 floats (memory over FLOPs)
-                    prep = below
-                else:
-                    H, prep = self._apply(below, H), None
-        return {k: v for k, v in self.history_.items() if k.startswith("layer")}
+        with host_threads(n_jobs):  # the enclosing block's threads, if any
+            H = self._to_model(X)
+            if lr is None or np.isscalar(lr):
+                lrs = [lr] * self.n_layers
+            else:
+                lrs = list(lr)
+            if len(lrs) != self.n_layers:
+                raise ValueError(f"lr needs one value per depth ({self.n_layers}), got {len(lrs)}")
+            prep = None
+            for i in range(self.n_layers):
+                net = self.layer_pair(i)
+                named = {f"enc{i}": self.encoders[i], f"dec{i}": self.decoders[i]}
+                self.history_[f"layer{i}"] = self._train(
+                    net, named, H, epochs, iterations, batch_size, lrs[i], momentum, lr_step, gamma,
+                    weight_decay, verbose, f"layer {i}", optimizer, prep=prep, warmup=warmup,
+                    nesterov=nesterov)
+                if i < self.n_layers - 1:
+                    if prep is not None:  # H was depth i's input one layer down: bring it up
+                        H = self._apply(prep, H)
+                    below = Sequential(self.encoders[i], ReLU())
+                    if self.dims[i + 1] > self.dims[i]:
+                        # a widening layer (500 -> 2000): keep its narrower input and encode each
+                        # batch on the fly rather than hold N x 2000 floats (memory over FLOPs)
+                        prep = below
+                    else:
+                        H, prep = self._apply(below, H), None
+            return {k: v for k, v in self.history_.items() if k.startswith("layer")}
 
     def finetune(self, X: ArrayLike, epochs: int | None = None, iterations: int | None = None,
                  batch_size: int = 256, lr: float | None = None, momentum: float = 0.9,
@@ -385,7 +396,7 @@ class StackedAutoencoder:
                  nesterov: bool = False,
                  augment: Callable[[Any, Generator], Any] | None = None,
                  dropout: float = 0.0, min_epochs: float | None = None,
-                 lr_epochs: float | None = None) -> list[float]:
+                 lr_epochs: float | None = None, n_jobs: int | str | None = None) -> list[float]:
         """Fine-tune the whole stack end to end on the reconstruction loss.
 
         Parameters
@@ -424,6 +435,8 @@ class StackedAutoencoder:
             ``lr_epochs`` passes would.  The default schedule: 100, so 8,000 steps at batch
             256 run at lr 0.0005 on 10,000 rows (200 epochs) and at 0.001 from 20,225 rows
             on.  None: ``lr`` as given.
+        n_jobs : int, None or "blas", default None
+            As in :meth:`pretrain_layerwise`.
 
         Returns
         -------
@@ -435,34 +448,35 @@ class StackedAutoencoder:
         FloatingPointError
             If the loss becomes NaN or inf; the message names ``lr``.
         """
-        H = self._to_model(X)
-        if min_epochs is not None:
-            if iterations is None or epochs is not None:
-                raise ValueError("min_epochs bounds a count of iterations: give iterations")
-            iterations = steps_with_min_epochs(H.shape[0], iterations, batch_size, min_epochs)
-        if lr_epochs is not None:
-            passes = (epochs if iterations is None
-                      else int(iterations) / -(-H.shape[0] // int(batch_size)))
-            optimizer, lr = self._defaults(optimizer, lr, self.dims[0])
-            lr = capped_lr(lr, passes, lr_epochs)
-            if verbose:
-                print(f"[finetune] {passes:g} epochs: lr {lr:g} (lr_epochs={lr_epochs:g})")
-        dropout = float(dropout)
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-        layers = []
-        for layer in (*self.encoder().layers, *self.decoder().layers):
-            layers.append(layer)
-            if dropout > 0 and isinstance(layer, ReLU):
-                layers.append(Dropout(dropout, int(self.rng.integers(2**31 - 1))))
-        net = Sequential(*layers)
-        named = {f"enc{i}": e for i, e in enumerate(self.encoders)}
-        named.update({f"dec{i}": d for i, d in enumerate(self.decoders)})
-        self.history_["finetune"] = self._train(
-            net, named, H, epochs, iterations, batch_size, lr, momentum, lr_step, gamma,
-            weight_decay, verbose, "finetune", optimizer, callback, warmup=warmup,
-            nesterov=nesterov, augment=augment)
-        return self.history_["finetune"]
+        with host_threads(n_jobs):  # the enclosing block's threads, if any
+            H = self._to_model(X)
+            if min_epochs is not None:
+                if iterations is None or epochs is not None:
+                    raise ValueError("min_epochs bounds a count of iterations: give iterations")
+                iterations = steps_with_min_epochs(H.shape[0], iterations, batch_size, min_epochs)
+            if lr_epochs is not None:
+                passes = (epochs if iterations is None
+                          else int(iterations) / -(-H.shape[0] // int(batch_size)))
+                optimizer, lr = self._defaults(optimizer, lr, self.dims[0])
+                lr = capped_lr(lr, passes, lr_epochs)
+                if verbose:
+                    print(f"[finetune] {passes:g} epochs: lr {lr:g} (lr_epochs={lr_epochs:g})")
+            dropout = float(dropout)
+            if not 0.0 <= dropout < 1.0:
+                raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+            layers = []
+            for layer in (*self.encoder().layers, *self.decoder().layers):
+                layers.append(layer)
+                if dropout > 0 and isinstance(layer, ReLU):
+                    layers.append(Dropout(dropout, int(self.rng.integers(2**31 - 1))))
+            net = Sequential(*layers)
+            named = {f"enc{i}": e for i, e in enumerate(self.encoders)}
+            named.update({f"dec{i}": d for i, d in enumerate(self.decoders)})
+            self.history_["finetune"] = self._train(
+                net, named, H, epochs, iterations, batch_size, lr, momentum, lr_step, gamma,
+                weight_decay, verbose, "finetune", optimizer, callback, warmup=warmup,
+                nesterov=nesterov, augment=augment)
+            return self.history_["finetune"]
 
     def _defaults(self, optimizer, lr, width):
         """The optimiser and learning rate that None stands for (see :meth:`pretrain_layerwise`)."""

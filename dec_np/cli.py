@@ -30,6 +30,7 @@ from .dec import DEC, _validate as _check_dec, load_dec
 from .dec_math import kl_divergence, target_distribution
 from .metrics import ari, cluster_accuracy, nmi
 from .scaling import input_scale_factor
+from .threads import host_threads, resolve_n_jobs
 from .runs import STATE, STATE_ID, RunFolder, resume_or_fresh, run_identity
 from .schedules import get_schedule, run_schedule, with_lr
 
@@ -238,7 +239,7 @@ def _fit_and_report(args, X, y, image_shape, settings, title, run):
             raise ValueError(f"{args.autoencoder} expects {loaded.dims[0]} features, the data "
                              f"have {X.shape[1]}")
         settings["hidden_dims"] = loaded.dims[1:]
-    _check_dec(DEC(args.n_clusters, **settings), X)  # bad settings fail before pretraining
+    _check_dec(DEC(args.n_clusters, n_jobs=args.jobs, **settings), X)  # bad settings fail before pretraining
     identity = run_identity(args, X, y, settings)
     resume = resume_or_fresh(args, run, identity)
     out = run.create()  # validated: from here on the folder exists and is ours
@@ -266,7 +267,7 @@ def _fit_and_report(args, X, y, image_shape, settings, title, run):
             raise _pretrain_hint(exc) from None
     t_pre = time.perf_counter() - t0
     model = DEC(args.n_clusters, autoencoder=sae, backend=args.backend, random_state=args.seed,
-                verbose=not args.quiet, **settings)
+                verbose=not args.quiet, n_jobs=args.jobs, **settings)
     say("k-means on the embedding, then DEC ..." if resume is None else "DEC ...")
     try:
         model.fit(X, y, checkpoint_path=state, resume_from=resume)
@@ -434,7 +435,7 @@ def _select_k(args, run):
         if sae.dims[0] != X.shape[1]:
             raise ValueError(f"{args.autoencoder} expects {sae.dims[0]} features, the data "
                              f"have {X.shape[1]}")
-    kw = dict(max_iter=args.max_iter or fast.get("max_iter", 20000),
+    kw = dict(n_jobs=args.jobs, max_iter=args.max_iter or fast.get("max_iter", 20000),
               update_interval=fast.get("update_interval", 140), n_init=fast.get("n_init", 20))
     _check_dec(DEC(args.k_max, schedule=schedule, **kw), X[tr])
     shape = _checked_shape(augment_shape(args), X)
@@ -487,8 +488,22 @@ def _common(p, data=True):
     p.add_argument("--quiet", action="store_true",
                    help="no progress lines (downloads included); errors and notes still show")
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
-    p.add_argument("--threads", type=int, help="CPU BLAS threads (default: all; demo: 1)")
+    p.add_argument("--jobs", type=_jobs, metavar="N",
+                   help="host threads, BLAS on one each: the same numbers for every N (default: "
+                        "2 on two cores or more, DEC's n_jobs); 'blas' for BLAS's own threads")
+    p.add_argument("--threads", type=int,
+                   help="CPU BLAS threads, with --jobs blas (the default when --threads is given; "
+                        "default: all; demo: 1)")
     p.add_argument("--fast", action="store_true", help=argparse.SUPPRESS)  # tests: tiny settings
+
+
+def _jobs(text):
+    try:
+        value = text if text == "blas" else int(text)
+        resolve_n_jobs(value)  # refuses 0 and below
+        return value
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of threads >= 1 or 'blas', got {text!r}")
 
 
 def _pretraining_flags(p):
@@ -599,10 +614,13 @@ def main(argv=None):
     """Run the command line; returns the exit status (0 ok, 1 error, 2 usage, 130 Ctrl-C)."""
     args = build_parser().parse_args(argv)
     _QUIET[0] = args.quiet
-    threads = args.threads or (1 if args.command == "demo" else None)
+    if getattr(args, "jobs", None) is None:
+        args.jobs = "blas" if getattr(args, "threads", None) else None
+    blas = args.jobs == "blas"
+    threads = getattr(args, "threads", None) or (1 if args.command == "demo" and blas else None)
     try:
         get_backend(args.backend)  # no CuPy: fail before loading or training anything
-        with blas_threads(threads):
+        with blas_threads(threads if blas else None), host_threads(args.jobs):
             return args.func(args)
     except KeyboardInterrupt:
         state = Path(getattr(args, "out", None) or ".") / "fit_state.npz"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .backend import Array, Seed, asnumpy, get_array_module, seed_sequence, to_device
+from .threads import split
 
 __all__ = ["squared_distances", "kmeans_plusplus", "lloyd", "kmeans", "KMeans"]
 
@@ -352,10 +353,19 @@ def kmeans(X: Array, n_clusters: int, n_init: int = 20, max_iter: int = 300, tol
     rng = seed_sequence(random_state)
     mean = xp.mean(X, axis=0)
     X = X - mean
+    # every restart's seeding first, in turn from one generator; then the Lloyd runs, which
+    # draw nothing, one after another or side by side (dec_np.threads): the same runs either way
+    seeds = [kmeans_plusplus(X, int(n_clusters), rng, chunk_size=chunk_size)
+             for _ in range(int(n_init))]
+    runs = [None] * len(seeds)
+
+    def restarts(which):
+        for r in which:
+            runs[r] = lloyd(X, seeds[r], max_iter=max_iter, tol=tol, chunk_size=chunk_size)
+
+    split(restarts, range(len(seeds)), X)
     best = None
-    for _ in range(int(n_init)):
-        seeds = kmeans_plusplus(X, int(n_clusters), rng, chunk_size=chunk_size)
-        run = lloyd(X, seeds, max_iter=max_iter, tol=tol, chunk_size=chunk_size)
+    for run in runs:  # the lowest inertia, the first restart among equals
         if best is None or run[2] < best[2]:
             best = run
     best = (best[0] + mean,) + best[1:]

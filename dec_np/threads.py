@@ -28,12 +28,15 @@ __all__ = ["host_threads", "resolve_n_jobs", "beside", "split"]
 MIN_WORK = 1 << 20
 
 _POOL: contextvars.ContextVar = contextvars.ContextVar("dec_np_threads", default=None)
+#: the setting of the innermost host_threads block: an int, "blas", or None outside any
+_SETTING: contextvars.ContextVar = contextvars.ContextVar("dec_np_threads_setting", default=None)
 
 
 def resolve_n_jobs(n_jobs: int | str | None) -> int | None:
     """The number of host threads that ``n_jobs`` stands for; None for "blas".
 
-    None: 2 where the machine has two cores or more, else 1 (the layers offer two
+    None: the setting of the enclosing :func:`host_threads` block if there is one, else 2
+    where the machine has two cores or more and 1 on one core (the layers offer two
     independent products, so more threads gain only in the optimiser's updates).  An int
     >= 1: that many.  "blas": no threads of the package's own and BLAS's threading as it is
     (``OPENBLAS_NUM_THREADS``...), one product split among cores: faster on many cores, but
@@ -43,8 +46,14 @@ def resolve_n_jobs(n_jobs: int | str | None) -> int | None:
     --------
     >>> resolve_n_jobs(1), resolve_n_jobs("blas")
     (1, None)
+    >>> with host_threads(1):
+    ...     resolve_n_jobs(None)
+    1
     """
     if n_jobs is None:
+        active = _SETTING.get()
+        if active is not None:
+            return None if active == "blas" else active
         return min(2, os.cpu_count() or 1)
     if n_jobs == "blas":
         return None
@@ -60,7 +69,8 @@ def host_threads(n_jobs: int | str | None = None) -> Iterator[ThreadPoolExecutor
     Parameters
     ----------
     n_jobs : int, None or "blas", default None
-        See :func:`resolve_n_jobs`.  "blas" leaves everything as it is.
+        See :func:`resolve_n_jobs`.  "blas" leaves BLAS as it is and starts no thread.  A
+        block inside another of the same setting (or None) reuses the outer one's threads.
 
     Yields
     ------
@@ -68,21 +78,29 @@ def host_threads(n_jobs: int | str | None = None) -> Iterator[ThreadPoolExecutor
         The workers (None with one thread or "blas").
     """
     n = resolve_n_jobs(n_jobs)
-    if n is None:
-        yield None
+    setting = "blas" if n is None else n
+    if _SETTING.get() == setting:
+        active = _POOL.get()
+        yield None if active is None else active[0]
         return
-    from threadpoolctl import threadpool_limits
+    marks = _SETTING.set(setting)
+    try:
+        with contextlib.ExitStack() as stack:
+            pool = None
+            if n is not None:
+                from threadpoolctl import threadpool_limits
 
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(threadpool_limits(limits=1, user_api="blas"))
-        pool = None
-        if n > 1:
-            pool = stack.enter_context(ThreadPoolExecutor(n - 1, thread_name_prefix="dec_np"))
-        token = _POOL.set(None if pool is None else (pool, n))
-        try:
-            yield pool
-        finally:
-            _POOL.reset(token)
+                stack.enter_context(threadpool_limits(limits=1, user_api="blas"))
+                if n > 1:
+                    pool = stack.enter_context(
+                        ThreadPoolExecutor(n - 1, thread_name_prefix="dec_np"))
+            token = _POOL.set(None if pool is None else (pool, n))
+            try:
+                yield pool
+            finally:
+                _POOL.reset(token)
+    finally:
+        _SETTING.reset(marks)
 
 
 def _pool_for(array: Any) -> tuple[ThreadPoolExecutor, int] | None:

@@ -1,0 +1,128 @@
+"""Host threads (dec_np.threads): the same numbers to the bit with one thread or two."""
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from dec_np import DEC, StackedAutoencoder, threads
+from dec_np.augment import shifter
+from dec_np.datasets import load_digits
+from dec_np.kmeans import kmeans
+
+#: a short schedule of every kind of stage: layer-wise SGD with dropout, then Adam with shifts
+SHORT = {"model": {"p_drop": 0.2, "init_std": 0.01, "loss_reduction": "batch"},
+         "input_scaling": "paper",
+         "layerwise": {"iterations": 30, "batch_size": 64, "lr": 0.02, "optimizer": "sgd"},
+         "finetune": {"iterations": 40, "batch_size": 128, "lr": 1e-3, "optimizer": "adam"},
+         "augment": {"shift": 0.2}}
+
+
+@pytest.fixture
+def every_product_threaded(monkeypatch):
+    """Hand every product to the worker, however small, and count the hand-overs."""
+    monkeypatch.setattr(threads, "MIN_WORK", 0)
+    calls = []
+    submit = ThreadPoolExecutor.submit
+
+    def counting(self, fn, *args, **kwargs):
+        calls.append(fn)
+        return submit(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(ThreadPoolExecutor, "submit", counting)
+    return calls
+
+
+def _blas_threads():
+    return {d["num_threads"] for d in threadpool_info() if d["user_api"] == "blas"}
+
+
+def test_resolve_n_jobs():
+    assert threads.resolve_n_jobs(None) == min(2, os.cpu_count() or 1)
+    assert threads.resolve_n_jobs(3) == 3 and threads.resolve_n_jobs("blas") is None
+    for bad in (0, -1, 1.5, True, "two"):
+        with pytest.raises(ValueError, match="n_jobs"):
+            threads.resolve_n_jobs(bad)
+
+
+def test_host_threads_limits_blas_inside_and_restores_it():
+    before = _blas_threads()
+    with threads.host_threads(2) as pool:
+        assert isinstance(pool, ThreadPoolExecutor)
+        assert _blas_threads() <= {1}
+        # the workers' BLAS calls are limited too (the limit is the library's, not a thread's)
+        assert pool.submit(_blas_threads).result() <= {1}
+    assert _blas_threads() == before
+    with threads.host_threads("blas") as pool:
+        assert pool is None and _blas_threads() == before
+    with threads.host_threads(1) as pool:
+        assert pool is None and _blas_threads() <= {1}
+
+
+def test_beside_and_split_run_everything_once():
+    order = []
+    with threads.host_threads(2):
+        got = threads.beside(lambda: order.append("first"), lambda: "second", 1 << 30,
+                             np.zeros(1))
+        seen = []
+        threads.split(seen.extend, list(range(10)), np.zeros(1))
+    assert got == "second" and order == ["first"] and sorted(seen) == list(range(10))
+    seen = []
+    threads.split(seen.extend, range(5), np.zeros(1))  # no workers: one call, in order
+    assert seen == [0, 1, 2, 3, 4]
+
+
+def _pretrained(n_jobs):
+    X, _ = load_digits()
+    X = X.astype(np.float32)
+    sae = StackedAutoencoder((64, 48, 32, 8), random_state=0)
+    with threads.host_threads(n_jobs):
+        sae.pretrain_layerwise(X, iterations=20, batch_size=32, lr=0.02, optimizer="sgd")
+        sae.finetune(X, iterations=25, batch_size=64, optimizer="adam",
+                     augment=shifter((8, 8), 0.2))
+        sae.finetune(X, iterations=5, batch_size=64, lr=0.01, optimizer="sgd", nesterov=True,
+                     weight_decay=1e-3)
+        z = sae.encode(X, batch_size=100)  # 18 row blocks
+    return {k: v.copy() for k, v in sae.params.items()}, z
+
+
+def test_training_gives_the_same_bits_with_one_thread_or_two(every_product_threaded):
+    with threadpool_limits(limits=1, user_api="blas"):
+        alone, z_alone = _pretrained("blas")
+    assert not every_product_threaded
+    one, z_one = _pretrained(1)
+    two, z_two = _pretrained(2)
+    assert len(every_product_threaded) > 100  # the products and updates did go to the worker
+    for k in alone:
+        assert alone[k].tobytes() == one[k].tobytes() == two[k].tobytes(), k
+    assert z_alone.tobytes() == z_one.tobytes() == z_two.tobytes()
+
+
+def test_kmeans_restarts_side_by_side_keep_the_same_run(every_product_threaded):
+    X = np.random.default_rng(0).standard_normal((3000, 5)).astype(np.float32)
+    alone = kmeans(X, 6, n_init=7, random_state=1)
+    with threads.host_threads(2):
+        two = kmeans(X, 6, n_init=7, random_state=1)
+    assert every_product_threaded
+    assert alone[0].tobytes() == two[0].tobytes() and alone[2] == two[2]
+    assert np.array_equal(alone[1], two[1])
+
+
+def test_dec_n_jobs_changes_no_number(every_product_threaded):
+    X, _ = load_digits()
+    before = _blas_threads()
+    fits = [DEC(10, hidden_dims=(48, 32, 10), schedule=SHORT, image_shape=(8, 8), max_iter=150,
+                n_init=3, random_state=0, n_jobs=n).fit(X) for n in (1, 2)]
+    assert every_product_threaded
+    one, two = fits
+    assert np.array_equal(one.labels_, two.labels_) and one.n_iter_ == two.n_iter_
+    assert one.cluster_centers_.tobytes() == two.cluster_centers_.tobytes()
+    assert one.transform(X).tobytes() == two.transform(X).tobytes()
+    assert _blas_threads() == before  # fit leaves BLAS as it found it
+
+
+def test_dec_refuses_a_bad_n_jobs_before_any_work():
+    X, _ = load_digits()
+    with pytest.raises(ValueError, match="n_jobs"):
+        DEC(10, hidden_dims=(16, 10), schedule="fast", n_jobs=0).fit(X)

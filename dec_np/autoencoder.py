@@ -236,7 +236,7 @@ class StackedAutoencoder:
             for s in starts:
                 out[s:s + batch_size] = net.forward(X[s:s + batch_size])
 
-        split(blocks, range(batch_size, X.shape[0], batch_size), X)
+        split(blocks, range(batch_size, X.shape[0], batch_size), X.size * first.shape[1], X)
         return out
 
     def encode(self, X: ArrayLike, batch_size: int = 4096) -> Any:

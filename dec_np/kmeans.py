@@ -363,7 +363,7 @@ def kmeans(X: Array, n_clusters: int, n_init: int = 20, max_iter: int = 300, tol
         for r in which:
             runs[r] = lloyd(X, seeds[r], max_iter=max_iter, tol=tol, chunk_size=chunk_size)
 
-    split(restarts, range(len(seeds)), X)
+    split(restarts, range(len(seeds)), X.size * int(n_clusters) * len(seeds), X)
     best = None
     for run in runs:  # the lowest inertia, the first restart among equals
         if best is None or run[2] < best[2]:

@@ -259,4 +259,5 @@ def _update(update, arrays, extra):
             room = rooms[w.dtype]
             update(*piece, *(room[i * size:(i + 1) * size].reshape(shape) for i in range(extra)))
 
-    split(run, pieces, pieces[0][0])
+    # about ten operations an element: a few hundred thousand weights make it worth a thread
+    split(run, pieces, 10 * sum(p[0].size for p in pieces), pieces[0][0])

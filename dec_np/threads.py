@@ -23,9 +23,9 @@ from typing import Any, Callable, Iterator, Sequence
 
 __all__ = ["host_threads", "resolve_n_jobs", "beside", "split"]
 
-#: the least work (multiply-adds) for which a product goes to the second thread; below it
-#: handing the call over costs more than it saves
-MIN_WORK = 1 << 20
+#: the least work (multiply-adds, about) for which a call goes to another thread; below it
+#: handing the call over (tens of microseconds) costs more than it saves
+MIN_WORK = 1 << 22
 
 _POOL: contextvars.ContextVar = contextvars.ContextVar("dec_np_threads", default=None)
 #: the setting of the innermost host_threads block: an int, "blas", or None outside any
@@ -111,6 +111,12 @@ def _pool_for(array: Any) -> tuple[ThreadPoolExecutor, int] | None:
     return active
 
 
+def _submit(pool: ThreadPoolExecutor, fn: Callable, *args: Any):
+    """``pool.submit(fn, *args)`` in a copy of the caller's context, so that the worker sees
+    the caller's ``numpy.errstate`` (and any other context variable)."""
+    return pool.submit(contextvars.copy_context().run, fn, *args)
+
+
 def beside(first: Callable[[], Any], second: Callable[[], Any], work: int, like: Any) -> Any:
     """``first()`` then ``second()``; with workers, side by side.  Returns ``second()``.
 
@@ -121,26 +127,29 @@ def beside(first: Callable[[], Any], second: Callable[[], Any], work: int, like:
     if active is None:
         first()
         return second()
-    done = active[0].submit(first)
+    done = _submit(active[0], first)
     try:
         return second()
     finally:
         done.result()
 
 
-def split(fn: Callable[[Sequence[Any]], None], items: Sequence[Any], like: Any) -> None:
+def split(fn: Callable[[Sequence[Any]], None], items: Sequence[Any], work: int, like: Any
+          ) -> None:
     """``fn(items)``; with workers, ``fn`` on interleaved parts of ``items`` at once.
 
     ``fn`` must treat its items independently of one another (an element-wise update of
-    disjoint pieces, say), so that the parts give what the whole gives.
+    disjoint pieces, say), so that the parts give what the whole gives.  ``work`` (all
+    items together, in multiply-adds about) below :data:`MIN_WORK`, or ``like`` on a GPU:
+    one call here.
     """
-    active = _pool_for(like)
+    active = _pool_for(like) if work >= MIN_WORK else None
     if active is None or len(items) < 2:
         fn(items)
         return
     pool, n = active[0], min(active[1], len(items))
     parts = [items[i::n] for i in range(n)]
-    done = [pool.submit(fn, part) for part in parts[1:]]
+    done = [_submit(pool, fn, part) for part in parts[1:]]
     try:
         fn(parts[0])
     finally:

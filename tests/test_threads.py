@@ -1,5 +1,6 @@
 """Host threads (dec_np.threads): the same numbers to the bit with one thread or two."""
 import os
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -66,10 +67,10 @@ def test_beside_and_split_run_everything_once():
         got = threads.beside(lambda: order.append("first"), lambda: "second", 1 << 30,
                              np.zeros(1))
         seen = []
-        threads.split(seen.extend, list(range(10)), np.zeros(1))
+        threads.split(seen.extend, list(range(10)), 1 << 30, np.zeros(1))
     assert got == "second" and order == ["first"] and sorted(seen) == list(range(10))
     seen = []
-    threads.split(seen.extend, range(5), np.zeros(1))  # no workers: one call, in order
+    threads.split(seen.extend, range(5), 1 << 30, np.zeros(1))  # no workers: one call, in order
     assert seen == [0, 1, 2, 3, 4]
 
 
@@ -126,3 +127,14 @@ def test_dec_refuses_a_bad_n_jobs_before_any_work():
     X, _ = load_digits()
     with pytest.raises(ValueError, match="n_jobs"):
         DEC(10, hidden_dims=(16, 10), schedule="fast", n_jobs=0).fit(X)
+
+
+def test_workers_see_the_callers_errstate():
+    # a stage that diverges silences NumPy's overflow warnings; its workers must too
+    big = np.full(4, 3e38, dtype=np.float32)
+    with threads.host_threads(2), np.errstate(over="raise"):
+        with pytest.raises(FloatingPointError):
+            threads.beside(lambda: big * np.float32(10), lambda: None, 1 << 30, big)
+        with np.errstate(over="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("error")
+            threads.split(lambda part: [big * np.float32(10) for _ in part], range(4), 1 << 30, big)

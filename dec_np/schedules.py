@@ -20,9 +20,9 @@ Steps are counted in iterations, as the paper counts them, unless a name says "e
   "dae-adam5e4-shift", the study's pick of round 15, on 70,000 it is "dae-adam-shift",
   which meets the MNIST-70k check there at one BLAS thread.  Measured on a 2-core Xeon:
   medians 0.852 on MNIST-10k, 0.792 on USPS, 0.603 on Fashion-MNIST-10k (three seeds
-  each), 0.922 on all 70,000 MNIST images (five seeds at one BLAS thread, none below 0.872;
-  alone at two threads, under 15 minutes each, 0.903 with seed 1 at 0.824); sizes between
-  10,000 and 70,000 rows have not been measured.
+  each), 0.922 on all 70,000 MNIST images (five seeds, none below 0.872, each fit under 15
+  minutes with ``DEC(n_jobs=2)``, BLAS on one thread; with BLAS's own two threads 0.903,
+  seed 1 at 0.824); sizes between 10,000 and 70,000 rows have not been measured.
 * "dae-adam-shift" (the default of rounds 11 to 15): the paper's greedy layer-wise denoising
   stage as "b64-steps" runs it (SGD with momentum 0.9, 20% dropout, N(0, 0.01^2) weights,
   the paper's input scaling, 6,000 steps per depth at batch 64, lr 1.0), then the whole

@@ -291,3 +291,19 @@ def test_image_shape_reaches_pretraining(tmp_path, monkeypatch, capsys):
         assert "image" in _one_error_line(capsys)
     with pytest.raises(SystemExit):
         main(["fit", "--image-shape", "28"])
+
+
+def test_jobs_gives_the_same_labels_for_one_thread_or_two_and_refuses_zero(tmp_path, capsys):
+    X, _ = load_digits()
+    np.save(tmp_path / "X.npy", X[:300])
+    labels = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"run{jobs}"
+        assert main(["fit", "--dataset", str(tmp_path / "X.npy"), "--fast", "--quiet",
+                     "--no-figures", "--out", str(out), "--n-clusters", "5",
+                     "--jobs", jobs]) == 0
+        labels.append(np.load(out / "labels.npy"))
+    np.testing.assert_array_equal(labels[0], labels[1])
+    with pytest.raises(SystemExit):  # argparse: usage error
+        main(["fit", "--jobs", "0"])
+    assert "--jobs" in capsys.readouterr().err

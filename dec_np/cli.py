@@ -239,7 +239,8 @@ def _fit_and_report(args, X, y, image_shape, settings, title, run):
             raise ValueError(f"{args.autoencoder} expects {loaded.dims[0]} features, the data "
                              f"have {X.shape[1]}")
         settings["hidden_dims"] = loaded.dims[1:]
-    _check_dec(DEC(args.n_clusters, n_jobs=args.jobs, **settings), X)  # bad settings fail before pretraining
+    # bad settings fail before pretraining
+    _check_dec(DEC(args.n_clusters, n_jobs=args.jobs, **settings), X)
     identity = run_identity(args, X, y, settings)
     resume = resume_or_fresh(args, run, identity)
     out = run.create()  # validated: from here on the folder exists and is ours

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .backend import Array, get_array_module
-from .threads import split
+from .threads import on_host, split
 
 __all__ = ["SGD", "Adam"]
 
@@ -229,7 +229,7 @@ def _pieces(w, *others):
     GPU, or for a non-contiguous array, the whole arrays are one piece.
     """
     arrays = (w, *others)
-    if type(w).__module__.split(".")[0] == "cupy" or w.size <= CHUNK or \
+    if not on_host(w) or w.size <= CHUNK or \
             not all(a.flags.c_contiguous and a.shape == w.shape for a in arrays):
         return [arrays]
     flat = [a.reshape(-1) for a in arrays]

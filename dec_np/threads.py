@@ -4,7 +4,8 @@ BLAS's own threads split one matrix product among cores, and OpenBLAS sums in an
 when it does, so the same seed trains to other weights at another thread count.  Here BLAS
 runs on one thread and the parallel work is made of whole calls that do not depend on one
 another: the two products of a dense layer's backward pass (``dW = x^T dout`` beside
-``dx = dout W^T``), the pieces of an optimiser's update, the row blocks of an encoding.
+``dx = dout W^T``), the pieces of an optimiser's update, the Lloyd runs of k-means' restarts,
+the row blocks of an encoding.
 Each call computes what it would compute alone, so ``n_jobs=1`` and ``n_jobs=2`` give the
 same numbers to the bit, on any number of cores.
 
@@ -21,7 +22,11 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterator, Sequence
 
-__all__ = ["host_threads", "resolve_n_jobs", "beside", "split"]
+import numpy as np
+
+from .backend import get_array_module
+
+__all__ = ["host_threads", "resolve_n_jobs", "on_host", "beside", "split"]
 
 #: the least work (multiply-adds, about) for which a call goes to another thread; below it
 #: handing the call over (tens of microseconds) costs more than it saves
@@ -103,12 +108,15 @@ def host_threads(n_jobs: int | str | None = None) -> Iterator[ThreadPoolExecutor
         _SETTING.reset(marks)
 
 
+def on_host(array: Any) -> bool:
+    """Whether ``array`` is a NumPy array: only host work is cut up and shared out."""
+    return get_array_module(array) is np
+
+
 def _pool_for(array: Any) -> tuple[ThreadPoolExecutor, int] | None:
     """(the active workers, the number of threads) if ``array`` lives on the host, else None."""
     active = _POOL.get()
-    if active is None or type(array).__module__.split(".")[0] == "cupy":
-        return None
-    return active
+    return active if active is not None and on_host(array) else None
 
 
 def _submit(pool: ThreadPoolExecutor, fn: Callable, *args: Any):

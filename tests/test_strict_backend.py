@@ -16,7 +16,7 @@ import pytest
 
 import dec_np
 from dec_np import (augment, autoencoder, dec, dec_math, gradcheck, kmeans, layers, losses,
-                    optim)
+                    optim, threads)
 
 
 class StrictArray(np.ndarray):
@@ -116,7 +116,7 @@ def strict(monkeypatch):
         return XP if name == "strict" else orig_gb(name)
 
     for mod in (backend, layers, losses, optim, dec_math, kmeans, autoencoder, dec,
-                gradcheck, augment):
+                gradcheck, augment, threads):
         if hasattr(mod, "get_array_module"):
             monkeypatch.setattr(mod, "get_array_module", get_array_module)
         if hasattr(mod, "get_backend"):

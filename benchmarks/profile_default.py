@@ -25,7 +25,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from dec_np import augment, dec_math, kmeans as kmeans_mod, layers, optim  # noqa: E402
-from dec_np.autoencoder import StackedAutoencoder, capped_lr, steps_with_min_epochs  # noqa: E402
+from dec_np.autoencoder import StackedAutoencoder, capped_lr, stage_steps  # noqa: E402
 from dec_np.dec import DEC  # noqa: E402
 from dec_np.datasets import load_mnist  # noqa: E402
 from dec_np.scaling import input_scale_factor  # noqa: E402
@@ -106,6 +106,7 @@ def main(argv=None):
             kw = dict(s["layerwise"])
             per_depth = kw.pop("iterations", None) or kw.pop("epochs") * -(-n // kw["batch_size"])
             kw.pop("epochs", None)
+            per_depth = stage_steps(n, per_depth, kw["batch_size"], None, kw.pop("max_epochs", None))
             k = args.steps
             sec, pieces = stage("layer-wise", 4 * k, lambda: sae.pretrain_layerwise(
                 Xs, iterations=k, **kw))
@@ -113,8 +114,8 @@ def main(argv=None):
         kw = dict(s["finetune"])
         total = kw.pop("iterations", None) or kw.pop("epochs") * -(-n // kw["batch_size"])
         kw.pop("epochs", None)
-        if kw.get("min_epochs"):
-            total = steps_with_min_epochs(n, total, kw["batch_size"], kw.pop("min_epochs"))
+        total = stage_steps(n, total, kw["batch_size"], kw.pop("min_epochs", None),
+                            kw.pop("max_epochs", None))
         if kw.get("lr_epochs"):
             kw["lr"] = capped_lr(kw["lr"], total / -(-n // kw["batch_size"]), kw.pop("lr_epochs"))
         if s.get("augment") and shape is not None:
@@ -131,8 +132,6 @@ def main(argv=None):
         model = DEC(10, autoencoder=sae, input_scaling=None, max_iter=its, tol=0.0,
                     random_state=0, n_jobs=n_jobs)
         CLOCK.clear()
-        for fn in ("soft_assignment", "target_distribution"):
-            pass
         t = time.perf_counter()
         with patched():
             model.fit(Xs)

@@ -72,25 +72,22 @@ def sgd_momentum_step(w, g, v, lr, momentum):
 
 H = np.array([1.0, 25.0])  # f(w) = 0.5 * (w0^2 + 25 w1^2), gradient H * w
 W_START = np.array([-9.0, 1.5])
+f = lambda w: 0.5 * float(np.sum(H * w ** 2))  # noqa: E731
 
 
-def run_student(step, lr, momentum, n=5):
-    w, v = W_START.copy(), np.zeros(2)
+def run(step, lr, momentum, n=5, nesterov=False):
+    """w and v after n steps from W_START, by ``step`` (yours) or, if None, by ``SGD``."""
+    w, v, opt = W_START.copy(), np.zeros(2), SGD(lr, momentum=momentum, nesterov=nesterov)
     for _ in range(n):
-        step(w, H * w, v, lr, momentum)
-    return {"w": w, "v": v}
+        if step:
+            step(w, H * w, v, lr, momentum)
+        else:
+            opt.step({"w": w}, {"w": H * w})
+    return {"w": w, "v": v if step else opt.velocity["w"]}
 
 
-def run_package(lr, momentum, n=5, nesterov=False):
-    params = {"w": W_START.copy()}
-    opt = SGD(lr, momentum=momentum, nesterov=nesterov)
-    for _ in range(n):
-        opt.step(params, {"w": H * params["w"]})
-    return {"w": params["w"], "v": opt.velocity["w"]}
-
-
-check("sgd_momentum_step: w, v after 5 steps", lambda: run_student(sgd_momentum_step, 0.02, 0.9),
-      run_package(0.02, 0.9), rtol=1e-12, against="dec_np.optim.SGD")
+check("sgd_momentum_step: w, v after 5 steps", lambda: run(sgd_momentum_step, 0.02, 0.9),
+      run(None, 0.02, 0.9), rtol=1e-12, against="dec_np.optim.SGD")
 
 # %% [markdown]
 # ## 2. When does momentum converge?  A quadratic, by hand
@@ -118,15 +115,10 @@ check("sgd_momentum_step: w, v after 5 steps", lambda: run_student(sgd_momentum_
 # 0.9 below 0.152.  The run below checks both limits, 1% on either side.
 
 # %%
-def final_f(lr, momentum, n=400):
-    w = run_package(lr, momentum, n)["w"]
-    return 0.5 * float(np.sum(H * w ** 2))
-
-
-f0 = 0.5 * float(np.sum(H * W_START ** 2))
+f0 = f(W_START)
 for m in (0.0, 0.9):
     limit = 2 * (1 + m) / H.max()
-    below, above = final_f(0.99 * limit, m), final_f(1.01 * limit, m)
+    below, above = (f(run(None, factor * limit, m, n=400)["w"]) for factor in (0.99, 1.01))
     print(f"momentum {m}: limit lr = {limit:.4f}; f after 400 steps {below:.2e} at 0.99 x limit, "
           f"{above:.2e} at 1.01 x limit (f at the start {f0:.1f})")
     claim(f"With momentum {m}, 400 steps at 0.99 x the limit end below the start and at 1.01 x "
@@ -141,17 +133,11 @@ for m in (0.0, 0.9):
 # Here are three settings near those, 60 steps each:
 
 # %%
-paths = {}
-for momentum, lr in [(0.0, 0.07), (0.5, 0.1), (0.9, 0.02)]:
-    w = {"w": W_START.copy()}
-    opt, path = SGD(lr, momentum=momentum), [w["w"].copy()]
-    for _ in range(60):
-        opt.step(w, {"w": H * w["w"]})
-        path.append(w["w"].copy())
-    paths[(momentum, lr)] = np.array(path)
-    print(f"momentum {momentum}, lr {lr}: f after 60 steps = "
-          f"{0.5 * np.sum(H * path[-1] ** 2):.2e}")
-f60 = {k: 0.5 * float(np.sum(H * p[-1] ** 2)) for k, p in paths.items()}
+paths = {(m, lr): np.array([W_START] + [run(None, lr, m, n=t)["w"] for t in range(1, 61)])
+         for m, lr in [(0.0, 0.07), (0.5, 0.1), (0.9, 0.02)]}  # w after 0 to 60 steps
+f60 = {k: f(p[-1]) for k, p in paths.items()}
+for (m, lr), value in f60.items():
+    print(f"momentum {m}, lr {lr}: f after 60 steps = {value:.2e}")
 claim("After 60 steps momentum 0.5 with lr 0.1 is at least 1000 times closer to the minimum (in f) "
       "than plain SGD with lr 0.07 and than momentum 0.9 with lr 0.02.",
       f60[(0.5, 0.1)] * 1000 < min(f60[(0.0, 0.07)], f60[(0.9, 0.02)]),
@@ -204,8 +190,8 @@ def sgd_nesterov_step(w, g, v, lr, momentum):
     # END OF YOUR CODE
 
 
-check("sgd_nesterov_step: w, v after 5 steps", lambda: run_student(sgd_nesterov_step, 0.02, 0.9),
-      run_package(0.02, 0.9, nesterov=True), rtol=1e-12, against="dec_np.optim.SGD(nesterov=True)")
+check("sgd_nesterov_step: w, v after 5 steps", lambda: run(sgd_nesterov_step, 0.02, 0.9),
+      run(None, 0.02, 0.9, nesterov=True), rtol=1e-12, against="dec_np.optim.SGD(nesterov=True)")
 
 # %% [markdown]
 # ## 4. The step schedule, and the paper's whole pretraining
@@ -300,10 +286,10 @@ claim("Adam at lr 0.001 ends lowest of all five runs.",
 # %% [markdown]
 # Too large a rate diverges (the warning above names the iteration).  At the same rate
 # momentum wins, and not just because its long-run step `lr / (1 - momentum)` is ten times
-# larger: plain SGD at lr 0.1, the same long-run step, ends well above momentum at lr 0.01.
+# larger: plain SGD at lr 0.1, the same long-run step, ends well above it, or diverges.
 # The velocity averages away the parts of the gradient that flip sign from step to step,
 # which a larger plain step amplifies.  (Runs this close to a stability limit are the most
-# sensitive to round-off: that run's last digits vary between machines.)  Adam, at its usual
+# sensitive to round-off: where that run ends varies between machines.)  Adam, at its usual
 # lr 0.001 and with no tuning to the loss's units, ends lowest.
 
 # %% [markdown]

@@ -21,7 +21,7 @@ CLAIMS = [
     "At lr 0.01, momentum 0.9 ends lower than momentum 0",
     "Momentum 0.9 at lr 0.01 ends lower than plain SGD at lr 0.1",
     "Adam at lr 0.001 ends lowest of all five runs",
-    "The default has a layer-wise stage, then fine-tunes with Adam",
+    "The default has a layer-wise denoising stage, then fine-tunes with Adam",
     "SGD's first step on 100 x the loss is 100 times its step on the loss; Adam's changes",
     "After 100 steps Adam's two runs end within 5% of each other, while SGD",
     "Shifted, an image's nearest neighbour in pixels has its class at least 20 points less",

@@ -295,9 +295,9 @@ claim("Adam at lr 0.001 ends lowest of all five runs.",
 # %% [markdown]
 # ## 6. Why the package's default pretraining departs from the paper
 #
-# `DEC()` pretrains with `dec_np.schedules.get_schedule("default")`, printed below: the
-# paper's layer-wise denoising stage (tutorial 04), then end-to-end fine-tuning, but with
-# Adam, on randomly shifted images, at a rate capped by its passes over the data.
+# `DEC()` pretrains with `dec_np.schedules.get_schedule("default")`, printed below: a
+# layer-wise denoising stage like the paper's (tutorial 04), then end-to-end fine-tuning,
+# but with Adam, on randomly shifted images, at a rate capped by its passes over the data.
 #
 # **(a) Adam does not care about the gradient's scale.**  Multiply the loss by c: SGD's
 # step `lr * c * g` is c times larger, so its rate must be retuned to the loss's units.
@@ -307,23 +307,24 @@ claim("Adam at lr 0.001 ends lowest of all five runs.",
 # %%
 DEFAULT = get_schedule("default")
 print("the default schedule:", DEFAULT)
-claim("The default has a layer-wise stage, then fine-tunes with Adam, on images shifted at "
-      "random, with a cap on lr x epochs.", DEFAULT["layerwise"] is not None
-      and DEFAULT["finetune"].get("optimizer") == "adam" and "shift" in DEFAULT.get("augment", {})
-      and DEFAULT["finetune"].get("lr_epochs") is not None)
+claim("The default has a layer-wise denoising stage, then fine-tunes with Adam, on images "
+      "shifted at random, with a cap on lr x epochs.", DEFAULT["layerwise"] is not None
+      and DEFAULT["model"]["p_drop"] > 0 and DEFAULT["finetune"].get("optimizer") == "adam"
+      and "shift" in DEFAULT.get("augment", {}) and DEFAULT["finetune"].get("lr_epochs") is not None)
 
 
 def scaled_run(opt, c, steps=100):
     """100 steps of ``opt`` on c x section 5's loss: the first update's norm, the last loss."""
     sae, rng = StackedAutoencoder(dims, init_std="glorot", random_state=0), np.random.default_rng(0)
     net, params = Sequential(*sae.encoder().layers, *sae.decoder().layers), sae.params
+    w0 = {k: v.copy() for k, v in params.items()}
     for t in range(steps):
         xb = X[rng.integers(0, len(X), batch_size)]
         net.backward(c * mse(net.forward(xb), xb)[1])  # the gradient of c * loss
-        w0 = {k: v.copy() for k, v in params.items()} if t == 0 else w0
         opt.step(params, sae.grads)
-        first = np.sqrt(sum(np.sum((params[k] - w0[k]) ** 2) for k in params)) if t == 0 else first
-    return float(first), sae.reconstruction_loss(X)
+        if t == 0:
+            first = float(np.sqrt(sum(np.sum((params[k] - w0[k]) ** 2) for k in params)))
+    return first, sae.reconstruction_loss(X)
 
 
 ratio, end = {}, {}
@@ -342,9 +343,10 @@ claim("After 100 steps Adam's two runs end within 5% of each other, while SGD on
 # %% [markdown]
 # **(b) Random shifts of the images.**  A digit moved by a pixel is the same digit, but to a
 # network that reconstructs pixels it is another input.  `dec_np.augment.shifter(image_shape,
-# 0.1)` moves each image of a batch by its own random offset of up to 10% of its side (zeros
-# fill in); the default's fine-tuning reconstructs such shifted images from themselves, so
-# the embedding must represent them too.  Clustering sees the images as they are.  Below:
+# shift)` moves each image of a batch by its own random whole-pixel offset, up to the
+# fraction `shift` of its side (zeros fill in; the default's fraction is its "augment"
+# entry).  The default's fine-tuning reconstructs such shifted images from themselves, so
+# the embedding must represent them too; clustering sees the images as they are.  Below:
 # for 1,000 images, as they are and shifted, the class of the nearest of other images.
 
 # %%

@@ -437,6 +437,10 @@ summary()
 #    is Caffe's rule (`v = -lr b`) while lr is constant; what differs when lr drops?
 # 5. *(experiment)* In section 5, find the largest lr (to a factor of 2) at which plain SGD
 #    still converges, and the same for momentum 0.9.  Is their ratio near 1.9?
-# 6. *(open)* The cap scales Adam's rate with the data and keeps the steps.  The other way
-#    keeps lr and stops the stage at L epochs.  With `adam_stage` as a model, write that
+# 6. *(experiment)* The cap scales Adam's rate with the data and keeps the steps.  The other
+#    way keeps lr and stops the stage at L epochs.  With `adam_stage` as a model, write that
 #    rule and compare the two on the sizes of section 6: what does each save or cost?
+# 7. *(open)* Pretrain with `schedule="sgd"` and with `schedule="adam"` on 2,000
+#    Fashion-MNIST images; compare the spread of z (its per-dimension standard deviation
+#    against the distances between the k-means centroids) and the sharpness of q at the
+#    start of DEC.  From which start does DEC move further, and why?

@@ -357,9 +357,9 @@ if MODE == "full":
 print("z of the first three images (paper's method):\n", z_paper[:3])
 
 # %% [markdown]
-# **Read the numbers with the mode in mind.**  The fast run trains a network a twentieth of
-# the paper's for a few hundred steps on 1,000 images: it shows the mechanics (the claims
-# above), not what each recipe is worth.  The measured comparison of the recipes on the
+# **Read the numbers with the mode in mind.**  The fast run trains a network far smaller
+# than the paper's for at most a thousand steps per stage on 1,000 images: it shows the
+# mechanics (the claims above), not what each recipe is worth.  The measured comparison of the recipes on the
 # paper's network, on MNIST-10k, USPS and Fashion-MNIST and after DEC itself, is recorded
 # in [docs/experiments.md](../docs/experiments.md) and [docs/defaults-study.md](../docs/defaults-study.md).
 # Every recipe stays available by name: `DEC(schedule="b64-steps")` (the paper's method with fewer

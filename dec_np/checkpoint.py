@@ -18,13 +18,12 @@ import sys
 import tempfile
 import threading
 import time
-import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
 
 from .autoencoder import StackedAutoencoder
+from ._npfile import load_checked
 from .backend import asnumpy, to_device
 
 FORMAT_VERSION = 1
@@ -118,13 +117,11 @@ def _read(path, kind):
     if not path.is_file():
         raise FileNotFoundError(f"no such checkpoint: {path}")
     try:
-        z = np.load(path, allow_pickle=False)
-        if not isinstance(z, np.lib.npyio.NpzFile):
+        arrays = load_checked(path, "checkpoint")  # headers checked before any allocation
+        if not isinstance(arrays, dict):
             raise ValueError("an .npy array, not an .npz archive")
-        with z:
-            arrays = {k: z[k] for k in z.files}  # reads (and CRC-checks) every member now
         meta = json.loads(str(arrays.pop("meta")))
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError) as exc:
+    except (ValueError, KeyError) as exc:
         raise ValueError(f"{path}: not a readable dec_np checkpoint (damaged, truncated or "
                          f"another kind of file: {type(exc).__name__}: {exc})") from None
     if not isinstance(meta, dict) or meta.get("format") != "dec_np":
@@ -168,6 +165,35 @@ def _sae_meta(sae):
     return out
 
 
+#: dtypes a saved autoencoder may declare (the package trains in float32, checks in float64)
+_FLOAT_DTYPES = ("float32", "float64")
+
+
+def _check_stored_weights(dims, dtype, arrays, path):
+    """Refuse metadata that does not match the stored weights, before anything is allocated.
+
+    ``dims`` (checked to be positive integers) must give exactly the shapes of the stored
+    ``sae/enc<i>.W``, ``sae/enc<i>.b``, ``sae/dec<i>.W``, ``sae/dec<i>.b``, which must be
+    float arrays; ``dtype`` must name float32 or float64.
+    """
+    if not isinstance(dtype, str) or dtype not in _FLOAT_DTYPES:
+        raise ValueError(f"{path}: the autoencoder dtype {dtype!r} is not one of "
+                         f"{', '.join(_FLOAT_DTYPES)}")
+    expected = {}
+    for i in range(len(dims) - 1):
+        a, b = dims[i], dims[i + 1]
+        expected.update({f"sae/enc{i}.W": (a, b), f"sae/enc{i}.b": (b,),
+                         f"sae/dec{i}.W": (b, a), f"sae/dec{i}.b": (a,)})
+    stored = {k: v for k, v in arrays.items() if k.startswith("sae/")}
+    for k in sorted(set(expected) | set(stored)):
+        got = stored[k].shape if k in stored else None
+        if got != expected.get(k):
+            raise ValueError(f"{path}: the autoencoder dims {dims} do not match the stored "
+                             f"weights ({k[4:]!r}: shape {got}, expected {expected.get(k)})")
+        if stored[k].dtype.kind != "f":
+            raise ValueError(f"{path}: weight {k[4:]!r} has dtype {stored[k].dtype}, not float")
+
+
 def _sae_from(meta, arrays, backend, path):
     """Rebuild a StackedAutoencoder from ``meta`` and copy the "sae/<name>" arrays into it."""
     known = inspect.signature(StackedAutoencoder.__init__).parameters
@@ -177,6 +203,7 @@ def _sae_from(meta, arrays, backend, path):
             or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in dims)):
         raise ValueError(f"{path}: autoencoder dims {dims!r} are not a list of positive "
                          "integers")
+    _check_stored_weights(dims, kw.get("dtype", "float32"), arrays, path)
     num = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
     for name, ok in (("p_drop", num), ("init_std", lambda v: num(v) or isinstance(v, str)),
                      ("loss_reduction", lambda v: isinstance(v, str)),
@@ -193,7 +220,10 @@ def _sae_from(meta, arrays, backend, path):
         if a is None or a.shape != w.shape:
             raise ValueError(f"{path}: weight {k!r} is missing or has shape "
                              f"{None if a is None else a.shape}, expected {w.shape}")
-        w[...] = to_device(a, sae.xp, w.dtype)  # in place: the layers hold these arrays
+        with np.errstate(over="ignore"):
+            w[...] = to_device(a, sae.xp, w.dtype)  # in place: the layers hold these arrays
+        if not bool(sae.xp.isfinite(w).all()):
+            raise ValueError(f"{path}: weight {k!r} overflows {w.dtype}")
     history = meta.get("history", {})
     if not isinstance(history, dict):
         raise ValueError(f"{path}: the autoencoder's history is not a mapping")

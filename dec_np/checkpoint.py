@@ -358,7 +358,9 @@ class FitCheckpoint:
     least ``every`` seconds passed since the last save (the first update always saves), and
     after a Ctrl-C: inside the block the first SIGINT only sets ``requested`` (a second one
     raises at once), so the state saved is consistent; then it raises KeyboardInterrupt.
-    The SIGINT handler is installed only in the main thread and restored on exit.
+    The SIGINT handler is installed only in the main thread, and only when SIGINT is not
+    ignored (a process started with it ignored, as by ``nohup cmd &``, runs on); the previous
+    handler is restored on exit.
     """
 
     EVERY = 10.0  # seconds: saving the paper's network takes ~0.1 s, a GPU's 140 steps not much more
@@ -368,7 +370,9 @@ class FitCheckpoint:
         self.requested, self.last, self._old = False, None, None
 
     def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
+        # A process started with SIGINT ignored (``nohup cmd &``) keeps ignoring it.
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN):
             self._old = signal.getsignal(signal.SIGINT) or signal.default_int_handler
             signal.signal(signal.SIGINT, self._handler)
         return self

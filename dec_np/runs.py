@@ -16,6 +16,7 @@ import socket
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from .checkpoint import _pid_alive, data_fingerprint, remove_stale_temporaries
 
@@ -79,6 +80,7 @@ class RunFolder:
 
     def __exit__(self, *exc):
         if self.locked:
+            _drop_orphan_state_id(self.path)  # e.g. a fit interrupted while pretraining
             if _read_lock(self.path / LOCK).get("pid") == os.getpid():
                 with contextlib.suppress(OSError):
                     (self.path / LOCK).unlink()
@@ -88,30 +90,24 @@ class RunFolder:
                 folder.rmdir()
         return False
 
-    def _lock(self):
+    def _lock(self) -> None:
         lock = self.path / LOCK
         me = {"pid": os.getpid(), "host": socket.gethostname(), "command": self.command,
               "started": time.strftime("%Y-%m-%d %H:%M:%S")}
         for _ in range(3):
-            try:
-                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                owner = _read_lock(lock)
-                if _lock_alive(owner, lock):
-                    raise RuntimeError(
-                        f"--out {self.path} is in use by another run (dec-np "
-                        f"{owner.get('command', '?')}, pid {owner.get('pid', '?')} on "
-                        f"{owner.get('host', '?')}, since {owner.get('started', '?')}); wait "
-                        f"for it or choose another --out (remove {lock} if that run is gone)")
-                self.note(f"taking over the lock of a run that is gone (pid {owner.get('pid')}) "
-                     f"in {self.path}")
-                with contextlib.suppress(FileNotFoundError):
-                    lock.unlink()
-                continue
-            with os.fdopen(fd, "w") as f:
-                json.dump(me, f)
-            self.locked = True
-            return
+            if _create_lock(lock, me):
+                self.locked = True
+                return
+            owner = _read_lock(lock)
+            if _lock_alive(owner):
+                raise RuntimeError(
+                    f"--out {self.path} is in use by another run (dec-np "
+                    f"{owner.get('command', '?')}, pid {owner.get('pid', '?')} on "
+                    f"{owner.get('host', '?')}, since {owner.get('started', '?')}); wait "
+                    f"for it or choose another --out (remove {lock} if that run is gone)")
+            gone = f"pid {owner['pid']}" if "pid" in owner else "an empty or unreadable lock"
+            if _break_lock(lock, owner):
+                self.note(f"taking over the lock of a run that is gone ({gone}) in {self.path}")
         raise RuntimeError(f"--out {self.path}: could not take the lock {lock}")
 
     def create(self):
@@ -125,6 +121,7 @@ class RunFolder:
         if not self.locked:
             self._lock()
         removed = remove_stale_temporaries(self.path, unowned=True)
+        _drop_orphan_state_id(self.path)  # a run killed before its first saved state
         for d in sorted(self.path.glob(".commit-*")):  # a committed set a kill interrupted
             _move_set_in(self.path, d)
         for d in self.path.glob(".new-*"):  # an incomplete set: never results
@@ -154,7 +151,71 @@ class RunFolder:
                 shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _read_lock(lock):
+def _drop_orphan_state_id(folder: Path) -> None:
+    """Remove ``fit_state.json`` when there is no ``fit_state.npz`` for it to describe."""
+    if not (folder / STATE).exists():
+        with contextlib.suppress(OSError):
+            (folder / STATE_ID).unlink()
+
+
+def _create_lock(lock: Path, me: dict) -> bool:
+    """Create ``lock`` holding ``me`` (JSON) if it does not exist; False if it does.
+
+    The content is written to a temporary file first and hard-linked into place, so a lock
+    is never seen empty or half written: one without a readable owner is stale.  Where
+    hard links are not available, the lock is created exclusively and then written.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f"{LOCK}.{os.getpid()}.", suffix=".tmp", dir=lock.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(me, f)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, lock)
+            return True
+        except FileExistsError:
+            return False
+        except OSError:  # no hard links here (some network or FAT file systems)
+            pass
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            return False
+        try:
+            with os.fdopen(fd, "w") as f:
+                json.dump(me, f)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                lock.unlink()
+            raise
+        return True
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+def _break_lock(lock: Path, owner: dict) -> bool:
+    """Remove the stale ``lock`` (whose owner read as ``owner``); False if another run took
+    it meanwhile (then it is put back, or left to whoever holds it now)."""
+    aside = lock.with_name(f"{LOCK}.stale.{os.getpid()}.{time.monotonic_ns()}.tmp")
+    try:
+        os.rename(lock, aside)
+    except FileNotFoundError:
+        return False  # someone else broke it first: try to create it again
+    try:
+        if _read_lock(aside) != owner:  # a new owner locked it between our read and rename
+            with contextlib.suppress(OSError):
+                os.link(aside, lock)
+            return False
+        return True
+    finally:
+        with contextlib.suppress(OSError):
+            aside.unlink()
+
+
+def _read_lock(lock: Path) -> dict:
+    """The lock's owner (pid, host, command, started), or {} if it is empty or unreadable."""
     try:
         info = json.loads(Path(lock).read_text())
         return info if isinstance(info, dict) else {}
@@ -162,12 +223,11 @@ def _read_lock(lock):
         return {}
 
 
-def _lock_alive(owner, lock):
-    """Whether the run that wrote the lock may still be running."""
+def _lock_alive(owner: dict) -> bool:
+    """Whether the run that wrote the lock may still be running: False for a lock without a
+    readable pid (a lock is never seen half written, see :func:`_create_lock`)."""
     pid = owner.get("pid")
-    if not isinstance(pid, int):  # being written just now, or garbage left by a crash
-        with contextlib.suppress(OSError):
-            return time.time() - lock.stat().st_mtime < 10.0
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
         return False
     if owner.get("host") != socket.gethostname():
         return True  # another machine's process: we cannot tell
@@ -243,3 +303,47 @@ def resume_or_fresh(args, run, identity):
     if state.exists():
         run.note(f"discarding the unfinished fit in {state} (add --resume to continue it instead)")
     return None
+
+
+#: Version of the layout of ``metrics.json``; raised whenever a key changes meaning or goes.
+METRICS_SCHEMA_VERSION = 1
+#: The keys of ``metrics.json``, in the order written (docs/metrics-json.md explains each).
+METRICS_KEYS = ("schema_version", "command", "dec_np_version", "dataset", "data", "n_samples",
+                "n_features", "n_clusters", "model", "seed", "hidden_dims", "n_iter",
+                "mean_kl", "cluster_sizes", "dec", "ae_kmeans", "times_s")
+_TIMES = ("pretrain", "dec", "total")
+
+
+def metrics_record(**fields: Any) -> "dict[str, Any]":
+    """The content of ``metrics.json``, the same layout for ``fit``, ``demo`` and ``evaluate``.
+
+    Parameters
+    ----------
+    **fields
+        Every key of :data:`METRICS_KEYS` but ``schema_version`` and ``dec_np_version``,
+        which are filled in; ``times_s`` may give only some of pretrain, dec and total
+        (the others are None).
+
+    Returns
+    -------
+    dict
+        Ordered as :data:`METRICS_KEYS`, JSON values only.
+
+    Raises
+    ------
+    ValueError
+        For a missing or unknown key (a programming error: the schema is fixed).
+    """
+    from . import __version__
+    fields = dict(fields, schema_version=METRICS_SCHEMA_VERSION, dec_np_version=__version__)
+    times = fields.get("times_s") or {}
+    fields["times_s"] = {k: times.get(k) for k in _TIMES}
+    if set(fields) != set(METRICS_KEYS) or set(times) - set(_TIMES):
+        raise ValueError(f"metrics.json keys {sorted(fields)} differ from the schema "
+                         f"{sorted(METRICS_KEYS)}")
+    return json.loads(json.dumps({k: fields[k] for k in METRICS_KEYS}, default=_plain))
+
+
+def _plain(x: Any) -> Any:
+    """NumPy scalars and arrays as JSON values."""
+    return x.tolist() if hasattr(x, "tolist") else str(x)

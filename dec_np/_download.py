@@ -70,8 +70,19 @@ _CHUNK = 1 << 16
 
 
 def max_download_bytes(name: str) -> int:
-    """The largest body accepted for ``name``: its known decompressed size plus the gzip
-    wrapper's overhead (1% + 4 KiB is far above what gzip adds), else :data:`DEFAULT_MAX_BYTES`."""
+    """The largest body accepted for ``name``.
+
+    Parameters
+    ----------
+    name : str
+        The file name, e.g. ``"train-images-idx3-ubyte.gz"``.
+
+    Returns
+    -------
+    int
+        Its known decompressed size (:data:`IDX_SIZES`) plus the gzip wrapper's overhead
+        (1% + 4 KiB is far above what gzip adds), else :data:`DEFAULT_MAX_BYTES`.
+    """
     size = IDX_SIZES.get(name)
     return DEFAULT_MAX_BYTES if size is None else size + size // 100 + 4096
 
@@ -83,7 +94,11 @@ class DatasetNotFoundError(FileNotFoundError):
 def default_data_dir() -> Path:
     """The data directory used when none is given.
 
-    ``$DEC_NP_DATA`` if set, else ``$XDG_CACHE_HOME/dec_np``, else ``~/.cache/dec_np``.
+    Returns
+    -------
+    Path
+        ``$DEC_NP_DATA`` if set, else ``$XDG_CACHE_HOME/dec_np``, else ``~/.cache/dec_np``
+        (``~`` expanded; the folder may not exist yet).
     """
     env = os.environ.get("DEC_NP_DATA")
     if env:
@@ -93,7 +108,18 @@ def default_data_dir() -> Path:
 
 
 def resolve_data_dir(data_dir: Optional[Union[str, "os.PathLike[str]"]] = None) -> Path:
-    """``data_dir`` as a :class:`~pathlib.Path`, or :func:`default_data_dir` when it is None."""
+    """The data directory to use.
+
+    Parameters
+    ----------
+    data_dir : str or Path, optional
+        A folder (``~`` is expanded); None means :func:`default_data_dir`.
+
+    Returns
+    -------
+    Path
+        ``data_dir`` as a :class:`~pathlib.Path`, or :func:`default_data_dir`.
+    """
     return default_data_dir() if data_dir is None else Path(data_dir).expanduser()
 
 

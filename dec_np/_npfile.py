@@ -38,7 +38,9 @@ def read_header(fp: IO[bytes], available: int, where: str) -> Tuple[Tuple[int, .
     Returns
     -------
     shape : tuple of int
+        The array's shape as the header states it.
     dtype : numpy.dtype
+        Its element type (never one holding Python objects).
 
     Raises
     ------

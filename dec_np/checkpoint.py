@@ -44,6 +44,16 @@ def data_fingerprint(X):
 
     Equal for equal arrays on either backend; any changed value, row order, shape or dtype
     changes it.
+
+    Parameters
+    ----------
+    X : ndarray
+        Any shape and dtype, NumPy or CuPy (copied to the host).
+
+    Returns
+    -------
+    str
+        ``"sha256:"`` and 64 hexadecimal digits.
     """
     a = np.ascontiguousarray(asnumpy(X))
     h = hashlib.sha256(f"{a.shape}|{a.dtype.str}|".encode())
@@ -63,10 +73,22 @@ def _pid_alive(pid):
 
 def remove_stale_temporaries(folder, name="*", unowned=False):
     """Remove the temporary files ``.<name>.<pid>.<random>.tmp`` in ``folder`` whose writer
-    process is gone (a ``kill -9`` during a save); return the names removed.
+    process is gone (a ``kill -9`` during a save).
 
-    ``unowned`` also removes ``.<name>.<random>.tmp`` files that name no process (older
-    versions wrote those): only safe in a folder no other process writes to (a locked one).
+    Parameters
+    ----------
+    folder : str or Path
+        Where to look.
+    name : str
+        The file whose temporaries are meant (a glob pattern; ``"*"``: every file's).
+    unowned : bool
+        Also remove ``.<name>.<random>.tmp`` files that name no process (older versions
+        wrote those): only safe in a folder no other process writes to (a locked one).
+
+    Returns
+    -------
+    list of str
+        The names removed.
     """
     removed = []
     for tmp in Path(folder).glob(f".{name}.*.tmp"):
@@ -234,7 +256,18 @@ def _sae_from(meta, arrays, backend, path):
 def save_autoencoder(sae, path):
     """Save a StackedAutoencoder (weights, dims, p_drop, init_std, dtype, history_) to ``path``.
 
-    The file is an ``.npz`` written atomically under exactly the name given.
+    Parameters
+    ----------
+    sae : StackedAutoencoder
+        The autoencoder, on either backend.
+    path : str or Path
+        The file, an ``.npz`` written atomically under exactly the name given (parent
+        folders are created).
+
+    Returns
+    -------
+    Path
+        ``path``.
     """
     return _write(path, "autoencoder", {"sae/" + k: v for k, v in sae.params.items()},
                   {"autoencoder": _sae_meta(sae)})
@@ -243,7 +276,25 @@ def save_autoencoder(sae, path):
 def load_autoencoder(path, backend=None):
     """Load a StackedAutoencoder saved by :func:`save_autoencoder` onto ``backend``.
 
-    ``backend`` None means ``$DEC_NP_BACKEND``, else numpy, whatever backend saved it.
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    backend : {"numpy", "cupy"}, optional
+        None means ``$DEC_NP_BACKEND``, else numpy, whatever backend saved it.
+
+    Returns
+    -------
+    StackedAutoencoder
+        With the saved settings, weights and ``history_``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When there is no such file.
+    ValueError
+        Naming the file, for one that is damaged, of another kind, or whose metadata do not
+        match its weights (checked before anything is allocated).
     """
     meta, arrays = _read(path, "autoencoder")
     return _sae_from(meta.get("autoencoder", {}), arrays, backend, path)
@@ -265,7 +316,20 @@ def _dec_params(model):
 
 def save_dec(model, path):
     """Save a fitted DEC: encoder and decoder weights, centres ``mu``, ``scale_``, ``labels_``,
-    ``init_labels_``, ``init_centers_``, ``history_`` and the hyper-parameters."""
+    ``init_labels_``, ``init_centers_``, ``history_`` and the hyper-parameters.
+
+    Parameters
+    ----------
+    model : DEC
+        A fitted estimator.
+    path : str or Path
+        The ``.npz`` to write (atomically, parent folders created).
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     model._check_fitted()
     arrays = {"sae/" + k: v for k, v in model.autoencoder_.params.items()}
     arrays.update(mu=model._mu, labels=model.labels_, init_labels=model.init_labels_,
@@ -309,7 +373,28 @@ def _check_param_types(kw, known, path):
 
 def read_dec(path, cls, backend=None):
     """Rebuild a fitted estimator of class ``cls`` (:class:`dec_np.DEC`) from a file written by
-    :func:`save_dec`; :func:`dec_np.dec.load_dec` is this with ``cls=DEC``."""
+    :func:`save_dec`; :func:`dec_np.dec.load_dec` is this with ``cls=DEC``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    cls : type
+        The estimator class to build (its constructor's parameters are the ones read).
+    backend : {"numpy", "cupy"}, optional
+        Where the model lives; None: ``$DEC_NP_BACKEND``, else numpy.
+
+    Returns
+    -------
+    DEC
+        Fitted: ``predict``, ``transform`` and ``predict_proba`` work at once.
+
+    Raises
+    ------
+    ValueError
+        Naming the file, for a damaged file, settings of the wrong type, or arrays that do
+        not fit the settings.
+    """
     meta, arrays = _read(path, "dec")
     known = inspect.signature(cls.__init__).parameters
     kw = {k: v for k, v in meta.get("params", {}).items() if k in known and k != "autoencoder"}
@@ -361,6 +446,13 @@ class FitCheckpoint:
     The SIGINT handler is installed only in the main thread, and only when SIGINT is not
     ignored (a process started with it ignored, as by ``nohup cmd &``, runs on); the previous
     handler is restored on exit.
+
+    Parameters
+    ----------
+    path : str or Path
+        Where the state is saved (:func:`save_fit_state`).
+    every : float, optional
+        Seconds at least between two periodic saves; default :attr:`EVERY`.
     """
 
     EVERY = 10.0  # seconds: saving the paper's network takes ~0.1 s, a GPU's 140 steps not much more
@@ -390,7 +482,32 @@ class FitCheckpoint:
         return False
 
     def at_iteration(self, model, it, mu, opt, stream, labels_prev, history, p):
-        """Save the state at the top of iteration ``it`` if due; raise KeyboardInterrupt if asked."""
+        """Save the state at the top of iteration ``it`` if due; raise KeyboardInterrupt if asked.
+
+        Parameters
+        ----------
+        model : DEC
+            The estimator being fitted.
+        it : int
+            The iteration about to run.
+        mu : ndarray of shape (n_clusters, n_embedding)
+            The current centres.
+        opt : SGD
+            DEC's optimiser (its velocities and step count are saved).
+        stream : BatchStream
+            The mini-batch order (its state is saved).
+        labels_prev : ndarray of shape (n_samples,) or None
+            The labels at the last target update.
+        history : dict
+            The fit's history so far.
+        p : ndarray of shape (n_samples, n_clusters)
+            The current target distribution (saved unless ``it`` is an update iteration).
+
+        Raises
+        ------
+        KeyboardInterrupt
+            After saving, when a Ctrl-C arrived.
+        """
         at_update = it % model.update_interval == 0
         now = time.monotonic()
         due = at_update and (self.last is None or now - self.last >= self.every)
@@ -404,8 +521,34 @@ class FitCheckpoint:
 
 
 def save_fit_state(path, model, it, mu, opt, stream, labels_prev, history, p=None):
-    """Save an unfinished DEC fit at the top of iteration ``it`` (``p``: the current target,
-    needed unless ``it`` is a target-update iteration)."""
+    """Save an unfinished DEC fit at the top of iteration ``it``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.npz`` to write (atomically).
+    model : DEC
+        The estimator being fitted (settings, autoencoder, initial labels and centres).
+    it : int
+        The iteration about to run.
+    mu : ndarray of shape (n_clusters, n_embedding)
+        The current centres.
+    opt : SGD
+        DEC's optimiser: velocities and step count.
+    stream : BatchStream
+        The mini-batch order.
+    labels_prev : ndarray of shape (n_samples,) or None
+        The labels at the last target update.
+    history : dict
+        The fit's history so far.
+    p : ndarray of shape (n_samples, n_clusters), optional
+        The current target, needed unless ``it`` is a target-update iteration.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     arrays = {"sae/" + k: v for k, v in model.autoencoder_.params.items()}
     arrays.update({"velocity/" + k: v for k, v in opt.velocity.items()})
     arrays.update(mu=mu, init_labels=model.init_labels_, init_centers=model.init_centers_)
@@ -423,8 +566,27 @@ def load_fit_state(path, model, X):
     """Read a state saved by :func:`save_fit_state` for ``model.fit(X)`` to continue from.
 
     Checks that the settings in :data:`RESUME_MUST_MATCH` and the data (shape and input
-    scale) agree with the interrupted fit.  Returns a dict: autoencoder, mu, velocity,
-    iteration, opt_t, stream, labels_prev, history, p, init_labels, init_centers, pretrain_time.
+    scale) agree with the interrupted fit.
+
+    Parameters
+    ----------
+    path : str or Path
+        The saved state.
+    model : DEC
+        The estimator about to continue (its settings, backend and ``scale_``).
+    X : ndarray of shape (n_samples, n_features)
+        The data it is fitted on.
+
+    Returns
+    -------
+    dict
+        autoencoder, mu, velocity, iteration, opt_t, stream, labels_prev, history, p,
+        init_labels, init_centers, pretrain_time (arrays on the model's backend).
+
+    Raises
+    ------
+    ValueError
+        When the state is damaged, or was written by a fit with other settings or data.
     """
     meta, arrays = _read(path, "dec-fit-state")
     saved, here = meta.get("params", {}), _dec_params(model)
@@ -451,7 +613,26 @@ def load_fit_state(path, model, X):
 
 def resume_loop(state, opt, history):
     """Put a state from :func:`load_fit_state` back into the clustering loop's optimiser and
-    history (in place); return the loop's ``(iteration, labels_prev, p)``."""
+    history (in place).
+
+    Parameters
+    ----------
+    state : dict
+        As :func:`load_fit_state` returns it.
+    opt : SGD
+        The loop's optimiser; its velocities and step count are replaced.
+    history : dict
+        The loop's history; each list is replaced by the saved one.
+
+    Returns
+    -------
+    iteration : int
+        The iteration to continue at.
+    labels_prev : ndarray of shape (n_samples,) or None
+        The labels at the last target update.
+    p : ndarray of shape (n_samples, n_clusters) or None
+        The target to continue with (None: computed afresh at an update iteration).
+    """
     opt.velocity, opt.t = state["velocity"], state["opt_t"]
     saved = state["history"]
     for k in history:

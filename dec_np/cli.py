@@ -200,7 +200,7 @@ def blas_threads(n):
         yield
         return
     try:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
     except ImportError:
         say("note: `pip install threadpoolctl` to set the number of BLAS threads")
         yield

@@ -166,6 +166,7 @@ def paper_scale(X: np.ndarray) -> Tuple[np.ndarray, float]:
     Returns
     -------
     X_scaled : ndarray of shape (n_samples, n_features), float32
+        ``factor * X``.
     factor : float
         ``X_scaled = factor * X``.
     """
@@ -232,6 +233,7 @@ def load_mnist(data_dir: Optional[PathLike] = None, subset: Subset = "all",
     Returns
     -------
     X : ndarray of shape (n_samples, 784), float32
+        One flattened 28x28 image per row, scaled as ``scaling`` says.
     y : ndarray of shape (n_samples,), int64
         Digits 0..9.
 
@@ -270,6 +272,7 @@ def load_fashion_mnist(data_dir: Optional[PathLike] = None, subset: Subset = "al
     Returns
     -------
     X : ndarray of shape (n_samples, 784), float32
+        One flattened 28x28 image per row, scaled as ``scaling`` says.
     y : ndarray of shape (n_samples,), int64
         Classes 0..9.
     """
@@ -304,7 +307,9 @@ def load_usps(data_dir: Optional[PathLike] = None, subset: Subset = "all",
     Returns
     -------
     X : ndarray of shape (n_samples, 256), float32
+        One flattened 16x16 image per row, scaled as ``scaling`` says.
     y : ndarray of shape (n_samples,), int64
+        The label of each row.
     """
     parts = _check_subset(subset)
     folder = resolve_data_dir(data_dir) / "usps"
@@ -336,7 +341,9 @@ def load_digits(scaling: Scaling = "unit") -> Tuple[np.ndarray, np.ndarray]:
     Returns
     -------
     X : ndarray of shape (1797, 64), float32
+        One flattened 8x8 image per row, scaled as ``scaling`` says.
     y : ndarray of shape (1797,), int64
+        The digit of each image, 0..9.
     """
     with resources.files("dec_np").joinpath("data", "digits.npz").open("rb") as f:
         with np.load(f) as z:
@@ -368,6 +375,7 @@ def imbalanced_subsample(X: ArrayLike, y: ArrayLike, r_min: float,
     Returns
     -------
     X_sub : ndarray of shape (n_kept, n_features)
+        The rows kept, in their original order.
     y_sub : ndarray of shape (n_kept,)
         Rows kept in their original order.
     """
@@ -420,7 +428,9 @@ def load_dataset(name: PathLike, data_dir: Optional[PathLike] = None,
     Returns
     -------
     X : ndarray of shape (n_samples, n_features), float32
+        One sample per row (images flattened), scaled as ``scaling`` says.
     y : ndarray of shape (n_samples,), int64, or None when the file has no labels
+        The true labels, or None when a data file has none.
 
     Raises
     ------
@@ -481,6 +491,7 @@ def load_labels(path: PathLike, n_samples: Optional[int] = None) -> np.ndarray:
     Returns
     -------
     y : ndarray of shape (n_samples,), int64
+        The label of each row.
 
     Raises
     ------

@@ -50,6 +50,20 @@ class RunFolder:
     while writing leaves the previous complete set (or nothing).  The set is committed by
     renaming its folder (``.new-*`` to ``.commit-*``); a run killed between that rename and
     the last move is completed by the next run on the folder.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``--out`` folder.
+    command : str
+        The command using it ("fit", "demo", ...), recorded in the lock.
+    keep_models : bool
+        False refuses a folder that holds a fit's ``model.npz`` (evaluate and select-k must
+        not replace a fit's results).
+    say : callable, optional
+        Progress lines (``say(text)``); default: silent.
+    note : callable, optional
+        Notices shown even when quiet (a lock taken over); default: silent.
     """
 
     def __init__(self, path, command, keep_models=True, say=None, note=None):
@@ -111,7 +125,13 @@ class RunFolder:
         raise RuntimeError(f"--out {self.path}: could not take the lock {lock}")
 
     def create(self):
-        """Create the folder (and missing parents), lock it, tidy what dead runs left."""
+        """Create the folder (and missing parents), lock it, tidy what dead runs left.
+
+        Returns
+        -------
+        Path
+            The folder, now existing and locked by this run.
+        """
         missing, p = [], self.path
         while not p.exists():
             missing.append(p)
@@ -251,8 +271,25 @@ def _move_set_in(folder, commit):
 
 
 def run_identity(args, X, y, settings):
-    """What a resumed fit must share with the one that saved the state: the data (a
-    fingerprint of X and y), the seed, and every setting (JSON values)."""
+    """What a resumed fit must share with the one that saved the state.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The command line (its ``seed``, ``n_clusters`` and ``autoencoder`` file).
+    X : ndarray of shape (n_samples, n_features)
+        The data.
+    y : ndarray of shape (n_samples,) or None
+        The true labels.
+    settings : dict
+        Every DEC and pretraining setting of the run.
+
+    Returns
+    -------
+    dict
+        JSON values: fingerprints of X, y and the autoencoder file, the seed, k and the
+        settings.
+    """
     sae_file = getattr(args, "autoencoder", None)
     sae_hash = None
     if sae_file:
@@ -283,7 +320,28 @@ def _identity_differences(saved, here):
 
 
 def resume_or_fresh(args, run, identity):
-    """The state to resume from (Path) or None; refuses a state of another run."""
+    """The state to resume from, if ``--resume`` asks for one and it is this run's.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The command line (its ``resume`` flag).
+    run : RunFolder
+        The ``--out`` folder.
+    identity : dict
+        This run's :func:`run_identity`.
+
+    Returns
+    -------
+    Path or None
+        The saved state to continue from, or None for a fresh fit (an unfinished state is
+        then discarded, with a note).
+
+    Raises
+    ------
+    ValueError
+        When ``--resume`` finds a state saved by another run, or one it cannot attribute.
+    """
     state, state_id = run.path / STATE, run.path / STATE_ID
     if getattr(args, "resume", False):
         if not state.exists():

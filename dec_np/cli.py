@@ -55,20 +55,56 @@ _QUIET = [False]  # set by main from --quiet
 
 
 def say(*parts):
-    """Progress for people: stderr, flushed, so stdout stays the results (silent with --quiet)."""
+    """Progress for people: stderr, flushed, so stdout stays the results (silent with --quiet).
+
+    Parameters
+    ----------
+    *parts : object
+        Printed as :func:`print` prints them.
+    """
     if not _QUIET[0]:
         print(*parts, file=sys.stderr, flush=True)
 
 
 def note(*parts):
-    """A notice the user must see even with --quiet (something was discarded or taken over)."""
+    """A notice the user must see even with --quiet (something was discarded or taken over).
+
+    Parameters
+    ----------
+    *parts : object
+        Printed after ``dec-np: note:`` on stderr.
+    """
     print("dec-np: note:", *parts, file=sys.stderr, flush=True)
 
 
 # ----------------------------------------------------------------------------- shared helpers
 def load_data(name, data_dir=None, labels=None, n_samples=None, seed=0, progress=True):
-    """(X, y, image_shape) for a dataset name or file; ``labels`` a .npy of y; ``n_samples`` a
-    random subset of that size; ``progress`` reports downloads."""
+    """Load a data set or file for a command.
+
+    Parameters
+    ----------
+    name : str
+        A data set name or a ``.npy`` / ``.npz`` path (see :func:`~dec_np.datasets.load_dataset`).
+    data_dir : str or Path, optional
+        Where the named data sets live.
+    labels : str or Path, optional
+        A ``.npy`` of the true labels, replacing the data set's own.
+    n_samples : int, optional
+        Keep a random subset of this many rows (in their original order).
+    seed : int
+        Seeds the subset.
+    progress : bool
+        Report downloads on stderr.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features), float32
+        The data.
+    y : ndarray of shape (n_samples,), int64, or None
+        The true labels, if known.
+    image_shape : tuple (h, w) or None
+        The image shape of a named image data set, or of square rows; else None.
+    """
     X, y = load_dataset(name, data_dir=data_dir, progress=progress)
     if labels is not None:
         y = load_labels(labels, len(X))
@@ -85,14 +121,49 @@ def load_data(name, data_dir=None, labels=None, n_samples=None, seed=0, progress
 
 
 def dec_input(X, schedule="default"):
-    """X scaled as DEC(schedule=schedule) scales it (the schedule's input_scaling), float32."""
+    """X scaled as ``DEC(schedule=schedule)`` scales it (the schedule's input_scaling).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        The data.
+    schedule : str or dict
+        A schedule name or dict (:func:`~dec_np.schedules.get_schedule`).
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_features), float32
+        ``X`` times the schedule's input scale factor.
+    """
     scale = input_scale_factor(asnumpy(X), get_schedule(schedule)["input_scaling"])
     return np.asarray(X, DEFAULT_DTYPE) * DEFAULT_DTYPE(scale)
 
 
 def pretrain(X, hidden_dims, schedule, backend=None, seed=0, verbose=True, image_shape=None):
-    """Pretrain a StackedAutoencoder on ``dec_input(X, schedule)`` with ``schedule``
-    (``image_shape`` as in :func:`~dec_np.schedules.run_schedule`)."""
+    """Pretrain a StackedAutoencoder on ``dec_input(X, schedule)`` with ``schedule``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        The data (scaled here as DEC scales it).
+    hidden_dims : sequence of int
+        Encoder widths after the input.
+    schedule : str or dict
+        The pretraining schedule.
+    backend : {"numpy", "cupy"}, optional
+        Where to train.
+    seed : int
+        Seeds the weights, dropout and mini-batches.
+    verbose : bool
+        Progress lines on stderr.
+    image_shape : tuple (h, w), optional
+        As in :func:`~dec_np.schedules.run_schedule` (schedules that shift images).
+
+    Returns
+    -------
+    StackedAutoencoder
+        Pretrained.
+    """
     s = get_schedule(schedule)
     sae = StackedAutoencoder((X.shape[1],) + tuple(hidden_dims), backend=backend,
                              random_state=seed, **s["model"])
@@ -100,22 +171,59 @@ def pretrain(X, hidden_dims, schedule, backend=None, seed=0, verbose=True, image
 
 
 def augment_shape(args):
-    """The image shape pretraining may shift: --image-shape, else that of a named image data
-    set; None for a data file without --image-shape (its rows are not assumed to be images)."""
+    """The image shape pretraining may shift.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The command line (``image_shape``, ``dataset``).
+
+    Returns
+    -------
+    tuple (h, w) or None
+        --image-shape, else that of a named image data set; None for a data file without
+        --image-shape (its rows are not assumed to be images).
+    """
     if getattr(args, "image_shape", None) is not None:
         return args.image_shape
     return IMAGE_SHAPES.get(str(args.dataset).lower())
 
 
 def scores(y, labels):
-    """{"acc", "nmi", "ari"} of ``labels`` against ``y`` (None without y)."""
+    """Unsupervised accuracy, NMI and ARI of ``labels`` against ``y``.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,) or None
+        True labels.
+    labels : ndarray of shape (n_samples,)
+        Cluster labels.
+
+    Returns
+    -------
+    dict or None
+        ``{"acc", "nmi", "ari"}``; None without ``y``.
+    """
     if y is None:
         return None
     return {"acc": cluster_accuracy(y, labels), "nmi": nmi(y, labels), "ari": ari(y, labels)}
 
 
 def mean_kl(model, X):
-    """L = KL(P||Q) / n over the points of X, with P the target of the model's q on X."""
+    """L = KL(P||Q) / n over the points of X, with P the target of the model's q on X.
+
+    Parameters
+    ----------
+    model : DEC
+        A fitted estimator.
+    X : ndarray of shape (n_samples, n_features)
+        The points.
+
+    Returns
+    -------
+    float
+        The mean KL divergence per point (paper Eq. 2-3; Sec. 5.5's L).
+    """
     q = model.predict_proba(X)
     return kl_divergence(target_distribution(q), q) / len(X)
 
@@ -123,7 +231,25 @@ def mean_kl(model, X):
 def select_k(X_train, X_val, ks, make_model, y_train=None, y_val=None):
     """For each k: fit ``make_model(k)`` on X_train; G = L_train / L_validation and NMI.
 
-    Returns a list of dicts (k, L_train, L_val, G, nmi_train, nmi_val, acc_train).
+    Parameters
+    ----------
+    X_train : ndarray of shape (n_train, n_features)
+        Where each model is fitted.
+    X_val : ndarray of shape (n_val, n_features)
+        The held-out points of L_val.
+    ks : iterable of int
+        The numbers of clusters to try.
+    make_model : callable
+        ``make_model(k)`` returns an unfitted DEC with k clusters.
+    y_train : ndarray of shape (n_train,), optional
+        True labels of X_train (for NMI and ACC).
+    y_val : ndarray of shape (n_val,), optional
+        True labels of X_val (for NMI).
+
+    Returns
+    -------
+    list of dict
+        One per k: k, L_train, L_val, G, and with labels nmi_train, acc_train, nmi_val.
     """
     rows = []
     for k in ks:
@@ -141,7 +267,20 @@ def select_k(X_train, X_val, ks, make_model, y_train=None, y_val=None):
 
 
 def markdown_table(rows, columns):
-    """A markdown table of ``rows`` (dicts); floats with 4 decimals."""
+    """A markdown table of ``rows``.
+
+    Parameters
+    ----------
+    rows : list of dict
+        One dict per row; a missing key is an empty cell.
+    columns : list of str
+        The keys shown, in order.
+
+    Returns
+    -------
+    str
+        The table, floats with 4 decimals.
+    """
     fmt = lambda v: f"{v:.4f}" if isinstance(v, float) else str(v)
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(fmt(r.get(c, "")) for c in columns) + " |" for r in rows]
@@ -149,7 +288,33 @@ def markdown_table(rows, columns):
 
 
 def figures(out, model=None, X=None, y=None, image_shape=None, sae=None, Z_ae=None):
-    """Write the figures that apply into ``out`` with :mod:`dec_np.plotting`; list the files."""
+    """Write the figures that apply into ``out`` with :mod:`dec_np.plotting`.
+
+    A figure that fails is skipped with a line on stderr: figures never cost the results.
+
+    Parameters
+    ----------
+    out : str or Path
+        The folder to write into.
+    model : DEC, optional
+        A fitted model (training curves; with ``y``, the confusion matrix; with
+        ``image_shape``, examples per cluster; with ``Z_ae`` and ``y``, the embeddings).
+    X : ndarray of shape (n_samples, n_features), optional
+        The data.
+    y : ndarray of shape (n_samples,), optional
+        True labels.
+    image_shape : tuple (h, w), optional
+        The shape of one image, if the rows are images.
+    sae : StackedAutoencoder, optional
+        Its ``history_`` gives the pretraining loss figure.
+    Z_ae : ndarray of shape (n_samples, n_embedding), optional
+        The autoencoder's embedding before DEC.
+
+    Returns
+    -------
+    list of str
+        The names of the files written.
+    """
     try:
         from . import plotting
     except ImportError as exc:
@@ -195,6 +360,15 @@ def blas_threads(n):
 
     The demo's matrices are small: two OpenBLAS threads made it 90 times slower than one on a
     busy 2-core machine (145 s against 1.6 s), so the demo asks for one.
+
+    Parameters
+    ----------
+    n : int or None
+        Threads; None leaves BLAS as it is.
+
+    Yields
+    ------
+    None
     """
     if n is None:
         yield
@@ -307,6 +481,18 @@ def _fit_and_report(args, X, y, image_shape, settings, title, run):
 
 
 def cmd_demo(args):
+    """``dec-np demo``: DEC on the embedded digits, results into --out.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit status (0: done).
+    """
     with RunFolder(args.out, "demo", say=say, note=note) as run:
         X, y = load_digits()
         settings = dict(DEMO["fast" if _fast(args) else "full"])
@@ -317,6 +503,18 @@ def cmd_demo(args):
 
 
 def cmd_fit(args):
+    """``dec-np fit``: pretrain (or load) an autoencoder, then DEC; results into --out.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit status (0: done).
+    """
     with RunFolder(args.out, "fit", say=say, note=note) as run:
         X, y, shape = load_data(args.dataset, args.data_dir, args.labels, args.n_samples,
                                 args.seed, not args.quiet)
@@ -359,6 +557,18 @@ def _check_out_file(path):
 
 
 def cmd_pretrain(args):
+    """``dec-np pretrain``: train a stacked autoencoder and save it to --out.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit status (0: done).
+    """
     _check_out_file(args.out)
     X, _, _ = load_data(args.dataset, args.data_dir, None, args.n_samples, args.seed,
                         not args.quiet)
@@ -379,6 +589,18 @@ def cmd_pretrain(args):
 
 
 def cmd_evaluate(args):
+    """``dec-np evaluate``: predict a data set with a saved model.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit status (0: done).
+    """
     with (RunFolder(args.out, "evaluate", keep_models=False, say=say, note=note) if args.out
           else contextlib.nullcontext()) as run:
         model = load_dec(args.model, backend=args.backend)
@@ -411,6 +633,18 @@ def cmd_evaluate(args):
 
 
 def cmd_gradcheck(args):
+    """``dec-np gradcheck``: every finite-difference check, as a table.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit status (0: done; 1: a check failed).
+    """
     from .gradcheck import report
     errors = check_all(get_backend(args.backend), seed=args.seed)
     print(report(errors, tol=args.tol, title="finite-difference checks (float64)"))
@@ -420,6 +654,18 @@ def cmd_gradcheck(args):
 
 
 def cmd_select_k(args):
+    """``dec-np select-k``: generalizability G and NMI for each k.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit status (0: done).
+    """
     with RunFolder(args.out, "select-k", keep_models=False, say=say, note=note) as run:
         return _select_k(args, run)
 
@@ -613,6 +859,7 @@ def build_parser() -> argparse.ArgumentParser:
     Returns
     -------
     argparse.ArgumentParser
+        Its ``parse_args`` gives a namespace whose ``func`` runs the command.
     """
     parser = _Parser(prog="dec-np", formatter_class=_Help, description="Deep Embedded "
                      "Clustering (Xie et al., ICML 2016) in NumPy/CuPy.")
@@ -699,7 +946,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None):
-    """Run the command line; returns the exit status (0 ok, 1 error, 2 usage, 130 Ctrl-C)."""
+    """Run the command line.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit status: 0 done, 1 an error (one line on stderr), 130 interrupted; a usage
+        error exits with 2 (SystemExit) before anything runs.
+    """
     args = build_parser().parse_args(argv)
     _QUIET[0] = args.quiet
     if getattr(args, "jobs", None) is None:

@@ -290,7 +290,7 @@ def _fetch_one(url: str, tmp: str, cap: int, end: float, timeout: float,
                         raise TimeoutError(f"stalled: {done - at_window} bytes in "
                                            f"{now - window:.0f} s (fewer than {STALL_BYTES})")
                     window, at_window = now, done
-            if length is not None and done != total:
+            if length is not None and not getattr(r, "chunked", False) and done != total:
                 raise ValueError(f"the body ended after {done} of the {total} bytes the "
                                  "server announced")
     finally:

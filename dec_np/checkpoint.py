@@ -425,7 +425,10 @@ def read_dec(path, cls, backend=None):
     _check_param_types(kw, known, path)
     if not model.alpha > 0:
         raise ValueError(f"{path}: alpha={model.alpha!r} is not positive")
-    model.autoencoder_, model._mu = sae, to_device(mu, sae.xp, sae.dtype)
+    with np.errstate(over="ignore"):
+        model.autoencoder_, model._mu = sae, to_device(mu, sae.xp, sae.dtype)
+    if not bool(sae.xp.isfinite(model._mu).all()):
+        raise ValueError(f"{path}: the centres mu overflow {sae.dtype}")
     model.cluster_centers_, model.labels_ = asnumpy(mu).copy(), labels
     model.n_iter_ = meta.get("n_iter")
     if model.n_iter_ is not None and (not isinstance(model.n_iter_, int) or model.n_iter_ < 0):
@@ -601,6 +604,7 @@ def load_fit_state(path, model, X):
     if not np.isclose(meta.get("scale", np.nan), model.scale_, rtol=1e-6):
         raise ValueError(f"{path} was written for other data (input scale {meta.get('scale')} "
                          f"there, {model.scale_} here)")
+    _check_fit_state(meta, arrays, model.n_clusters, sae.dims[-1], X.shape[0], path)
     dev = lambda a: None if a is None else to_device(a, sae.xp, sae.dtype)
     return {"autoencoder": sae, "mu": dev(arrays["mu"]), "p": dev(arrays.get("p")),
             "velocity": {k.split("/", 1)[1]: dev(v) for k, v in arrays.items()
@@ -609,6 +613,28 @@ def load_fit_state(path, model, X):
             "history": meta["history"], "labels_prev": arrays.get("labels_prev"),
             "init_labels": arrays["init_labels"], "init_centers": arrays["init_centers"],
             "pretrain_time": meta.get("pretrain_time", 0.0)}
+
+
+def _check_fit_state(meta, arrays, k, d, n, path):
+    """A saved fit state has every entry, of the right type and shape (ValueError if not)."""
+    missing = [key for key in ("iteration", "opt_t", "stream", "history") if key not in meta]
+    missing += [key for key in ("mu", "init_labels", "init_centers") if key not in arrays]
+    if missing:
+        raise ValueError(f"{path}: the saved state lacks {', '.join(missing)}")
+    count = lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0
+    stream, history = meta["stream"], meta["history"]
+    if not (count(meta["iteration"]) and count(meta["opt_t"]) and isinstance(stream, dict)
+            and isinstance(stream.get("rng"), dict) and count(stream.get("epoch"))
+            and count(stream.get("pos")) and isinstance(history, dict)
+            and isinstance(history.get("loss"), list)):
+        raise ValueError(f"{path}: the saved iteration, step count, batch order or history "
+                         "has the wrong type")
+    shapes = {"mu": (k, d), "init_centers": (k, d), "init_labels": (n,), "p": (n, k),
+              "labels_prev": (n,)}
+    for key, shape in shapes.items():
+        if key in arrays and arrays[key].shape != shape:
+            raise ValueError(f"{path}: the saved {key} has shape {arrays[key].shape}, "
+                             f"expected {shape}")
 
 
 def resume_loop(state, opt, history):

@@ -975,6 +975,10 @@ def main(argv=None):
                 if args.command == "fit" and state.exists() else "")
         print(f"dec-np {args.command}: interrupted{hint}", file=sys.stderr)
         return 130
+    except MemoryError as exc:  # a real file too large for this machine: say so in one line
+        print(f"dec-np {args.command}: error: out of memory ({exc or 'MemoryError'}); use "
+              "--n-samples, a smaller network or a machine with more memory", file=sys.stderr)
+        return 1
     except (ValueError, OSError, RuntimeError, FloatingPointError) as exc:
         # user mistakes (bad file, unknown dataset, bad settings, no CuPy): one line, no traceback
         print(f"dec-np {args.command}: error: {' '.join(str(exc).split())}", file=sys.stderr)

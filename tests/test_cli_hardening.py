@@ -190,3 +190,63 @@ def test_fit_demo_and_evaluate_write_one_schema_documented_in_docs(files, tmp_pa
         assert (m["ae_kmeans"] is None) == (command == "evaluate")
     documented = re.findall(r"^\| `([a-z_]+)` \|", DOC.read_text(), flags=re.M)
     assert documented == list(METRICS_KEYS)
+
+
+def _interrupted(files, out, monkeypatch):
+    real, calls = dec_module.kl_gradients, [0]
+
+    def ctrl_c(*args, **kw):
+        calls[0] += 1
+        if calls[0] == 25:
+            signal.raise_signal(signal.SIGINT)
+        return real(*args, **kw)
+    monkeypatch.setattr(dec_module, "kl_gradients", ctrl_c)
+    assert main(_fit(files, out)) == 130
+    monkeypatch.setattr(dec_module, "kl_gradients", real)
+    assert (out / STATE).exists()
+
+
+@pytest.mark.parametrize("edit", [
+    lambda meta, a: meta.pop("iteration"),
+    lambda meta, a: meta.update(stream="x"),
+    lambda meta, a: meta.update(opt_t=-1),
+    lambda meta, a: meta.update(history=[]),
+    lambda meta, a: a.update(mu=np.zeros((3, 3), np.float32)),
+    lambda meta, a: a.update(p=np.zeros((5, 4), np.float32)),
+])
+def test_a_forged_fit_state_is_one_line_on_resume(files, tmp_path, monkeypatch, capsys, edit):
+    out = tmp_path / "run"
+    _interrupted(files, out, monkeypatch)
+    capsys.readouterr()
+    with np.load(out / STATE) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(str(arrays.pop("meta")))
+    edit(meta, arrays)
+    np.savez(out / STATE, meta=np.array(json.dumps(meta)), **arrays)
+    assert main(_fit(files, out, "--resume")) == 1
+    assert "fit_state.npz" in _one_line(capsys)
+
+
+def test_a_full_disk_while_locking_leaves_no_lock(files, tmp_path, monkeypatch, capsys):
+    import errno
+    import dec_np.runs as runs
+    out = tmp_path / "run"
+    out.mkdir()
+    real = runs.json.dump
+
+    def full(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(runs.json, "dump", full)
+    assert main(_fit(files, out)) == 1
+    assert "No space left" in _one_line(capsys)
+    assert sorted(p.name for p in out.iterdir()) == []      # no lock, no temporary
+    monkeypatch.setattr(runs.json, "dump", real)
+    assert main(_fit(files, out)) == 0
+
+
+def test_running_out_of_memory_is_one_line(tmp_path, monkeypatch, capsys):
+    def too_big(*a, **k):
+        raise MemoryError("Unable to allocate 72.8 TiB")
+    monkeypatch.setattr(cli, "load_dataset", too_big)
+    assert main(["fit", "--quiet", "--out", str(tmp_path / "o")]) == 1
+    assert "out of memory" in _one_line(capsys)

@@ -6,10 +6,10 @@ Each subcommand is a small function of the parsed arguments; the helpers they sh
 
 An ``--out`` folder holds one run (:mod:`dec_np.runs`): checked writable before any work,
 locked while in use, results moved in as one set, resumed only by the run that saved it.
+The arguments, their help and their checks are in :mod:`dec_np.cli_args`.
 """
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
@@ -17,13 +17,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import NoReturn
 
 import numpy as np
 
 from .autoencoder import StackedAutoencoder
 from .backend import DEFAULT_DTYPE, asnumpy, get_backend
-from . import __version__
+from . import cli_args
+from .cli_args import _dims  # noqa: F401  (benchmarks import it from here)
 from .checkpoint import data_fingerprint, load_autoencoder, save_autoencoder, save_dec
 from .datasets import load_dataset, load_digits, load_labels
 from .gradcheck import check_all
@@ -31,7 +31,7 @@ from .dec import DEC, _validate as _check_dec, load_dec
 from .dec_math import kl_divergence, target_distribution
 from .metrics import ari, cluster_accuracy, nmi
 from .scaling import input_scale_factor
-from .threads import host_threads, resolve_n_jobs
+from .threads import host_threads
 from .runs import STATE, STATE_ID, RunFolder, metrics_record, resume_or_fresh, run_identity
 from .schedules import get_schedule, run_schedule, with_lr
 
@@ -342,16 +342,6 @@ def figures(out, model=None, X=None, y=None, image_shape=None, sae=None, Z_ae=No
         except Exception as exc:  # a figure is a by-product: never lose the results for it
             say(f"figure {name} skipped: {type(exc).__name__}: {exc}")
     return written
-
-
-def _dims(text):
-    try:
-        dims = tuple(int(v) for v in str(text).split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected widths like 500,500,2000,10, got {text!r}")
-    if not dims or min(dims) < 1:
-        raise argparse.ArgumentTypeError(f"widths must be positive, got {text!r}")
-    return dims
 
 
 @contextlib.contextmanager
@@ -724,225 +714,18 @@ def _select_k(args, run):
 
 
 # ----------------------------------------------------------------------------- the parser
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:  # one line, not usage + message
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
-class _Help(argparse.HelpFormatter):
-    """Each option's help ends with "(default: ...)", unless it says it already or has none
-    (None, a flag that is off)."""
-
-    def _get_help_string(self, action: argparse.Action) -> str:
-        text = action.help or ""
-        if ("(default" in text or not action.option_strings
-                or action.default in (None, False, argparse.SUPPRESS)):
-            return text
-        default = action.default
-        shown = ",".join(map(str, default)) if isinstance(default, tuple) else "%(default)s"
-        return f"{text} (default: {shown})"
-
-
-def _common(p: argparse.ArgumentParser, data: bool = True) -> None:
-    if data:
-        p.add_argument("--dataset", default="digits",
-                       help="mnist, mnist-test, fashion-mnist, usps, digits or FILE.npy/.npz")
-        p.add_argument("--labels", metavar="FILE.npy",
-                       help="the true labels, one integer per row of a data file (to score "
-                            "the clustering; default: the data set's own, if any)")
-        p.add_argument("--data-dir", help="folder holding mnist/, fashion-mnist/, usps/ "
-                                          "(default $DEC_NP_DATA or ~/.cache/dec_np)")
-        p.add_argument("--n-samples", type=_positive_int, metavar="N",
-                       help="use a random subset of N rows, drawn with --seed (default: all)")
-    p.add_argument("--backend", choices=("numpy", "cupy"),
-                   help="array library (default: $DEC_NP_BACKEND, else numpy)")
-    p.add_argument("--seed", type=int, default=0,
-                   help="random seed of weights, k-means, mini-batches and --n-samples")
-    p.add_argument("--quiet", action="store_true",
-                   help="no progress lines (downloads included); errors and notes still show")
-    p.add_argument("--no-figures", action="store_true", help="skip the figures")
-    p.add_argument("--jobs", type=_jobs, metavar="N",
-                   help="host threads, BLAS on one each: the same numbers for every N (default: "
-                        "DEC's n_jobs); 'blas' for BLAS's own threads")
-    p.add_argument("--threads", type=_positive_int, metavar="N",
-                   help="CPU BLAS threads (>= 1), with --jobs blas (the default when --threads "
-                        "is given; default: all; demo: 1)")
-    p.add_argument("--fast", action="store_true", help=argparse.SUPPRESS)  # tests: tiny settings
-
-
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text!r}")
-    return v
-
-
-def _jobs(text: str) -> "int | str":
-    try:
-        value: "int | str" = text if text == "blas" else int(text)
-        resolve_n_jobs(value)  # refuses 0 and below
-        return value
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of threads >= 1 or 'blas', got {text!r}")
-
-
-def _pretraining_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--pretrain-lr", type=_positive_float, metavar="LR",
-                   help="learning rate of pretraining, layer-wise and fine-tuning alike "
-                        "(default: the schedule's; the default schedule still caps Adam's rate x "
-                        "epochs at LR x 100)")
-    p.add_argument("--input-scaling", choices=("paper", "max", "none"),
-                   help="how X is scaled before pretraining and DEC (default: the schedule's)")
-
-
-def _image_shape(text: str) -> "tuple[int, ...]":
-    shape = _dims(text)
-    if len(shape) != 2:
-        raise argparse.ArgumentTypeError(f"expected H,W like 28,28, got {text!r}")
-    return shape
-
-
-def _image_flag(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--image-shape", type=_image_shape, metavar="H,W",
-                   help="the rows of a data file are H x W images: schedules that augment "
-                        "(the default) shift them (default: a named image data set's own "
-                        "shape; none for a data file)")
-
-
-def _resume_flag(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--resume", action="store_true",
-                   help="continue the unfinished fit in OUT (saved at target updates, at most "
-                        "every 10 s, and on Ctrl-C); refused if it was another run's (other "
-                        "data, seed or settings)")
-
-
-def _positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not v > 0 or v == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
-    return v
-
-
-SCHEDULES = ("default (dae-adam-cap-shift), dae-adam-shift, dae-adam-shift-long, adam-shift, "
-             "adam, sgd, paper, b64-steps, ... or fast")
-DESCRIPTIONS = {
-    "demo": "Pretrain an autoencoder and run DEC on the embedded UCI digits (1,797 8x8 images), "
-            "then write labels.npy, metrics.json, model.npz and figures into --out.",
-    "fit": "Pretrain a stacked autoencoder (or load one with --autoencoder), initialise the "
-           "centres with k-means on its embedding, and run DEC.  Writes labels.npy, "
-           "metrics.json (docs/metrics-json.md), model.npz and figures into --out; Ctrl-C "
-           "saves the state, --resume continues it.",
-    "pretrain": "Train a stacked denoising autoencoder with a schedule and save it as one "
-                ".npz, for `fit --autoencoder` or `select-k --autoencoder`.",
-    "evaluate": "Predict the clusters of a data set with a model written by fit or demo; "
-                "prints the cluster sizes, the mean KL and, with labels, ACC, NMI and ARI.  "
-                "With --out, also writes labels.npy and metrics.json.",
-    "gradcheck": "Compare every analytic gradient of the package (layers, losses, the "
-                 "autoencoder, DEC's KL) with centred finite differences in float64; exit 1 if "
-                 "any relative error reaches --tol.",
-    "select-k": "Choose the number of clusters by generalizability G = L_train / L_val "
-                "(DEC paper, Sec. 5.5): one autoencoder, then one DEC fit per k on a training "
-                "split, scored on a held-out split.",
-}
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The ``dec-np`` argument parser: one subparser per command, each with its description
-    and every option's help and default.
+def build_parser():
+    """The ``dec-np`` argument parser (:func:`dec_np.cli_args.build_parser`), each command's
+    ``func`` one of this module's ``cmd_*`` functions.
 
     Returns
     -------
     argparse.ArgumentParser
         Its ``parse_args`` gives a namespace whose ``func`` runs the command.
     """
-    parser = _Parser(prog="dec-np", formatter_class=_Help, description="Deep Embedded "
-                     "Clustering (Xie et al., ICML 2016) in NumPy/CuPy.")
-    parser.add_argument("--version", action="version", version=f"dec-np {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def command(name: str, summary: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, help=summary, description=DESCRIPTIONS[name],
-                              formatter_class=_Help)
-
-    p = command("demo", "DEC on the embedded digits, with figures (< 1 min on a CPU)")
-    _common(p, data=False)
-    p.add_argument("--out", default="dec_np_demo", help="output folder")
-    p.add_argument("--max-iter", type=_positive_int, help="DEC iterations (default 1000)")
-    _resume_flag(p)
-    p.set_defaults(func=cmd_demo, pretrain_lr=None, input_scaling=None)
-
-    p = command("fit", "pretrain + DEC on a dataset; labels, metrics, model, figures")
-    _common(p)
-    p.add_argument("--n-clusters", type=int, default=10, metavar="K", help="number of clusters")
-    p.add_argument("--out", default="dec_np_fit", help="output folder")
-    p.add_argument("--autoencoder", metavar="FILE.npz",
-                   help="a pretrained SAE (from `dec-np pretrain`; default: pretrain one)")
-    p.add_argument("--hidden-dims", type=_dims, metavar="W,W,...",
-                   help="encoder widths, the last one the embedding's (default 500,500,2000,10; "
-                        "with --autoencoder, its own)")
-    p.add_argument("--schedule", help=f"pretraining schedule: {SCHEDULES}; with "
-                   "--autoencoder, the one it was pretrained with (sets the input scaling) "
-                   "(default: default)")
-    for flag, kind, what in (
-            ("--max-iter", int, "DEC iterations at most"),
-            ("--update-interval", int, "iterations between target updates"),
-            ("--lr", float, "DEC's SGD learning rate"),
-            ("--batch-size", int, "DEC's mini-batch size"),
-            ("--tol", float, "stop when fewer than this fraction of labels change at an update"),
-            ("--n-init", int, "k-means restarts on the embedding")):
-        p.add_argument(flag, type=kind, help=f"{what} (default: DEC's)")
-    _pretraining_flags(p)
-    _image_flag(p)
-    _resume_flag(p)
-    p.set_defaults(func=cmd_fit)
-
-    p = command("pretrain", "train a stacked autoencoder and save it")
-    _common(p)
-    p.add_argument("--hidden-dims", type=_dims, default=(500, 500, 2000, 10), metavar="W,W,...",
-                   help="encoder widths, the last one the embedding's")
-    p.add_argument("--schedule", default="default", help=f"pretraining schedule: {SCHEDULES}")
-    _pretraining_flags(p)
-    _image_flag(p)
-    p.add_argument("--out", default="sae.npz", help="file to write")
-    p.set_defaults(func=cmd_pretrain)
-
-    p = command("evaluate", "predict a dataset with a saved DEC model")
-    _common(p)
-    p.add_argument("--model", required=True, metavar="FILE.npz",
-                   help="model written by fit or demo (required)")
-    p.add_argument("--out", help="also write labels.npy and metrics.json into this folder "
-                                 "(default: write nothing)")
-    p.set_defaults(func=cmd_evaluate)
-
-    p = command("gradcheck", "run every finite-difference gradient check")
-    _common(p, data=False)
-    p.add_argument("--tol", type=_positive_float, default=1e-6,
-                   help="largest relative error accepted, a finite number > 0")
-    p.set_defaults(func=cmd_gradcheck)
-
-    p = command("select-k", "choose k by generalizability G = L_train / L_val")
-    _common(p)
-    p.add_argument("--k-min", type=int, default=5, help="smallest k tried (>= 2)")
-    p.add_argument("--k-max", type=int, default=15, help="largest k tried")
-    p.add_argument("--val-fraction", type=float, default=0.2,
-                   help="fraction of the rows held out to compute L_val")
-    p.add_argument("--autoencoder", metavar="FILE.npz",
-                   help="a pretrained SAE (default: pretrain one on the training split)")
-    p.add_argument("--hidden-dims", type=_dims, default=(500, 500, 2000, 10), metavar="W,W,...",
-                   help="encoder widths when pretraining")
-    p.add_argument("--schedule", default="default", help=f"pretraining schedule: {SCHEDULES}")
-    p.add_argument("--max-iter", type=_positive_int, help="DEC iterations per k (default DEC's)")
-    _pretraining_flags(p)
-    _image_flag(p)
-    p.add_argument("--out", default="dec_np_select_k", help="output folder")
-    p.set_defaults(func=cmd_select_k)
-    return parser
+    return cli_args.build_parser({"demo": cmd_demo, "fit": cmd_fit, "pretrain": cmd_pretrain,
+                                  "evaluate": cmd_evaluate, "gradcheck": cmd_gradcheck,
+                                  "select-k": cmd_select_k})
 
 
 def main(argv=None):

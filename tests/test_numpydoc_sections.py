@@ -8,7 +8,7 @@ import pytest
 validate = pytest.importorskip("numpydoc.validate").validate
 
 MODULES = ["dec_np._download", "dec_np._npfile", "dec_np.datasets", "dec_np.checkpoint",
-           "dec_np.runs", "dec_np.cli", "dec_np.plotting"]
+           "dec_np.runs", "dec_np.cli", "dec_np.cli_args", "dec_np.plotting"]
 #: parameters undocumented, no Returns, no docstring, a parameter or return without words
 CODES = {"PR01", "PR02", "PR07", "RT01", "RT03", "GL08"}
 

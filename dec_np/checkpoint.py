@@ -19,6 +19,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any, Optional, Union
 
 import numpy as np
 
@@ -26,6 +27,7 @@ from .autoencoder import StackedAutoencoder
 from ._npfile import load_checked
 from .backend import asnumpy, to_device
 
+PathLike = Union[str, "os.PathLike[str]"]
 FORMAT_VERSION = 1
 #: DEC settings a resumed fit must share with the interrupted one (the others, e.g.
 #: max_iter, tol, verbose, may change).
@@ -39,7 +41,7 @@ def _versions():
     return {"dec_np": __version__, "numpy": np.__version__, "python": sys.version.split()[0]}
 
 
-def data_fingerprint(X):
+def data_fingerprint(X: Any) -> str:
     """``"sha256:<hex>"`` of an array's shape, dtype and bytes: which data a run saw.
 
     Equal for equal arrays on either backend; any changed value, row order, shape or dtype
@@ -57,7 +59,7 @@ def data_fingerprint(X):
     """
     a = np.ascontiguousarray(asnumpy(X))
     h = hashlib.sha256(f"{a.shape}|{a.dtype.str}|".encode())
-    h.update(memoryview(a.reshape(-1).view(np.uint8)))
+    h.update(a.reshape(-1).view(np.uint8).data)
     return "sha256:" + h.hexdigest()
 
 
@@ -71,7 +73,8 @@ def _pid_alive(pid):
     return True
 
 
-def remove_stale_temporaries(folder, name="*", unowned=False):
+def remove_stale_temporaries(folder: PathLike, name: str = "*",
+                             unowned: bool = False) -> "list[str]":
     """Remove the temporary files ``.<name>.<pid>.<random>.tmp`` in ``folder`` whose writer
     process is gone (a ``kill -9`` during a save).
 
@@ -253,7 +256,7 @@ def _sae_from(meta, arrays, backend, path):
     return sae
 
 
-def save_autoencoder(sae, path):
+def save_autoencoder(sae: StackedAutoencoder, path: PathLike) -> Path:
     """Save a StackedAutoencoder (weights, dims, p_drop, init_std, dtype, history_) to ``path``.
 
     Parameters
@@ -273,7 +276,7 @@ def save_autoencoder(sae, path):
                   {"autoencoder": _sae_meta(sae)})
 
 
-def load_autoencoder(path, backend=None):
+def load_autoencoder(path: PathLike, backend: Optional[str] = None) -> StackedAutoencoder:
     """Load a StackedAutoencoder saved by :func:`save_autoencoder` onto ``backend``.
 
     Parameters
@@ -314,7 +317,7 @@ def _dec_params(model):
     return out
 
 
-def save_dec(model, path):
+def save_dec(model: Any, path: PathLike) -> Path:
     """Save a fitted DEC: encoder and decoder weights, centres ``mu``, ``scale_``, ``labels_``,
     ``init_labels_``, ``init_centers_``, ``history_`` and the hyper-parameters.
 
@@ -371,7 +374,7 @@ def _check_param_types(kw, known, path):
                              f"(expected one like {default!r})")
 
 
-def read_dec(path, cls, backend=None):
+def read_dec(path: PathLike, cls: type, backend: Optional[str] = None) -> Any:
     """Rebuild a fitted estimator of class ``cls`` (:class:`dec_np.DEC`) from a file written by
     :func:`save_dec`; :func:`dec_np.dec.load_dec` is this with ``cls=DEC``.
 
@@ -396,7 +399,7 @@ def read_dec(path, cls, backend=None):
         not fit the settings.
     """
     meta, arrays = _read(path, "dec")
-    known = inspect.signature(cls.__init__).parameters
+    known = inspect.signature(cls).parameters  # the constructor's, without self
     kw = {k: v for k, v in meta.get("params", {}).items() if k in known and k != "autoencoder"}
     for name in ("hidden_dims", "image_shape"):  # tuples come back from JSON as lists
         if isinstance(kw.get(name), list):
@@ -460,9 +463,10 @@ class FitCheckpoint:
 
     EVERY = 10.0  # seconds: saving the paper's network takes ~0.1 s, a GPU's 140 steps not much more
 
-    def __init__(self, path, every=None):
+    def __init__(self, path: PathLike, every: Optional[float] = None) -> None:
         self.path, self.every = path, float(self.EVERY if every is None else every)
-        self.requested, self.last, self._old = False, None, None
+        self.requested, self._old = False, None
+        self.last: Optional[float] = None
 
     def __enter__(self):
         # A process started with SIGINT ignored (``nohup cmd &``) keeps ignoring it.
@@ -484,7 +488,8 @@ class FitCheckpoint:
             signal.signal(signal.SIGINT, self._old)
         return False
 
-    def at_iteration(self, model, it, mu, opt, stream, labels_prev, history, p):
+    def at_iteration(self, model: Any, it: int, mu: Any, opt: Any, stream: Any,
+                     labels_prev: Any, history: dict, p: Any) -> None:
         """Save the state at the top of iteration ``it`` if due; raise KeyboardInterrupt if asked.
 
         Parameters
@@ -523,7 +528,8 @@ class FitCheckpoint:
                                     f"fit(..., resume_from={str(self.path)!r})")
 
 
-def save_fit_state(path, model, it, mu, opt, stream, labels_prev, history, p=None):
+def save_fit_state(path: PathLike, model: Any, it: int, mu: Any, opt: Any, stream: Any,
+                   labels_prev: Any, history: dict, p: Any = None) -> Path:
     """Save an unfinished DEC fit at the top of iteration ``it``.
 
     Parameters
@@ -565,7 +571,7 @@ def save_fit_state(path, model, it, mu, opt, stream, labels_prev, history, p=Non
     return _write(path, "dec-fit-state", arrays, meta)
 
 
-def load_fit_state(path, model, X):
+def load_fit_state(path: PathLike, model: Any, X: Any) -> "dict[str, Any]":
     """Read a state saved by :func:`save_fit_state` for ``model.fit(X)`` to continue from.
 
     Checks that the settings in :data:`RESUME_MUST_MATCH` and the data (shape and input
@@ -637,7 +643,7 @@ def _check_fit_state(meta, arrays, k, d, n, path):
                              f"expected {shape}")
 
 
-def resume_loop(state, opt, history):
+def resume_loop(state: "dict[str, Any]", opt: Any, history: dict) -> "tuple[int, Any, Any]":
     """Put a state from :func:`load_fit_state` back into the clustering loop's optimiser and
     history (in place).
 

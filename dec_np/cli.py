@@ -10,6 +10,7 @@ The arguments, their help and their checks are in :mod:`dec_np.cli_args`.
 """
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -17,6 +18,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import (Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence, Tuple,
+                    Union)
 
 import numpy as np
 
@@ -35,11 +38,12 @@ from .threads import host_threads
 from .runs import STATE, STATE_ID, RunFolder, metrics_record, resume_or_fresh, run_identity
 from .schedules import get_schedule, run_schedule, with_lr
 
+PathLike = Union[str, "os.PathLike[str]"]
 IMAGE_SHAPES = {"mnist": (28, 28), "mnist-test": (28, 28), "fashion-mnist": (28, 28),
                 "usps": (16, 16), "digits": (8, 8)}
 #: The demo: embedded digits, a smaller network and shorter schedules than the paper's
 #: (measured on 2 CPU cores, see ``demo``); "fast" is the hidden test-suite setting.
-DEMO = {
+DEMO: "dict[str, dict[str, Any]]" = {
     "full": dict(hidden_dims=(64, 64, 128, 10), max_iter=1000, update_interval=100,
                  schedule={"model": {"p_drop": 0.2, "init_std": 0.01, "loss_reduction": "batch"},
                            "layerwise": {"epochs": 20, "batch_size": 64, "lr": 0.01},
@@ -54,7 +58,7 @@ DEMO = {
 _QUIET = [False]  # set by main from --quiet
 
 
-def say(*parts):
+def say(*parts: object) -> None:
     """Progress for people: stderr, flushed, so stdout stays the results (silent with --quiet).
 
     Parameters
@@ -66,7 +70,7 @@ def say(*parts):
         print(*parts, file=sys.stderr, flush=True)
 
 
-def note(*parts):
+def note(*parts: object) -> None:
     """A notice the user must see even with --quiet (something was discarded or taken over).
 
     Parameters
@@ -78,7 +82,10 @@ def note(*parts):
 
 
 # ----------------------------------------------------------------------------- shared helpers
-def load_data(name, data_dir=None, labels=None, n_samples=None, seed=0, progress=True):
+def load_data(name: PathLike, data_dir: Optional[PathLike] = None,
+              labels: Optional[PathLike] = None, n_samples: Optional[int] = None,
+              seed: int = 0, progress: bool = True
+              ) -> Tuple[np.ndarray, Optional[np.ndarray], Optional[Tuple[int, int]]]:
     """Load a data set or file for a command.
 
     Parameters
@@ -120,7 +127,7 @@ def load_data(name, data_dir=None, labels=None, n_samples=None, seed=0, progress
     return X, y, shape
 
 
-def dec_input(X, schedule="default"):
+def dec_input(X: Any, schedule: Union[str, dict] = "default") -> np.ndarray:
     """X scaled as ``DEC(schedule=schedule)`` scales it (the schedule's input_scaling).
 
     Parameters
@@ -139,7 +146,9 @@ def dec_input(X, schedule="default"):
     return np.asarray(X, DEFAULT_DTYPE) * DEFAULT_DTYPE(scale)
 
 
-def pretrain(X, hidden_dims, schedule, backend=None, seed=0, verbose=True, image_shape=None):
+def pretrain(X: Any, hidden_dims: Sequence[int], schedule: Union[str, dict],
+             backend: Optional[str] = None, seed: int = 0, verbose: bool = True,
+             image_shape: Optional[Tuple[int, int]] = None) -> StackedAutoencoder:
     """Pretrain a StackedAutoencoder on ``dec_input(X, schedule)`` with ``schedule``.
 
     Parameters
@@ -170,7 +179,7 @@ def pretrain(X, hidden_dims, schedule, backend=None, seed=0, verbose=True, image
     return run_schedule(sae, dec_input(X, schedule), s, verbose, image_shape)
 
 
-def augment_shape(args):
+def augment_shape(args: argparse.Namespace) -> Optional[Tuple[int, ...]]:
     """The image shape pretraining may shift.
 
     Parameters
@@ -189,7 +198,7 @@ def augment_shape(args):
     return IMAGE_SHAPES.get(str(args.dataset).lower())
 
 
-def scores(y, labels):
+def scores(y: Any, labels: Any) -> "Optional[dict[str, float]]":
     """Unsupervised accuracy, NMI and ARI of ``labels`` against ``y``.
 
     Parameters
@@ -209,7 +218,7 @@ def scores(y, labels):
     return {"acc": cluster_accuracy(y, labels), "nmi": nmi(y, labels), "ari": ari(y, labels)}
 
 
-def mean_kl(model, X):
+def mean_kl(model: DEC, X: Any) -> float:
     """L = KL(P||Q) / n over the points of X, with P the target of the model's q on X.
 
     Parameters
@@ -228,7 +237,8 @@ def mean_kl(model, X):
     return kl_divergence(target_distribution(q), q) / len(X)
 
 
-def select_k(X_train, X_val, ks, make_model, y_train=None, y_val=None):
+def select_k(X_train: Any, X_val: Any, ks: Iterable[int], make_model: Callable[[int], DEC],
+             y_train: Any = None, y_val: Any = None) -> "list[dict[str, Any]]":
     """For each k: fit ``make_model(k)`` on X_train; G = L_train / L_validation and NMI.
 
     Parameters
@@ -266,7 +276,7 @@ def select_k(X_train, X_val, ks, make_model, y_train=None, y_val=None):
     return rows
 
 
-def markdown_table(rows, columns):
+def markdown_table(rows: "Sequence[Mapping[str, Any]]", columns: Sequence[str]) -> str:
     """A markdown table of ``rows``.
 
     Parameters
@@ -287,7 +297,9 @@ def markdown_table(rows, columns):
     return "\n".join(lines)
 
 
-def figures(out, model=None, X=None, y=None, image_shape=None, sae=None, Z_ae=None):
+def figures(out: PathLike, model: Optional[DEC] = None, X: Any = None, y: Any = None,
+            image_shape: Optional[Tuple[int, int]] = None,
+            sae: Optional[StackedAutoencoder] = None, Z_ae: Any = None) -> "list[str]":
     """Write the figures that apply into ``out`` with :mod:`dec_np.plotting`.
 
     A figure that fails is skipped with a line on stderr: figures never cost the results.
@@ -345,7 +357,7 @@ def figures(out, model=None, X=None, y=None, image_shape=None, sae=None, Z_ae=No
 
 
 @contextlib.contextmanager
-def blas_threads(n):
+def blas_threads(n: Optional[int]) -> Iterator[None]:
     """Limit the CPU BLAS to ``n`` threads inside the block (needs threadpoolctl; None: no limit).
 
     The demo's matrices are small: two OpenBLAS threads made it 90 times slower than one on a
@@ -470,7 +482,7 @@ def _fit_and_report(args, X, y, image_shape, settings, title, run):
     return 0
 
 
-def cmd_demo(args):
+def cmd_demo(args: argparse.Namespace) -> int:
     """``dec-np demo``: DEC on the embedded digits, results into --out.
 
     Parameters
@@ -492,7 +504,7 @@ def cmd_demo(args):
         return _fit_and_report(args, X, y, (8, 8), settings, "demo (UCI digits)", run)
 
 
-def cmd_fit(args):
+def cmd_fit(args: argparse.Namespace) -> int:
     """``dec-np fit``: pretrain (or load) an autoencoder, then DEC; results into --out.
 
     Parameters
@@ -546,7 +558,7 @@ def _check_out_file(path):
         raise OSError(f"--out {path} is not writable ({exc.strerror or exc} in {base})") from None
 
 
-def cmd_pretrain(args):
+def cmd_pretrain(args: argparse.Namespace) -> int:
     """``dec-np pretrain``: train a stacked autoencoder and save it to --out.
 
     Parameters
@@ -578,7 +590,7 @@ def cmd_pretrain(args):
     return 0
 
 
-def cmd_evaluate(args):
+def cmd_evaluate(args: argparse.Namespace) -> int:
     """``dec-np evaluate``: predict a data set with a saved model.
 
     Parameters
@@ -622,7 +634,7 @@ def cmd_evaluate(args):
     return 0
 
 
-def cmd_gradcheck(args):
+def cmd_gradcheck(args: argparse.Namespace) -> int:
     """``dec-np gradcheck``: every finite-difference check, as a table.
 
     Parameters
@@ -643,7 +655,7 @@ def cmd_gradcheck(args):
     return 1 if failed else 0
 
 
-def cmd_select_k(args):
+def cmd_select_k(args: argparse.Namespace) -> int:
     """``dec-np select-k``: generalizability G and NMI for each k.
 
     Parameters
@@ -714,7 +726,7 @@ def _select_k(args, run):
 
 
 # ----------------------------------------------------------------------------- the parser
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     """The ``dec-np`` argument parser (:func:`dec_np.cli_args.build_parser`), each command's
     ``func`` one of this module's ``cmd_*`` functions.
 
@@ -728,7 +740,7 @@ def build_parser():
                                   "select-k": cmd_select_k})
 
 
-def main(argv=None):
+def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the command line.
 
     Parameters

@@ -16,7 +16,7 @@ import socket
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator, Optional, Union
 
 from .checkpoint import _pid_alive, data_fingerprint, remove_stale_temporaries
 
@@ -66,10 +66,13 @@ class RunFolder:
         Notices shown even when quiet (a lock taken over); default: silent.
     """
 
-    def __init__(self, path, command, keep_models=True, say=None, note=None):
+    def __init__(self, path: Union[str, "os.PathLike[str]"], command: str,
+                 keep_models: bool = True, say: Optional[Callable[..., None]] = None,
+                 note: Optional[Callable[..., None]] = None) -> None:
         self.path, self.command, self.keep_models = Path(path), command, keep_models
         self.say, self.note = say or _silent, note or _silent
-        self.locked, self.created = False, []
+        self.locked = False
+        self.created: "list[Path]" = []
 
     def __enter__(self):
         p = self.path
@@ -124,7 +127,7 @@ class RunFolder:
                 self.note(f"taking over the lock of a run that is gone ({gone}) in {self.path}")
         raise RuntimeError(f"--out {self.path}: could not take the lock {lock}")
 
-    def create(self):
+    def create(self) -> Path:
         """Create the folder (and missing parents), lock it, tidy what dead runs left.
 
         Returns
@@ -152,9 +155,11 @@ class RunFolder:
         return self.path
 
     @contextlib.contextmanager
-    def results(self):
+    def results(self) -> "Iterator[Path]":
         """A temporary folder to write the results into; moved in as one set on success."""
-        tmp = Path(tempfile.mkdtemp(prefix=f".new-{os.getpid()}-", dir=self.path))
+        tmp: Optional[Path] = Path(tempfile.mkdtemp(prefix=f".new-{os.getpid()}-",
+                                                    dir=self.path))
+        assert tmp is not None
         try:
             yield tmp
             names = sorted(f.name for f in tmp.iterdir())
@@ -270,7 +275,7 @@ def _move_set_in(folder, commit):
     shutil.rmtree(commit, ignore_errors=True)
 
 
-def run_identity(args, X, y, settings):
+def run_identity(args: Any, X: Any, y: Any, settings: "dict[str, Any]") -> "dict[str, Any]":
     """What a resumed fit must share with the one that saved the state.
 
     Parameters
@@ -319,7 +324,7 @@ def _identity_differences(saved, here):
     return diff
 
 
-def resume_or_fresh(args, run, identity):
+def resume_or_fresh(args: Any, run: RunFolder, identity: "dict[str, Any]") -> Optional[Path]:
     """The state to resume from, if ``--resume`` asks for one and it is this run's.
 
     Parameters

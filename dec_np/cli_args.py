@@ -127,6 +127,16 @@ def _positive_float(text: str) -> float:
     return v
 
 
+def _fraction(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < v < 1:
+        raise argparse.ArgumentTypeError(f"must be strictly between 0 and 1, got {text!r}")
+    return v
+
+
 SCHEDULES = ("default (dae-adam-cap-shift), dae-adam-shift, dae-adam-shift-long, adam-shift, "
              "adam, sgd, paper, b64-steps, ... or fast")
 DESCRIPTIONS = {
@@ -235,7 +245,7 @@ def build_parser(commands: "Mapping[str, Callable[[argparse.Namespace], int]]"
     _common(p)
     p.add_argument("--k-min", type=int, default=5, help="smallest k tried (>= 2)")
     p.add_argument("--k-max", type=int, default=15, help="largest k tried")
-    p.add_argument("--val-fraction", type=float, default=0.2,
+    p.add_argument("--val-fraction", type=_fraction, default=0.2,
                    help="fraction of the rows held out to compute L_val")
     p.add_argument("--autoencoder", metavar="FILE.npz",
                    help="a pretrained SAE (default: pretrain one on the training split)")

@@ -404,7 +404,10 @@ def load_dataset(name: PathLike, data_dir: Optional[PathLike] = None,
     one row), so what loads here is what the estimator accepts: a 2-D array is
     (n_samples, n_features); an array of images, (n_samples, height, width[, channels]), is
     flattened to one row per image; a 0-d or 1-D array is refused (reshape a single feature
-    to (n, 1) yourself).  An empty or damaged file is a ValueError naming it.
+    to (n, 1) yourself).  An empty or damaged file is a ValueError naming it, and so is a
+    header that claims more data than the file holds (checked before anything is allocated),
+    an array without rows or features, values that overflow float32 in the chosen scaling,
+    and labels that are not integers within int64 (floats: within +-2**53).
 
     Parameters
     ----------

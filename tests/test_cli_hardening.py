@@ -54,6 +54,8 @@ def _one_line(capsys, code_text="error"):
     ["gradcheck", "--tol", "0"],
     ["gradcheck", "--tol", "-1e-6"],
     ["fit", "--n-samples", "0"],
+    ["select-k", "--val-fraction", "nan"],
+    ["select-k", "--val-fraction", "1.5"],
 ])
 def test_bad_numbers_are_usage_errors(argv, capsys):
     with pytest.raises(SystemExit) as exc:

@@ -67,7 +67,8 @@ def read_header(fp: IO[bytes], available: int, where: str) -> Tuple[Tuple[int, .
 
 
 def _check_npz(path: Path, size: int) -> None:
-    """Check every ``.npy`` member's header of the archive ``path`` (``size`` bytes)."""
+    """Check the header of every member of the archive ``path`` (``size`` bytes): each must
+    be an ``.npy`` array (whatever its name) whose shape fits the bytes it holds."""
     with zipfile.ZipFile(path) as z:
         for info in z.infolist():
             where = f"{path}[{info.filename}]"
@@ -76,9 +77,12 @@ def _check_npz(path: Path, size: int) -> None:
             if info.compress_size > size or info.file_size > bound + 1024:
                 raise ValueError(f"{where}: the archive claims {info.file_size} bytes from "
                                  f"{info.compress_size} stored; damaged or forged")
-            if info.filename.endswith(".npy"):
-                with z.open(info) as member:
-                    read_header(member, info.file_size, where)
+            with z.open(info) as member:  # np.load reads any member with the magic string
+                if member.read(len(npformat.MAGIC_PREFIX)) != npformat.MAGIC_PREFIX:
+                    raise ValueError(f"{where}: not a NumPy array (np.load would return its "
+                                     "raw bytes)")
+            with z.open(info) as member:
+                read_header(member, info.file_size, where)
 
 
 def load_checked(path: PathLike, what: str = "data") -> Loaded:

@@ -112,10 +112,30 @@ def read_idx(path: PathLike) -> np.ndarray:
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as f:
-            raw = f.read()
+            head = f.read(4 + 4 * 255)  # the magic and up to 255 dimensions
+            need = _idx_size(head)  # the whole file, by its header; None if not IDX
+            chunks, got = [head], len(head)
+            while need is not None and got <= need:  # never more than the header says, +1
+                chunk = f.read(min(1 << 20, need + 1 - got))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                got += len(chunk)
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:  # a cut or damaged download
         raise ValueError(f"{path}: damaged gzip stream ({exc})") from None
-    return parse_idx(raw, name=str(path))
+    return parse_idx(b"".join(chunks), name=str(path))
+
+
+def _idx_size(head: bytes) -> Optional[int]:
+    """The size in bytes of the IDX file whose first bytes are ``head`` (None if they are not
+    an IDX header, which :func:`parse_idx` then reports)."""
+    if len(head) < 4 or head[0] or head[1] or head[2] not in _IDX_DTYPES or head[3] < 1:
+        return None
+    header = 4 + 4 * head[3]
+    if len(head) < header:
+        return None
+    dims = np.frombuffer(head, ">u4", count=head[3], offset=4)
+    return header + math.prod(int(d) for d in dims) * np.dtype(_IDX_DTYPES[head[2]]).itemsize
 
 
 def write_idx(array: np.ndarray, path: Optional[PathLike] = None) -> bytes:

@@ -451,3 +451,38 @@ def test_labels_out_of_range_or_not_integral_are_refused(tmp_path, y, match):
     np.save(tmp_path / "y.npy", y)
     with pytest.raises(ValueError, match=r"y\.npy: .*" + match):
         datasets.load_labels(tmp_path / "y.npy")
+
+
+@pytest.mark.parametrize("member, content", [("X", b"just some text"), ("notes.txt", b"hi")])
+def test_archive_members_that_are_not_arrays_are_refused(tmp_path, member, content):
+    import zipfile
+    with zipfile.ZipFile(tmp_path / "odd.npz", "w") as z:
+        z.writestr(member, content)
+    with pytest.raises(ValueError, match=rf"odd\.npz\[{member}\]: not a NumPy array"):
+        load_dataset(tmp_path / "odd.npz")
+
+
+def test_an_array_member_without_the_npy_suffix_is_still_checked(tmp_path):
+    import zipfile
+    _forged_npy(tmp_path / "x.npy", (10 ** 9, 10 ** 4))
+    with zipfile.ZipFile(tmp_path / "bare.npz", "w") as z:
+        z.write(tmp_path / "x.npy", "X")              # np.load reads it as key X
+    with pytest.raises(ValueError, match=r"bare\.npz\[X\]: the header claims"):
+        load_dataset(tmp_path / "bare.npz")
+
+
+def test_a_gzip_bomb_in_the_data_folder_is_read_no_further_than_its_header_says(tmp_path):
+    import zlib
+    header = bytes([0, 0, 8, 1]) + np.asarray([10], ">u4").tobytes()   # 10 labels
+    z = zlib.compressobj(9, zlib.DEFLATED, 31)
+    gz = z.compress(header) + b"".join(z.compress(bytes(1 << 20)) for _ in range(64)) + z.flush()
+    (tmp_path / "bomb-idx1-ubyte.gz").write_bytes(gz)                  # 64 MiB of zeros inside
+    import tracemalloc
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="has trailing bytes"):
+            read_idx(tmp_path / "bomb-idx1-ubyte.gz")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20                         # not the 64 MiB the stream inflates to

@@ -146,7 +146,7 @@ def _read(path, kind):
         if not isinstance(arrays, dict):
             raise ValueError("an .npy array, not an .npz archive")
         meta = json.loads(str(arrays.pop("meta")))
-    except (ValueError, KeyError) as exc:
+    except (ValueError, KeyError, RecursionError) as exc:  # RecursionError: JSON nested deep
         raise ValueError(f"{path}: not a readable dec_np checkpoint (damaged, truncated or "
                          f"another kind of file: {type(exc).__name__}: {exc})") from None
     if not isinstance(meta, dict) or meta.get("format") != "dec_np":

@@ -244,7 +244,7 @@ def _read_lock(lock: Path) -> dict:
     try:
         info = json.loads(Path(lock).read_text())
         return info if isinstance(info, dict) else {}
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
 
 
@@ -263,7 +263,7 @@ def _move_set_in(folder, commit):
     """Replace the results in ``folder`` by the committed set ``commit`` (idempotent)."""
     try:
         names = json.loads((commit / _MANIFEST).read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         names = [f.name for f in commit.iterdir() if f.name != _MANIFEST]
     for name in RESULTS:
         if name not in names:
@@ -354,7 +354,7 @@ def resume_or_fresh(args: Any, run: RunFolder, identity: "dict[str, Any]") -> Op
             return None
         try:
             saved = json.loads(state_id.read_text())
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             raise ValueError(f"--resume: cannot tell which run saved {state} (no readable "
                              f"{STATE_ID}); drop --resume to start afresh") from None
         diff = _identity_differences(saved if isinstance(saved, dict) else {}, identity)

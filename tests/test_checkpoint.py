@@ -303,3 +303,9 @@ def test_a_member_header_claiming_terabytes_is_refused(tmp_path):
         z.write(tmp_path / "x.npy", "sae/extra.npy")
     with pytest.raises(ValueError, match=r"m\.npz\[sae/extra\.npy\]: the header claims"):
         load_autoencoder(path)
+
+
+def test_metadata_nested_too_deep_is_a_value_error(tmp_path):
+    np.savez(tmp_path / "deep.npz", meta=np.array("[" * 100000 + "]" * 100000))
+    with pytest.raises(ValueError, match=r"deep\.npz: not a readable dec_np checkpoint"):
+        load_autoencoder(tmp_path / "deep.npz")

@@ -55,7 +55,8 @@ def _common(p: argparse.ArgumentParser, data: bool = True) -> None:
     p.add_argument("--backend", choices=("numpy", "cupy"),
                    help="array library (default: $DEC_NP_BACKEND, else numpy)")
     p.add_argument("--seed", type=int, default=0,
-                   help="random seed of weights, k-means, mini-batches and --n-samples")
+                   help="random seed: weights, k-means, mini-batches and --n-samples "
+                        "(gradcheck: its random inputs)")
     p.add_argument("--quiet", action="store_true",
                    help="no progress lines (downloads included); errors and notes still show")
     p.add_argument("--no-figures", action="store_true", help="skip the figures")

@@ -84,7 +84,7 @@ def test_every_command_has_a_description_and_every_option_help_with_its_default(
                          else str(action.default))
                 assert f"default: {shown})" in text or "(default" in action.help, (name, flag)
     fit = " ".join(_subparsers()["fit"].format_help().split())
-    for flag in ("--seed SEED random seed", "--n-clusters K number of clusters (default: 10)"):
+    for flag in ("--seed SEED random seed: weights", "--n-clusters K number of clusters (default: 10)"):
         assert flag in fit
     sk = " ".join(_subparsers()["select-k"].format_help().split())
     for text in ("--k-min K_MIN smallest k tried (>= 2) (default: 5)",

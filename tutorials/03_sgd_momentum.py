@@ -308,14 +308,14 @@ for label, opt, lr, m in [("SGD lr 0.01, momentum 0.9", "sgd", 0.01, 0.9),
     end[opt] = float(mse(sae.reconstruct(X), X)[0]) / final[label]  # both in section 5's units
 claim("On the loss / d Adam ends within 5% of where it ends on the loss; SGD at the same rate "
       "ends more than twice as high.", abs(end["adam"] - 1) < 0.05 and end["sgd"] > 2, **end)
-shift, A, B = shifter(image_shape, DEFAULT["augment"]["shift"]), X[:1000], X[1000:2000]
-A_shifted = shift(A, np.random.default_rng(0))
-same, same_shifted = ((y[1000:2000][((B ** 2).sum(1) - 2 * Q @ B.T).argmin(1)] == y[:1000]).mean()
-                      for Q in (A, A_shifted))  # the class of each image's nearest in B
+shift, imgs, others = shifter(image_shape, DEFAULT["augment"]["shift"]), X[:1000], X[1000:2000]
+shifted = shift(imgs, np.random.default_rng(0))
+same, same_shifted = ((y[1000:2000][((others ** 2).sum(1) - 2 * Q @ others.T).argmin(1)]
+                       == y[:1000]).mean() for Q in (imgs, shifted))  # class of the nearest other
 claim(f"Shifted, an image's nearest neighbour in pixels has its class at least 20 points less "
-      f"often (shifts up to {shift.max_shift} pixel(s), {len(A):,} images, {len(B):,} others).",
-      same_shifted < same - 0.2, same=same, shifted=same_shifted)
-show(plot_reconstructions(A, A_shifted, image_shape, None, row_labels=("image", "shifted"),
+      f"often (shifts up to {shift.max_shift} pixel(s), {len(imgs):,} images, {len(others):,} "
+      "others).", same_shifted < same - 0.2, same=same, shifted=same_shifted)
+show(plot_reconstructions(imgs, shifted, image_shape, None, row_labels=("image", "shifted"),
                           title="Random shifts (dec_np.augment.shifter)"), "03_shifts.png")
 
 # %% [markdown]
@@ -348,8 +348,9 @@ check(f"adam_stage: the default's steps and rate at {len(package)} sizes",
       against="steps_with_min_epochs and capped_lr")
 claim(f"The default's fine-tuning runs below lr up to {cap_to:,} rows, at lr from {cap_to + 1:,}; "
       f"it takes S steps up to {floor_from - 1:,} rows, more from {floor_from:,}.",
-      package[cap_to][1] < lr == package[cap_to + 1][1] and package[floor_from - 1][0] == S
-      < package[floor_from][0], lr_on_1000_rows=package[1000][1], steps_on_70000=package[70000][0])
+      package[cap_to][1] < lr == package[cap_to + 1][1]
+      and package[floor_from - 1][0] == S < package[floor_from][0],
+      lr_on_1000_rows=package[1000][1], steps_on_70000_rows=package[70000][0])
 
 # %% [markdown]
 # A small data set gets a gentler rate, a large one at least m passes.  What each departure

@@ -8,14 +8,12 @@
 # converges on a quadratic, draw the paper's schedule, compare optimisers on a small
 # autoencoder, and see why the package's default pretraining departs from the paper.
 #
-# **Exercises** (three): 1 `sgd_momentum_step`, 2 `sgd_nesterov_step`, 3 `adam_stage`, as
-# in tutorials 01 and 02 (`YOUR CODE HERE`; `[PASS]`/`[FAIL]`/`[TODO]`; the lesson runs to
-# the end whatever your code does).  Solutions: `tutorials/solutions/03_sgd_momentum.py`.
-#
-# **Data.** Sections 1 to 4: a two-dimensional quadratic.  Sections 5 and 6: in fast mode
-# (`DEC_NP_FAST=1`, what the test suite runs) 1,500 of the embedded 8x8 digits; in full
-# mode the 10,000 MNIST test images when they are under `DEC_NP_DATA` (else all 1,797
-# digits).  Run it: `python tutorials/03_sgd_momentum.py` (seconds in fast mode).
+# **Exercises:** 1 `sgd_momentum_step`, 2 `sgd_nesterov_step`, 3 `adam_stage`, as in
+# tutorials 01 and 02 (`YOUR CODE HERE`; `[PASS]`/`[FAIL]`/`[TODO]`).  Solutions:
+# `tutorials/solutions/03_sgd_momentum.py`.  **Data.** Sections 1 to 4: a 2-D quadratic.
+# Sections 5 and 6: in fast mode (`DEC_NP_FAST=1`, what the test suite runs) 1,500 of the
+# embedded 8x8 digits; in full mode the 10,000 MNIST test images when they are under
+# `DEC_NP_DATA` (else all 1,797 digits).  Run: `python tutorials/03_sgd_momentum.py`.
 
 # %%
 import warnings
@@ -28,9 +26,8 @@ from _common import FAST, check, claim, exercise, load_data, show, start, summar
 from dec_np import StackedAutoencoder
 from dec_np.augment import shifter
 from dec_np.autoencoder import capped_lr, steps_with_min_epochs
-from dec_np.layers import Sequential
 from dec_np.losses import mse
-from dec_np.optim import SGD, Adam
+from dec_np.optim import SGD
 from dec_np.plotting import plot_loss_history, plot_reconstructions
 from dec_np.schedules import get_schedule
 
@@ -240,11 +237,9 @@ show(fig, "03_lr_schedule.png")
 # (d-256-256-10-256-256-d on MNIST in full mode), trained end to end on tutorial 02's loss
 # (`mse`, reduction "batch") from the same Glorot weights, for the same number of steps,
 # with different optimisers.  `StackedAutoencoder.finetune` (tutorial 04) runs tutorial
-# 02's loop over the whole stack.  After every epoch it checks the mean loss: if it is not
-# finite, or 100 times the first batch's, the stage has diverged; `finetune` then starts it
-# again from its first weights at a tenth of the rate, with a `RuntimeWarning`, and raises
-# `FloatingPointError` only if the restarts diverge too.  Here a restart counts as
-# "diverged at the rate asked".  The last run uses **Adam** (Kingma & Ba, 2015;
+# 02's loop over the whole stack; when an epoch's mean loss is not finite, or 100 times the
+# first batch's, it restarts the stage at a tenth of the rate with a `RuntimeWarning`: here
+# that counts as "diverged at the rate asked".  The last run uses **Adam** (Kingma & Ba, 2015;
 # `dec_np.optim.Adam`): running means of g and g^2 per weight, steps of
 # `lr * m_hat / (sqrt(v_hat) + eps)`.  Units: with reduction "batch" the gradient is d times
 # that of "mean" (tutorial 02), so the paper's 0.1 ("mean") is 0.1 / d here.
@@ -288,137 +283,78 @@ claim("Adam at lr 0.001 ends lowest of all five runs.",
 # momentum wins, and not just because its long-run step `lr / (1 - momentum)` is ten times
 # larger: plain SGD at lr 0.1, the same long-run step, ends well above it, or diverges.
 # The velocity averages away the parts of the gradient that flip sign from step to step,
-# which a larger plain step amplifies.  (Runs this close to a stability limit are the most
-# sensitive to round-off: where that run ends varies between machines.)  Adam, at its usual
-# lr 0.001 and with no tuning to the loss's units, ends lowest.
+# which a larger plain step amplifies (a run this close to a stability limit is sensitive to
+# round-off).  Adam, at its usual lr 0.001 and with no tuning to the loss's units, ends lowest.
 
 # %% [markdown]
 # ## 6. Why the package's default pretraining departs from the paper
 #
-# `DEC()` pretrains with `dec_np.schedules.get_schedule("default")`, printed below: a
-# layer-wise denoising stage like the paper's (tutorial 04), then end-to-end fine-tuning,
-# but with Adam, on randomly shifted images, at a rate capped by its passes over the data.
-#
-# **(a) Adam does not care about the gradient's scale.**  Multiply the loss by c: SGD's
-# step `lr * c * g` is c times larger, so its rate must be retuned to the loss's units.
-# In Adam's step the c of m_hat cancels the c of `sqrt(v_hat)`, up to eps.  Below: section
-# 5's network, 100 steps on the loss and on 100 x the loss, with SGD and with Adam.
+# `DEC()` pretrains with `get_schedule("default")`, printed below: layer-wise denoising as in
+# the paper (tutorial 04), then fine-tuning with Adam, on shifted images, at a capped rate.
+# **(a) Scale.**  Multiply the loss by c and SGD's step `lr c g` grows c times, so its rate
+# must suit the loss's units; Adam's `m_hat / sqrt(v_hat)` does not change (up to eps).  Below:
+# section 5's momentum and Adam runs on the loss / d (`loss_reduction="mean"`).  **(b) Shifts.**
+# To a network that reconstructs pixels, a digit moved by a pixel is another input.
+# `dec_np.augment.shifter` moves each image of a batch by its own random whole-pixel offset
+# (up to a fraction `shift` of its side); fine-tuned on such images, the embedding covers them.
 
 # %%
-DEFAULT = get_schedule("default")
+DEFAULT, end = get_schedule("default"), {}  # end: the loss / d run's end over section 5's
 print("the default schedule:", DEFAULT)
-claim("The default has a layer-wise denoising stage, then fine-tunes with Adam, on images "
-      "shifted at random, with a cap on lr x epochs.", DEFAULT["layerwise"] is not None
-      and DEFAULT["model"]["p_drop"] > 0 and DEFAULT["finetune"].get("optimizer") == "adam"
-      and "shift" in DEFAULT.get("augment", {}) and DEFAULT["finetune"].get("lr_epochs") is not None)
-
-
-def scaled_run(opt, c, steps=100):
-    """100 steps of ``opt`` on c x section 5's loss: the first update's norm, the last loss."""
-    sae, rng = StackedAutoencoder(dims, init_std="glorot", random_state=0), np.random.default_rng(0)
-    net, params = Sequential(*sae.encoder().layers, *sae.decoder().layers), sae.params
-    w0 = {k: v.copy() for k, v in params.items()}
-    for t in range(steps):
-        xb = X[rng.integers(0, len(X), batch_size)]
-        net.backward(c * mse(net.forward(xb), xb)[1])  # the gradient of c * loss
-        opt.step(params, sae.grads)
-        if t == 0:
-            first = float(np.sqrt(sum(np.sum((params[k] - w0[k]) ** 2) for k in params)))
-    return first, sae.reconstruction_loss(X)
-
-
-ratio, end = {}, {}
-with np.errstate(over="ignore", invalid="ignore"):
-    for label, make in (("SGD", lambda: SGD(0.01, 0.9)), ("Adam", lambda: Adam(0.001))):
-        (s1, end[label, 1]), (s100, end[label, 100]) = scaled_run(make(), 1), scaled_run(make(), 100)
-        ratio[label] = s100 / s1
-        print(f"{label}: first step {s1:.4g} on the loss, {s100:.4g} on 100 x the loss (ratio "
-              f"{ratio[label]:.4f}); loss after 100 steps {end[label, 1]:.4f} and {end[label, 100]:.4g}")
-claim("SGD's first step on 100 x the loss is 100 times its step on the loss; Adam's changes "
-      "by less than 1%.", abs(ratio["SGD"] / 100 - 1) < 1e-3 and abs(ratio["Adam"] - 1) < 0.01)
-claim("After 100 steps Adam's two runs end within 5% of each other, while SGD on 100 x the "
-      "loss diverges.", abs(end["Adam", 100] / end["Adam", 1] - 1) < 0.05
-      and not end["SGD", 100] < 10 * end["SGD", 1])  # NaN, or far above: diverged
-
-# %% [markdown]
-# **(b) Random shifts of the images.**  A digit moved by a pixel is the same digit, but to a
-# network that reconstructs pixels it is another input.  `dec_np.augment.shifter(image_shape,
-# shift)` moves each image of a batch by its own random whole-pixel offset, up to the
-# fraction `shift` of its side (zeros fill in; the default's fraction is its "augment"
-# entry).  The default's fine-tuning reconstructs such shifted images from themselves, so
-# the embedding must represent them too; clustering sees the images as they are.  Below:
-# for 1,000 images, as they are and shifted, the class of the nearest of other images.
-
-# %%
-shift = shifter(image_shape, DEFAULT["augment"]["shift"])
-A, B, yA, yB = X[:1000], X[1000:2000], y[:1000], y[1000:2000]
-nearest = lambda Q: yB[((Q ** 2).sum(1)[:, None] - 2 * Q @ B.T + (B ** 2).sum(1)).argmin(1)]  # noqa: E731
-A_shifted = shift(A, np.random.default_rng(0))
-same, same_shifted = (nearest(A) == yA).mean(), (nearest(A_shifted) == yA).mean()
-print(f"shifts of up to {shift.max_shift} pixel(s) on {image_shape[0]}x{image_shape[1]} images: the "
-      f"nearest of {len(B)} other images has the image's class for {same:.1%} as they are, "
-      f"{same_shifted:.1%} shifted")
-claim("Shifted, an image's nearest neighbour in pixels has its class at least 20 points less "
-      "often.", same_shifted < same - 0.2, same=same, shifted=same_shifted)
-show(plot_reconstructions(A, A_shifted, image_shape, None, row_labels=("image", "shifted"),
+for label, opt, lr, m in [("SGD lr 0.01, momentum 0.9", "sgd", 0.01, 0.9),
+                          ("Adam lr 0.001", "adam", 0.001, 0)]:
+    sae = StackedAutoencoder(dims, init_std="glorot", loss_reduction="mean", random_state=0)
+    sae.finetune(X, iterations=iterations, batch_size=batch_size, lr=lr, momentum=m, optimizer=opt)
+    end[opt] = float(mse(sae.reconstruct(X), X)[0]) / final[label]  # both in section 5's units
+claim("On the loss / d Adam ends within 5% of where it ends on the loss; SGD at the same rate "
+      "ends more than twice as high.", abs(end["adam"] - 1) < 0.05 and end["sgd"] > 2, **end)
+shift, imgs, others = shifter(image_shape, DEFAULT["augment"]["shift"]), X[:1000], X[1000:2000]
+shifted = shift(imgs, np.random.default_rng(0))
+same, same_shifted = ((y[1000:2000][((others ** 2).sum(1) - 2 * Q @ others.T).argmin(1)]
+                       == y[:1000]).mean() for Q in (imgs, shifted))  # class of the nearest other
+claim(f"Shifted, an image's nearest neighbour in pixels has its class at least 20 points less "
+      f"often (shifts up to {shift.max_shift} pixel(s), {len(imgs):,} images, {len(others):,} "
+      "others).", same_shifted < same - 0.2, same=same, shifted=same_shifted)
+show(plot_reconstructions(imgs, shifted, image_shape, None, row_labels=("image", "shifted"),
                           title="Random shifts (dec_np.augment.shifter)"), "03_shifts.png")
 
 # %% [markdown]
-# **(c) A cap on Adam's rate times its passes.**  A stage of S steps at batch B makes
-# `E = S / ceil(n / B)` passes (epochs) over n rows: many more over a small data set than
-# over a large one.  Adam moves each weight by about lr per step whatever the gradient's
-# scale (a), so `lr * E` measures how far the stage can pull the weights towards each image,
-# away from where the layer-wise stage left them.  `finetune(..., min_epochs=m,
-# lr_epochs=L)` bounds both sides: at least m passes (`steps_with_min_epochs`), and a rate
-# that keeps `rate * E` at most `lr * L` (`capped_lr`).
-#
-# **Exercise 3.** Write `adam_stage`; the check compares it with those two functions on a
-# short stage of this lesson's own and on the default's, at seven sizes (**below 1e-12**).
+# **(c) A cap on lr x epochs.**  S steps at batch B make `E = S / ceil(n / B)` passes over n
+# rows.  Adam moves each weight by about lr a step whatever the scale (a), so `lr * E` measures
+# how far a stage pulls the weights towards each image.  `finetune(..., min_epochs=m,
+# lr_epochs=L)` bounds both: at least m passes (`steps_with_min_epochs`), a rate keeping
+# `rate * E <= lr * L` (`capped_lr`).  **Exercise 3.** Write `adam_stage`, checked against
+# those two functions on the default's stage at several sizes (**below 1e-12**).
 
 # %%
 @exercise
 def adam_stage(n, iterations, batch_size, lr, min_epochs=None, lr_epochs=None):
-    """The steps and rate of a stage on n rows: ``steps = max(S, ceil(m * ceil(n / B)))``,
-    ``rate = lr * min(1, L / E)``, ``E = steps / ceil(n / B)``, with S = ``iterations``,
-    B = ``batch_size``, m = ``min_epochs`` and L = ``lr_epochs`` (None: no floor, no cap)."""
+    """Steps and rate of a stage on n rows: ``steps = max(S, ceil(m * ceil(n / B)))``, ``rate =
+    lr * min(1, L / (steps / ceil(n / B)))``; S, B, m, L: ``iterations``, ``batch_size``,
+    ``min_epochs``, ``lr_epochs`` (None: no floor, no cap)."""
     # YOUR CODE HERE (four or five lines; an epoch is ceil(n / batch_size) batches)
     raise NotImplementedError("adam_stage: the floor on the steps, then the cap on the rate")
     # END OF YOUR CODE
 
 
-def package_stage(n, iterations, batch_size, lr, min_epochs=None, lr_epochs=None):
-    steps = iterations if min_epochs is None else steps_with_min_epochs(n, iterations,
-                                                                        batch_size, min_epochs)
-    return steps, lr if lr_epochs is None else capped_lr(lr, steps / -(-n // batch_size), lr_epochs)
-
-
-SHORT = dict(iterations=2000, batch_size=100, lr=0.001, min_epochs=10, lr_epochs=50)
-STAGES = {"short": SHORT, "default": {k: v for k, v in DEFAULT["finetune"].items() if k in
-                                      ("iterations", "batch_size", "lr", "min_epochs", "lr_epochs")}}
-SIZES = (1000, 3900, 3901, 10000, 20000, 20001, 70000)
-named = lambda fn: {f"{what} of the {s} stage on {n:,} rows": v  # noqa: E731
-                    for s, kw in STAGES.items() for n in SIZES
-                    for what, v in zip(("steps", "rate"), fn(n, **kw))}
-check("adam_stage: steps and rate of two stages at seven sizes", lambda: named(adam_stage),
-      named(package_stage), rtol=1e-12, against="steps_with_min_epochs and capped_lr")
-stage = {(s, n): package_stage(n, **kw) for s, kw in STAGES.items() for n in SIZES}
-for n in SIZES:
-    print(f"{n:6,d} rows:", " | ".join(
-        f"{s} stage {stage[s, n][0]:6,d} steps = {stage[s, n][0] / -(-n // kw['batch_size']):7.2f} "
-        f"epochs at lr {stage[s, n][1]:.4g}" for s, kw in STAGES.items()))
-# the cap acts while an epoch is fewer than S / L batches, the floor once it is more than S / m
-S, B, m, L, lr = (SHORT[k] for k in ("iterations", "batch_size", "min_epochs", "lr_epochs", "lr"))
-cap_to, floor_from = B * (-(-S // L) - 1), B * (S // m) + 1
-claim(f"In the short stage {cap_to:,} rows get a rate below lr, {cap_to + 1:,} rows lr; "
-      f"{floor_from - 1:,} rows get S steps, {floor_from:,} rows more.", stage["short", cap_to][1]
-      < lr == stage["short", cap_to + 1][1] and stage["short", floor_from - 1][0] == S
-      < stage["short", floor_from][0])
+ft = DEFAULT["finetune"]
+S, B, m, L, lr = (ft[k] for k in ("iterations", "batch_size", "min_epochs", "lr_epochs", "lr"))
+cap_to, floor_from = B * (-(-S // L) - 1), B * int(S // m) + 1  # the cap's last n, the floor's 1st
+package = {n: (t, capped_lr(lr, t / -(-n // B), L)) for n in (1000, cap_to, cap_to + 1,
+           floor_from - 1, floor_from, 70000) for t in [steps_with_min_epochs(n, S, B, m)]}
+check(f"adam_stage: the default's steps and rate at {len(package)} sizes",
+      lambda: {f"{n:,} rows": adam_stage(n, S, B, lr, m, L) for n in package},
+      {f"{n:,} rows": v for n, v in package.items()}, rtol=1e-12,
+      against="steps_with_min_epochs and capped_lr")
+claim(f"The default's fine-tuning runs below lr up to {cap_to:,} rows, at lr from {cap_to + 1:,}; "
+      f"it takes S steps up to {floor_from - 1:,} rows, more from {floor_from:,}.",
+      package[cap_to][1] < lr == package[cap_to + 1][1]
+      and package[floor_from - 1][0] == S < package[floor_from][0],
+      lr_on_1000_rows=package[1000][1], steps_on_70000_rows=package[70000][0])
 
 # %% [markdown]
-# A small data set gets a gentler rate, a large one at least m passes.  How the default's
-# values were chosen, and what each departure from the paper gained on which data, is
-# recorded in [docs/defaults-study.md](../docs/defaults-study.md).  Tutorial 04 builds the
-# paper's greedy layer-wise pretraining.
+# A small data set gets a gentler rate, a large one at least m passes.  What each departure
+# gains, on which data: [docs/defaults-study.md](../docs/defaults-study.md).
 
 # %%
 summary()

@@ -52,8 +52,9 @@ class TutorialRun:
         return float(m[-1])
 
 
-def run_tutorial(script, solutions="1", timeout=600):
-    key = (script, solutions)
+def run_tutorial(script, solutions="1", timeout=600, folder=None):
+    """The fast run of ``tutorials/<script>`` (or of ``<folder>/<script>``), cached."""
+    key = (script, solutions, str(folder))
     if key not in _CACHE:
         figures = Path(tempfile.mkdtemp(prefix=f"tut{script[:2]}_{solutions or 'stub'}_"))
         env = dict(os.environ, DEC_NP_FAST="1", DEC_NP_FIGURES=str(figures), MPLBACKEND="Agg",
@@ -61,7 +62,8 @@ def run_tutorial(script, solutions="1", timeout=600):
                    MKL_NUM_THREADS="1",
                    PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
         env.pop("DEC_NP_MEDIUM", None)
-        proc = subprocess.run([sys.executable, str(TUTORIALS / script)], cwd=ROOT, env=env,
+        proc = subprocess.run([sys.executable, str(Path(folder or TUTORIALS) / script)],
+                              cwd=ROOT, env=env,
                               capture_output=True, text=True, timeout=timeout)
         run = TutorialRun(script, solutions, proc.returncode, proc.stdout, proc.stderr, figures)
         run.checks = re.findall(r"^\[(PASS|FAIL|TODO)\] (.*?):", proc.stdout, re.M)
@@ -92,3 +94,15 @@ def assert_claim(run, fragment):
     """The claim of ``run`` whose text contains ``fragment`` holds."""
     holds, text = run.claim(fragment)
     assert holds, text
+
+
+def run_with_solution(script, source, tmp_path):
+    """The fast run of ``script`` with its solutions file replaced by ``source``: a copy of
+    the tutorials folder in ``tmp_path`` whose ``solutions/<script>`` is ``source``, run
+    with ``DEC_NP_SOLUTIONS=1``.  Shows what a check says about a given (right or wrong)
+    answer."""
+    import shutil
+    folder = Path(tmp_path) / "tutorials"
+    shutil.copytree(TUTORIALS, folder, ignore=shutil.ignore_patterns("figures", "__pycache__"))
+    (folder / "solutions" / script).write_text(source)
+    return run_tutorial(script, "1", folder=folder)

@@ -203,8 +203,7 @@ show(fig, "09_select_k.png")
 # largest k before G falls off"; on this data G is already low at the true k, so the
 # recipe reads "the smallest k at which G has fallen".  Neither reading is a test: the
 # validation NMI needs the labels, and G's level depends on the network and the split
-# size as much as on k (exercise 4).  docs/experiments.md records the same sweep on MNIST
-# (10,000 images, one seed), where G falls gradually from k = 5 on.
+# size as much as on k (exercise 4).  docs/experiments.md records the same sweep on MNIST.
 
 # %%
 if MODE == "fast":
@@ -226,8 +225,8 @@ if MODE == "fast":
 # from the autoencoder of section 1.  The confusion matrix of the most imbalanced run
 # (columns are clusters named by their matched class) shows where the rare classes went.
 # In fast mode the clusters are far apart, so even a class of a handful of points keeps
-# its own cluster; on MNIST (full mode) the classes touch, and both ACC columns fall as
-# r_min shrinks.
+# its own cluster; on MNIST (full mode) the classes touch, which is where the rare ones
+# are at risk.
 
 # %%
 print(" r_min   n     smallest/largest class   ACC AE+k-means   ACC DEC")

@@ -3,20 +3,17 @@
 #
 # **What you will be able to do.** Run the whole algorithm of the paper on MNIST and write
 # its clustering phase (Sec. 3.1) yourself: pretrain the autoencoder (tutorial 04), put the
-# initial centroids mu where k-means finds them in the embedding z (Sec. 3.3), then
-# minimise KL(P || Q) (Eq. 2) by SGD on the encoder weights theta and the centroids mu
-# together, with the target P (Eq. 3) recomputed from all points every `update_interval`
-# iterations.  You write one mini-batch step (exercise 1), then the tutorial writes the
-# whole loop out in about 30 lines from the package's pure functions and shows that it ends
-# with exactly the labels and centroids of `DEC.fit`.  Last, the paper's Figures 3, 4 and 5.
-# ACC and NMI, the two scores used throughout, are defined in tutorial 04; q, p and their
-# gradients in tutorials 05 and 06.
+# centroids mu where k-means finds them in the embedding z (Sec. 3.3), then minimise
+# KL(P || Q) (Eq. 2) by SGD on the encoder weights theta and mu together, the target P
+# (Eq. 3) recomputed from all points every `update_interval` iterations.  You write one
+# mini-batch step (exercise 1); the tutorial writes the whole loop out from the package's
+# pure functions and shows that it ends with exactly the labels and centroids of
+# `DEC.fit`.  Last, the paper's Figures 3, 4 and 5.  ACC and NMI are defined in tutorial
+# 04; q, p and their gradients in tutorials 05 and 06.
 #
-# **Data.** MNIST's 10,000 test images ("MNIST-10k") in full mode, 1,500 of them in fast
-# mode; the embedded 8x8 digits if MNIST is missing (the first lines of output say which).
-#
-# **Modes.**  Fast (`DEC_NP_FAST=1`, the test suite's mode): 1,500 images, a
-# 784-64-64-128-10 network, 500 Adam steps of pretraining, at most 300 DEC iterations with
+# **Data and modes.** MNIST's 10,000 test images ("MNIST-10k"; the embedded 8x8 digits if
+# MNIST is missing, as the first lines of output say).  Fast (`DEC_NP_FAST=1`, the test
+# suite's mode): 1,500 of the images, a 784-64-64-128-10 network, 500 Adam steps of pretraining, at most 300 DEC iterations with
 # `update_interval=20`.  Full (the default): MNIST-10k and exactly what
 # `DEC(n_clusters=10, image_shape=(28, 28), random_state=0).fit(X)` runs: the package's
 # default schedule (printed at the start; tutorial 04) on the paper's 784-500-500-2000-10
@@ -29,6 +26,7 @@ import time
 
 import numpy as np
 from _common import MODE, check, claim, exercise, load_data, show, start, summary
+from _dec_check import first_step
 
 from dec_np import DEC, StackedAutoencoder
 from dec_np.dec_math import kl_divergence, kl_gradients, soft_assignment, target_distribution
@@ -42,7 +40,6 @@ from dec_np.schedules import get_schedule, run_schedule
 from dec_np.utils import BatchStream
 
 start("07_dec_end_to_end")
-T_START = time.perf_counter()
 FAST_SCHEDULE = {"model": {"p_drop": 0.0, "init_std": "glorot", "loss_reduction": "mean"},
                  "input_scaling": "max", "layerwise": None,
                  "finetune": {"iterations": 500, "batch_size": 256, "lr": 3e-3,
@@ -71,10 +68,9 @@ print("DEC settings:", D)
 # `DEC(n_clusters=10, image_shape=(28, 28), random_state=0).fit(X)` scales X by one scalar
 # (the schedule's input scaling), makes **one** random generator `rng = seed_sequence(0)`
 # (`dec_np.backend`: here `np.random.default_rng(0)`), builds the autoencoder from it and
-# pretrains it with the schedule (tutorial 04 covers both; random image shifts, where the
-# schedule asks for them, draw their offsets from the same generator, and `image_shape`
-# tells `run_schedule` that the rows are images).  The same generator then seeds k-means
-# and the order of the mini-batches.  We do exactly the same by hand, and keep the
+# pretrains it with the schedule (tutorial 04; random image shifts, where the schedule asks
+# for them, draw from the same generator).  The same generator then seeds k-means and the
+# order of the mini-batches.  We do exactly the same by hand, and keep the
 # generator: handed on to `DEC(autoencoder=sae, random_state=rng)`, it makes that fit the
 # very run `DEC(..., random_state=0)` makes, without pretraining a second time.
 
@@ -87,18 +83,16 @@ rng = np.random.default_rng(0)
 sae = StackedAutoencoder((X.shape[1],) + SETTINGS["hidden"], random_state=rng, **schedule["model"])
 run_schedule(sae, Xs, schedule, image_shape=image_shape)  # the rows are images
 t_pretrain = time.perf_counter() - t0
-rng_state = copy.deepcopy(rng.bit_generator.state)  # where k-means will start drawing
 
 
-def generator_after_pretraining():
-    """A generator in the state ``rng`` had right after pretraining."""
+def generator_after_pretraining(state=copy.deepcopy(rng.bit_generator.state)):
+    """A generator in the state ``rng`` had right after pretraining (k-means draws next)."""
     g = np.random.default_rng()
-    g.bit_generator.state = copy.deepcopy(rng_state)
+    g.bit_generator.state = copy.deepcopy(state)
     return g
 
 
-print(f"pretraining: {t_pretrain:.1f} s, scale {scale:.4f}, "
-      f"reconstruction loss {sae.reconstruction_loss(Xs):.4f}")
+print(f"pretraining: {t_pretrain:.1f} s, loss {sae.reconstruction_loss(Xs):.4f}")
 
 # %% [markdown]
 # ## 2. One step of the clustering phase, derived
@@ -127,9 +121,8 @@ print(f"pretraining: {t_pretrain:.1f} s, scale {scale:.4f}, "
 # which is exactly what the encoder's backward pass computes when it is handed the (B, d_z)
 # array dz/B: `encoder.backward(dz / B)` fills the gradient of every encoder layer
 # (tutorial 01), provided the forward pass of the same batch ran just before (its cache).
-# Then one SGD step with momentum (tutorial 03) moves theta and mu **together**: for every
-# array w in {theta, mu}, v = momentum * v - lr * g_w; w = w + v.  The decoder takes no part
-# any more.
+# Then one SGD step with momentum (tutorial 03) moves theta and mu **together** (the
+# decoder takes no part any more): for every w in {theta, mu}, v = momentum v - lr g_w; w += v.
 #
 # **Exercise 1.** Write `dec_step`.  It updates `params` in place and returns nothing.
 
@@ -168,40 +161,19 @@ def dec_step(encoder, xb, pb, params, grads, opt, alpha=1.0):
 # %% [markdown]
 # **The check.** The expected numbers come from the package itself:
 # `DEC(..., max_iter=1, update_interval=1)` with the same autoencoder and generator runs
-# k-means, draws the first mini-batch and takes exactly one step.  We rebuild that state
-# (same k-means, same first batch), let your `dec_step` take the step, and compare what it
-# moved: the change of every encoder array (`enc0.W`, ...) and of `mu`.  The first SGD step
-# from rest is -lr times the gradient, so this compares your gradients.  Float32 rounds
-# differently wherever the order of operations differs (a 1/B in float64, say), so each
-# tensor may be off by **1e-3 of its largest change** (plus 1e-3 relative); a missing 1/B
-# is off by a factor B = 256, a wrong sign by 2.
+# k-means, draws the first mini-batch and takes exactly one step.  `first_step`
+# (`tutorials/_dec_check.py`) rebuilds that state (same k-means, same first batch),
+# `take_step` lets your `dec_step` take the step from it, and the check compares what it
+# moved: the change of every encoder array (`enc0.W`, ...) and of `mu`, which from rest is
+# -lr times the gradient.  Float32 rounds differently wherever the order of operations
+# differs (a 1/B in float64, say), so each tensor may be off by **1e-3 of its largest
+# change** (plus 1e-3 relative); a missing 1/B is off by a factor B, a wrong sign by 2.
 
 # %%
-one = DEC(K, autoencoder=sae, input_scaling=schedule["input_scaling"],
-          random_state=generator_after_pretraining(), **dict(D, max_iter=1, update_interval=1))
-one.fit(X)
-g = generator_after_pretraining()
-z0 = sae.encode(Xs)
-mu0, _, _ = kmeans(z0, K, n_init=D["n_init"], random_state=g)  # what fit's k-means gives
-idx0 = next(BatchStream(len(Xs), D["batch_size"], g))[1]       # fit's first mini-batch
-p0 = target_distribution(soft_assignment(z0, mu0, D["alpha"]))
-before = {name: w.copy() for name, w in sae.params.items() if name.startswith("enc")}
-before["mu"] = mu0.astype(np.float32)
-expected = {name: one.autoencoder_.params[name] - w for name, w in before.items() if name != "mu"}
-expected["mu"] = one.cluster_centers_ - before["mu"]
-
-
-def your_step():
-    ae = copy.deepcopy(sae)
-    params = {name: w for name, w in ae.params.items() if name.startswith("enc")}
-    grads = {name: gw for name, gw in ae.grads.items() if name.startswith("enc")}
-    params["mu"] = before["mu"].copy()
-    dec_step(ae.encoder(), Xs[idx0].copy(), p0[idx0], params, grads,
-             SGD(D["lr"], D["momentum"]), D["alpha"])
-    return {name: params[name] - before[name] for name in before}
-
-
-step_ok = check("dec_step: the change of theta and mu after one step", your_step, expected,
+expected, take_step = first_step(sae, X, Xs, K, D, schedule["input_scaling"],
+                                 generator_after_pretraining)  # tutorials/_dec_check.py
+step_ok = check("dec_step: the change of theta and mu after one step",
+                lambda: take_step(dec_step), expected,
                 rtol=1e-3, atol=0.0, scale_atol=1e-3,
                 against="one iteration of DEC.fit (max_iter=1)")
 
@@ -232,7 +204,7 @@ t0 = time.perf_counter()
 rng = generator_after_pretraining()
 ae = copy.deepcopy(sae)                            # fit trains a copy; sae stays as it is
 encoder = ae.encoder()                             # x -> z: the Dense layers of ae
-z = ae.encode(Xs)                                  # (N, d_z), all points
+z0 = z = ae.encode(Xs)                             # (N, d_z), all points
 mu, labels_init, _ = kmeans(z, K, n_init=D["n_init"], random_state=rng)   # Sec. 3.3
 mu = mu.astype(Xs.dtype)
 mu_init = mu.copy()
@@ -272,8 +244,8 @@ print(f"by hand: {it} iterations in {t_hand:.1f} s; AE + k-means ACC "
 # %% [markdown]
 # ### The same as `DEC.fit`
 #
-# `DEC(autoencoder=sae)` copies `sae`; with the generator in its post-pretraining state and
-# the same scaling it must retrace the loop above operation by operation.
+# `DEC(autoencoder=sae)` copies `sae`; from the same generator state it must retrace the
+# loop above operation by operation.
 
 # %%
 t0 = time.perf_counter()
@@ -292,9 +264,8 @@ claim("The loop by hand ends with the same labels, after the same number of iter
 # %% [markdown]
 # ## 4. What the loop did
 #
-# The baselines: k-means on the (scaled) pixels, and k-means on the autoencoder's
-# embedding, which is DEC's own starting point (`labels_init` above, `init_labels_` of
-# `DEC`).  `fit(X, y)` uses y only to record ACC and NMI after every target update; training
+# The baselines: k-means on the (scaled) pixels, and k-means on the autoencoder's z, DEC's
+# own start (`init_labels_`).  `fit(X, y)` uses y only to record ACC and NMI; training
 # never sees it.
 
 # %%
@@ -336,9 +307,8 @@ claim("The recorded loss rose from one update to the next at least once.", rose 
 # ## 5. Figure 3: the most confident images of each cluster
 #
 # One numbering for all figures: each cluster is named by the digit the Hungarian matching
-# of ACC (tutorial 04) pairs it with, the numbering the confusion matrix uses.  Row c of
-# Fig. 3 is the cluster matched with digit c (with more clusters than digits the unmatched
-# ones would come last).
+# of ACC (tutorial 04) pairs it with, as in the confusion matrix; row c of Fig. 3 is the
+# cluster matched with digit c.
 
 # %%
 to_digit = best_mapping(y, dec.labels_)                   # {cluster: digit}
@@ -355,8 +325,8 @@ show(plot_confusion(y, dec.labels_, path=None), "07_confusion.png")
 # ones DEC trusts, dominate the gradient.  We draw it at the start (the autoencoder's z and
 # the k-means mu) and at the end, for the largest cluster, named by its matched digit, and
 # compare the mean |dL/dz_i| of its most confident tenth of points with that of its middle
-# tenth (ranks 45% to 55%).  At the start the confident points pull hardest, the paper's
-# reading of its Fig. 4; at the end the order has turned round.
+# tenth (ranks 45% to 55%): the paper reads its Fig. 4 as the confident points pulling
+# hardest at the start.
 
 # %%
 def gradient_figure(z, mu, labels, name, when):
@@ -389,8 +359,8 @@ claim("At the end the order is reversed: the middle tenth has the larger mean gr
 # %% [markdown]
 # ## 7. Figure 5: the embedding, before and after DEC
 #
-# The paper shows t-SNE at several DEC epochs; we project with PCA (an SVD, no extra
-# dependency): the pixels, the autoencoder's z, and DEC's z.
+# The paper shows t-SNE at several DEC epochs; we project the pixels, the autoencoder's z
+# and DEC's z with PCA (an SVD, no extra dependency).
 
 # %%
 sub = np.random.default_rng(0).choice(len(X), min(3000, len(X)), replace=False)
@@ -398,26 +368,23 @@ show(plot_embedding_stages(
     [Xs[sub], z0[sub], dec.transform(X)[sub]], y[sub],
     [f"pixels (k-means ACC {acc_px:.2f})", f"autoencoder z (ACC {acc_ae:.2f})",
      f"DEC z (ACC {acc_dec:.2f})"], path=None), "07_fig5_embedding.png")
-t_total = time.perf_counter() - T_START
-print(f"run time of this script after imports: {t_total:.1f} s")
 
 # %% [markdown]
 # ## 8. Fast mode and full mode
 #
-# The fast run's numbers are the ones printed above; a full run on MNIST-10k ends higher
-# because everything that takes time is cut in fast mode (the run prints by how much).
-# The paper reports 84.3% ACC on MNIST; docs/experiments.md records what full mode gives
-# on MNIST-10k over several seeds, with the command that produced it.
+# Fast mode cuts everything that takes time; the run prints how much.  The paper reports
+# 84.3% ACC on MNIST; docs/experiments.md records what full mode gives on MNIST-10k.
 
 # %%
-fast_weights = sum(w.size for w in sae.params.values())
-full_dims = (X.shape[1], 500, 500, 2000, 10)
-full_weights = sum(2 * a * b + a + b for a, b in zip(full_dims[:-1], full_dims[1:]))
-print(f"this run: {len(X):,} images, {fast_weights:,} weights in the autoencoder (the "
+dims = (X.shape[1], 500, 500, 2000, 10)  # the paper's network: encoder and decoder
+full_weights = sum(2 * a * b + a + b for a, b in zip(dims[:-1], dims[1:]))
+print(f"this run: {len(X):,} images, {sum(w.size for w in sae.params.values()):,} weights "
+      f"in the autoencoder (the "
       f"paper's network on these inputs: {full_weights:,}), {it} DEC iterations; "
       f"AE + k-means ACC {acc_ae:.3f}, DEC ACC {acc_dec:.3f}")
 summary()
 
+# %% [markdown]
 # ## Exercises
 #
 # 1. (Derivation) Show that `target_distribution` needs q of all N points while the step
@@ -425,12 +392,9 @@ summary()
 #    would do to a cluster that happens to be rare in one batch.
 # 2. (Derivation) With the loss summed over the batch instead of averaged, what learning
 #    rate gives the same steps as `lr=0.01` at batch 256?  At batch 64?
-# 3. Run the loop with `params` holding only "mu" (no encoder weights): that is the paper's
-#    "DEC w/o backprop" ablation.  Check it against `DEC(update_encoder=False)` the way
-#    section 3 checks the full loop, and compare the ACC.
+# 3. Run the loop with `params` holding only "mu": the paper's "DEC w/o backprop" ablation.
+#    Check it against `DEC(update_encoder=False)` as section 3 does, and compare the ACC.
 # 4. Change `update_interval` to 10 and to 500 in fast mode.  How do the number of
-#    iterations to convergence and the final ACC move?  (The paper found lambda = 140 on
-#    MNIST's 70,000 images, an update every half epoch.)
-# 5. Read the confusion matrix: which digits does DEC merge or split?  The paper reports 4
-#    and 9; is it the same pair here, and does the start-of-training Fig. 4 of that cluster
-#    show why?
+#    iterations to convergence and the final ACC move?
+# 5. Read the confusion matrix: which digits does DEC merge or split (the paper: 4 and 9)?
+#    Does the start-of-training Fig. 4 of that cluster show why?

@@ -38,7 +38,7 @@ from _common import FAST, check, claim, exercise, load_data, show, start, summar
 from _device import on_pretend_device
 
 from dec_np import DEC, StackedAutoencoder, kl_gradients, soft_assignment, target_distribution
-from dec_np.backend import asnumpy, get_array_module, get_backend, gpu_available
+from dec_np.backend import get_array_module, get_backend, gpu_available
 from dec_np.dec_math import squared_distances
 from dec_np.datasets import paper_scale
 from dec_np.metrics import cluster_accuracy

@@ -298,7 +298,7 @@ summary()
 #    forward pass twice per element: how many calls is that?  Check such a layer with
 #    `dec_np.gradcheck.directional_check` instead (two calls) and compare the error.
 # 5. *(experiment)* Repeat section 7 at h = 4e-3, the float32 optimum of section 6's
-#    argument.  How close to float64's 1e-10 does it come?
+#    argument.  How close to float64's error does it come?
 # 6. *(derivation)* The check in section 3 uses `L = sum(out * dout)` with a random `dout`
 #    instead of, say, `L = sum(out)`.  Which bug in `dense_backward` would `L = sum(out)`
 #    miss?  (Hint: what is `dout` then?)

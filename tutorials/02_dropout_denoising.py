@@ -21,8 +21,7 @@
 # uses the package's layers and runs to the end regardless.  Solutions:
 # `tutorials/solutions/02_dropout_denoising.py`.
 #
-# Run it: `python tutorials/02_dropout_denoising.py` (seconds in fast mode, about a minute
-# on MNIST-10k in full mode).
+# Run it: `python tutorials/02_dropout_denoising.py` (`DEC_NP_FAST=1` for the small run).
 
 # %%
 import numpy as np

@@ -13,12 +13,12 @@
 #
 # **Data and modes.** MNIST's 10,000 test images ("MNIST-10k"; the embedded 8x8 digits if
 # MNIST is missing, as the first lines of output say).  Fast (`DEC_NP_FAST=1`, the test
-# suite's mode): 1,500 of the images, a 784-64-64-128-10 network, 500 Adam steps of pretraining, at most 300 DEC iterations with
-# `update_interval=20`.  Full (the default): MNIST-10k and exactly what
-# `DEC(n_clusters=10, image_shape=(28, 28), random_state=0).fit(X)` runs: the package's
-# default schedule (printed at the start; tutorial 04) on the paper's 784-500-500-2000-10
-# network, then DEC with its defaults (tens of minutes on a CPU).  Medium
-# (`DEC_NP_MEDIUM=1`): the "adam" schedule with 2,000 pretraining steps.
+# suite's mode): 1,500 of the images, a 784-64-64-128-10 network, 500 Adam steps of
+# pretraining, at most 300 DEC iterations with `update_interval=20`.  Full (the default):
+# MNIST-10k and exactly what `DEC(n_clusters=10, image_shape=(28, 28), random_state=0)
+# .fit(X)` runs: the package's default schedule (printed at the start; tutorial 04) on the
+# paper's 784-500-500-2000-10 network, then DEC with its defaults (the longest run of these
+# lessons).  Medium (`DEC_NP_MEDIUM=1`): the "adam" schedule with 2,000 pretraining steps.
 
 # %%
 import copy

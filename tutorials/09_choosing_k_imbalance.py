@@ -22,8 +22,8 @@
 # fixed random nonlinear map into 64 dimensions (section 1).  Full mode (the default):
 # MNIST's 10,000 test images (the embedded 8x8 digits if MNIST is missing; the first lines
 # of output say which), split 80 / 20, k = 5 ... 15 and five imbalance levels, each fit with
-# the paper's network and the "adam" schedule (hours on a CPU).  Medium (`DEC_NP_MEDIUM=1`):
-# full with shorter pretraining and DEC.
+# the paper's network and the "adam" schedule (16 full fits: a long run).  Medium
+# (`DEC_NP_MEDIUM=1`): full with shorter pretraining and DEC.
 
 # %%
 import time
@@ -64,12 +64,13 @@ schedule = SETTINGS["schedule"]
 # ## 1. Data with a known number of clusters
 #
 # In fast mode the answer is known: h_i is drawn from one of 5 Gaussians in 3 dimensions
-# (unit variance, centres about 14 apart), and x_i = tanh(2 tanh(h_i A) B) + 0.5 e_i with
-# fixed random A (3 x 64) and B (64 x 64) and Gaussian noise e_i: clusters that stay apart
-# but are bent and squashed, as digits are in pixel space, not round blobs.  Training split: 100 points;
-# the other 500 are held out.  A small training split and a wide network (64-256-256-10)
-# let DEC fit its training points more closely than the held-out ones: the effect G
-# measures shows within seconds.  Full mode uses MNIST instead (80% training).
+# (unit variance; centres drawn with a standard deviation of about 10 per coordinate), and
+# x_i = tanh(2 tanh(h_i A) B) + 0.5 e_i with fixed random A (3 x 64) and B (64 x 64) and
+# Gaussian noise e_i: clusters that stay apart but are bent and squashed, as digits are in
+# pixel space, not round blobs.  Training split: 100 points; the other 500 are held out.
+# A small training split and a wide network (64-256-256-10) let DEC fit its training
+# points more closely than the held-out ones: the effect G measures shows within seconds.
+# Full mode uses MNIST instead (80% training).
 
 # %%
 def bent_mixture(n, k=TRUE_K, dim=64, latent=3, sep=14.0, noise=0.5, seed=0):
@@ -236,7 +237,8 @@ for r_min in SETTINGS["r_mins"]:
     idx, _ = imbalanced_subsample(np.arange(len(X)), y, r_min, random_state=0)  # rows kept
     counts = np.bincount(y[idx], minlength=n_classes)
     dec = make_dec(n_classes, sae).fit(X[idx], y[idx])
-    accs[r_min] = (cluster_accuracy(y[idx], dec.init_labels_), cluster_accuracy(y[idx], dec.labels_))
+    accs[r_min] = (cluster_accuracy(y[idx], dec.init_labels_),
+                   cluster_accuracy(y[idx], dec.labels_))
     counts_at[r_min] = counts
     print(f"  {r_min:.1f}  {len(idx):>5d}   {counts.min():>5d}/{counts.max():<5d}"
           f"               {accs[r_min][0]:.3f}            {accs[r_min][1]:.3f}")

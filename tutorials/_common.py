@@ -9,8 +9,8 @@ holds MNIST, else ``~/.cache/dec_np`` (downloaded there except in fast mode or w
 ``DEC_NP_SOLUTIONS=1`` replaces every exercise stub by its reference solution in
 ``tutorials/solutions/``; ``DEC_NP_SOLUTIONS=mutant`` by a slightly wrong copy of it (the test
 suite uses both to prove that every check passes on right code and fails on wrong code).
-On a small or shared machine, run with ``OPENBLAS_NUM_THREADS=1``: competing BLAS threads
-made these scripts up to 100x slower on 2 busy cores.
+On a small or shared machine, run with ``OPENBLAS_NUM_THREADS=1``: BLAS threads competing
+for busy cores slow these small scripts down badly.
 """
 from __future__ import annotations
 

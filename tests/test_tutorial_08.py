@@ -91,3 +91,18 @@ def test_pretend_device_lives_beside_common_and_refuses_numpy_on_its_data():
     with pytest.raises(TypeError, match="not a device array"):
         _device.on_pretend_device(lambda a: np.zeros(a.shape), x)
     assert sys.modules.get("cupy") is before
+
+
+def test_a_failure_names_the_tensor():
+    from tutorial_runner import run_tutorial
+    wrong = run_tutorial("08_gpu_cupy.py", "mutant")
+    assert "[FAIL] softmax_rows on NumPy: differs from dec_np.soft_assignment (float64), q: at index" in wrong.stdout
+
+
+def test_the_timed_dec_step_holds_p_fixed():
+    """Section 4 builds the target once, before the clock starts, as DEC holds P fixed between
+    updates; the timed loop computes no target."""
+    from tutorial_runner import TUTORIALS
+    text = (TUTORIALS / "08_gpu_cupy.py").read_text()
+    loop = text.split("    for _ in range(repeats):")[1].split("    sync(xp)")[0]
+    assert "target_distribution" not in loop and "kl_gradients(zb, mu_dev, pb, qb)" in loop

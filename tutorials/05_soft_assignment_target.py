@@ -89,8 +89,8 @@ rng = np.random.default_rng(0)
 z_r, mu_r = rng.standard_normal((20, 3)), 2.0 * rng.standard_normal((4, 3))
 alphas = (0.5, 1.0, 2.0, 10.0)
 check("student_t_q for alpha = 0.5, 1, 2, 10",
-      lambda: {a: student_t_q(z_r, mu_r, a) for a in alphas},
-      {a: soft_assignment(z_r, mu_r, a) for a in alphas}, rtol=1e-10,
+      lambda: {f"q (alpha = {a:g})": student_t_q(z_r, mu_r, a) for a in alphas},
+      {f"q (alpha = {a:g})": soft_assignment(z_r, mu_r, a) for a in alphas}, rtol=1e-10,
       against="dec_np.soft_assignment")
 d = 6.0
 k_t, k_gauss = (1 + d ** 2) ** -1.0, np.exp(-d ** 2 / 2)
@@ -127,7 +127,7 @@ def target_p(q):
 
 q_r = soft_assignment(z_r, mu_r)
 check("target_p on a random 20 x 4 q", lambda: target_p(q_r), target_distribution(q_r),
-      rtol=1e-10, against="dec_np.target_distribution")
+      rtol=1e-10, against="dec_np.target_distribution", names="p")
 
 # %% [markdown]
 # ## 3. Squaring sharpens

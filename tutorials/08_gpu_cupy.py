@@ -133,7 +133,7 @@ z, mu, alpha = rng.standard_normal((200, 10)), rng.standard_normal((10, 10)), 1.
 logk = -(alpha + 1) / 2 * np.log1p(squared_distances(z, mu) / alpha)
 q_ref = soft_assignment(z, mu, alpha)
 check("softmax_rows on NumPy", lambda: softmax_rows(logk), q_ref, rtol=1e-9,
-      against="dec_np.soft_assignment (float64)")
+      against="dec_np.soft_assignment (float64)", names="q")
 
 # %% [markdown]
 # ## 3. Proving it on a CPU: a pretend device
@@ -164,7 +164,7 @@ check("softmax_rows on NumPy", lambda: softmax_rows(logk), q_ref, rtol=1e-9,
 # %%
 check("softmax_rows on a pretend device (no NumPy on device data)",
       lambda: on_pretend_device(softmax_rows, logk), q_ref, rtol=1e-9,
-      against="dec_np.soft_assignment on NumPy")
+      against="dec_np.soft_assignment on NumPy", names="q")
 
 # %% [markdown]
 # Does the pretend device really catch a stray `np.`?  Three softmaxes that are right on
@@ -233,7 +233,7 @@ def on_cupy(fn, *host_arrays):
 
 if "cupy" in backends:
     check("softmax_rows on CuPy (GPU)", lambda: on_cupy(softmax_rows, logk), q_ref,
-          rtol=1e-9, against="dec_np.soft_assignment on NumPy")
+          rtol=1e-9, against="dec_np.soft_assignment on NumPy", names="q")
 else:
     print("(no GPU: the CuPy check of softmax_rows is skipped)")
 

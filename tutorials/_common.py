@@ -258,9 +258,10 @@ def check(name, compute, expected, rtol=1e-6, atol=1e-9, against="the reference"
         Elementwise tolerance ``|got - expected| <= atol + rtol * |expected|``.
     against : str
         Where ``expected`` came from, for the message.
-    names : sequence of str, optional
-        The names of a tuple result's members (``("dx", "dW", "db")``), so that a failure
-        names the tensor.  A dict result is named by its keys.
+    names : str or sequence of str, optional
+        The name of a single array result (``"q"``) or of a tuple result's members
+        (``("dx", "dW", "db")``), so that a failure names the tensor.  A dict result is named
+        by its keys.
     scale_atol : float
         Adds ``scale_atol * max|expected|`` of each tensor to ``atol`` (a tolerance relative
         to the tensor's scale, for float32 results).
@@ -269,6 +270,9 @@ def check(name, compute, expected, rtol=1e-6, atol=1e-9, against="the reference"
     -------
     bool, True when the check passed.
     """
+    if isinstance(names, str):  # one array: a dict of one, so that messages name it
+        compute, expected = (lambda c=compute, n=names: {n: c()}), {names: expected}
+        names = None
     try:
         got = compute()
     except NotImplementedError as exc:

@@ -46,3 +46,8 @@ def test_a_failure_names_the_tensor():
     assert "[FAIL] dense_backward: dx, dW, db: differs from centred finite differences (h = 1e-5), dx: at index" in wrong.stdout
     assert "[FAIL] relu_backward: dx: differs from centred finite differences (h = 1e-5), dx: at index" in wrong.stdout
     assert "result 0" not in wrong.stdout
+
+
+def test_checks_meet_the_bounds_the_text_states(run):
+    assert run.pass_error("dense_backward: dx, dW, db") < 1e-8
+    assert run.pass_error("relu_backward: dx") < 1e-8

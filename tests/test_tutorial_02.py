@@ -61,3 +61,10 @@ def test_a_failure_names_the_tensor():
 def test_figures(run):
     for name in ("02_dae_loss.png", "02_reconstructions.png", "02_dropout_noise.png"):
         assert (run.figures / name).stat().st_size > 1000
+
+
+def test_checks_meet_the_bounds_the_text_states(run):
+    assert run.pass_error("dropout_forward: out, mask") == 0  # the same mask, bit for bit
+    assert run.pass_error("dropout_backward: dx") < 1e-8
+    for reduction in ("batch", "mean"):
+        assert run.pass_error(f"mse_loss ({reduction}): loss, dx_hat") < 1e-8

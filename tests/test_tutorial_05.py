@@ -41,3 +41,8 @@ def test_a_failure_names_the_tensor_and_alpha():
     wrong = run_tutorial("05_soft_assignment_target.py", "mutant")
     assert "differs from dec_np.soft_assignment, q (alpha = 0.5): at index" in wrong.stdout
     assert "differs from dec_np.target_distribution, p: at index" in wrong.stdout
+
+
+def test_checks_are_exact_to_rounding(run):
+    assert run.pass_error("student_t_q for alpha = 0.5, 1, 2, 10") < 1e-10
+    assert run.pass_error("target_p on a random 20 x 4 q") < 1e-10

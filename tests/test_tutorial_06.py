@@ -65,3 +65,9 @@ def test_a_hard_coded_prefactor_passes_at_alpha_1_only(tmp_path):
         assert all(status[f"{grad}, alpha = {a}"] == "FAIL" for a in ALPHAS if a != "1")
     assert "[FAIL] dL_dz, alpha = 2: differs from finite differences of KL(P || Q(z)), P fixed, dz: at index" in got.stdout
     assert "[FAIL] dL_dmu, alpha = 2:" in got.stdout and ", dmu: at index" in got.stdout
+
+
+def test_checks_meet_the_bound_the_text_states(run):
+    for a in ALPHAS:
+        assert run.pass_error(f"dL_dz, alpha = {a}") < 1e-6
+        assert run.pass_error(f"dL_dmu, alpha = {a}") < 1e-6

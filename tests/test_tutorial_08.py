@@ -106,3 +106,8 @@ def test_the_timed_dec_step_holds_p_fixed():
     text = (TUTORIALS / "08_gpu_cupy.py").read_text()
     loop = text.split("    for _ in range(repeats):")[1].split("    sync(xp)")[0]
     assert "target_distribution" not in loop and "kl_gradients(zb, mu_dev, pb, qb)" in loop
+
+
+def test_checks_meet_the_bound_the_text_states(run):
+    assert run.pass_error("softmax_rows on NumPy") < 1e-12
+    assert run.pass_error("softmax_rows on a pretend device (no NumPy on device data)") < 1e-12

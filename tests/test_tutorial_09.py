@@ -64,3 +64,7 @@ def test_exercises_ask_only_true_things():
     assert "positive in between" not in text
     assert "depends on q but not on n" not in text
     assert "for *any* q whenever all rows" in text
+
+
+def test_check_meets_the_bound_the_text_states(run):
+    assert run.pass_error("generalizability at k = 2") < 1e-10

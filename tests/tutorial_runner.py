@@ -45,6 +45,14 @@ class TutorialRun:
         assert len(found) == 1, f"{self.script}: {len(found)} claims contain {fragment!r}"
         return found[0]
 
+    def pass_error(self, name):
+        """The max relative error the PASS line of check ``name`` printed (the text states
+        the bound each check should meet)."""
+        m = re.findall(r"^\[PASS\] " + re.escape(name) + r": .*\(max relative error "
+                       r"([0-9.e+-]+)\)$", self.stdout, re.M)
+        assert len(m) == 1, f"{self.script}: {len(m)} PASS lines for {name!r}"
+        return float(m[0])
+
     def number(self, label):
         """The float printed after ``label`` (e.g. "DEC ACC" in "DEC ACC 0.8123")."""
         m = re.findall(re.escape(label) + r"\s*[=:]?\s*(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?)", self.stdout)

@@ -3,9 +3,10 @@
 ``run_tutorial(script, solutions)`` runs ``tutorials/<script>`` in a subprocess with
 ``DEC_NP_FAST=1``, ``DEC_NP_SOLUTIONS=<solutions>`` ("1": reference solutions, "": the stubs,
 "mutant": wrong copies of the solutions), a temporary ``DEC_NP_FIGURES`` and one BLAS thread
-(on a small shared machine competing OpenBLAS threads made these runs up to 100x slower).
-Results are cached for one pytest run, so the generic tests and each tutorial's own test file
-share one run per mode.
+(BLAS threads competing for busy cores slow these small runs down badly).  Results are cached
+for one pytest run, so the generic tests and each tutorial's own test file share one run per
+mode.  ``run_with_solution(script, source, tmp_path)`` runs a tutorial with a given answer in
+place of its reference solution, to show what a check says about it.
 """
 from __future__ import annotations
 

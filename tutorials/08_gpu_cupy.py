@@ -252,11 +252,11 @@ else:
 #
 # A fine-tuning step of the autoencoder runs encoder and decoder (P counts both); a DEC step
 # runs the encoder only, plus q and the gradients, which cost O(N k d), tiny beside it.  In
-# DEC the target P comes from all points and stays fixed between updates; here it is
-# built once, before the clock starts, for the timed batch (a stand-in of the right shape:
-# the step's cost does not depend on its values).
-# The step sizes are the paper's, batch 256 through 784-500-500-2000-10 (fast mode: a
-# narrower 784-128-128-512-10), on a random batch.  On the GPU, kernels run asynchronously:
+# DEC the target distribution comes from all points and stays fixed between updates
+# (tutorial 07); here it is built once, before the clock starts, for the timed batch: a
+# stand-in of the right shape, since the step's cost does not depend on its values.  The
+# sizes are the paper's, batch 256 through 784-500-500-2000-10 (fast mode: a narrower
+# 784-128-128-512-10), on a random batch.  On the GPU, kernels run asynchronously:
 # the clock is read only after `synchronize()`.
 
 # %%

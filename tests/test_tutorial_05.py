@@ -34,3 +34,15 @@ def test_exercise_checks_and_figure(run):
     assert [name for _, name in run.checks] == ["student_t_q for alpha = 0.5, 1, 2, 10",
                                                  "target_p on a random 20 x 4 q"]
     assert (run.figures / "05_q_and_p.png").stat().st_size > 1000
+
+
+def test_a_failure_names_the_tensor_and_alpha():
+    from tutorial_runner import run_tutorial
+    wrong = run_tutorial("05_soft_assignment_target.py", "mutant")
+    assert "differs from dec_np.soft_assignment, q (alpha = 0.5): at index" in wrong.stdout
+    assert "differs from dec_np.target_distribution, p: at index" in wrong.stdout
+
+
+def test_checks_are_exact_to_rounding(run):
+    assert run.pass_error("student_t_q for alpha = 0.5, 1, 2, 10") < 1e-10
+    assert run.pass_error("target_p on a random 20 x 4 q") < 1e-10

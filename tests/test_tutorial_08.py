@@ -62,3 +62,52 @@ def test_without_gpu_it_says_so(run):
 
 def test_figure(run):
     assert (run.figures / "08_backend_timing.png").stat().st_size > 1000
+
+
+def test_pretend_device_lives_beside_common_and_refuses_numpy_on_its_data():
+    """The pretend device (tutorials/_device.py) hands a function device arrays through the
+    package's own get_array_module, refuses np.<function> on them and host results, and
+    leaves sys.modules as it found it."""
+    import sys
+
+    import numpy as np
+
+    from dec_np.backend import get_array_module
+    from tutorial_runner import TUTORIALS
+    sys.path.insert(0, str(TUTORIALS))
+    import _device
+
+    assert "class DeviceArray" not in (TUTORIALS / "08_gpu_cupy.py").read_text()
+    before = sys.modules.get("cupy")
+    x = np.arange(6.0).reshape(2, 3)
+
+    def with_xp(a):
+        xp = get_array_module(a)
+        return xp.exp(a - a.max(axis=1, keepdims=True))
+
+    assert np.allclose(_device.on_pretend_device(with_xp, x), np.exp(x - x.max(1, keepdims=True)))
+    with pytest.raises(TypeError, match="np.exp|ufunc|unsupported"):
+        _device.on_pretend_device(lambda a: np.exp(a), x)
+    with pytest.raises(TypeError, match="not a device array"):
+        _device.on_pretend_device(lambda a: np.zeros(a.shape), x)
+    assert sys.modules.get("cupy") is before
+
+
+def test_a_failure_names_the_tensor():
+    from tutorial_runner import run_tutorial
+    wrong = run_tutorial("08_gpu_cupy.py", "mutant")
+    assert "[FAIL] softmax_rows on NumPy: differs from dec_np.soft_assignment (float64), q: at index" in wrong.stdout
+
+
+def test_the_timed_dec_step_holds_p_fixed():
+    """Section 4 builds the target once, before the clock starts, as DEC holds P fixed between
+    updates; the timed loop computes no target."""
+    from tutorial_runner import TUTORIALS
+    text = (TUTORIALS / "08_gpu_cupy.py").read_text()
+    loop = text.split("    for _ in range(repeats):")[1].split("    sync(xp)")[0]
+    assert "target_distribution" not in loop and "kl_gradients(zb, mu_dev, pb, qb)" in loop
+
+
+def test_checks_meet_the_bound_the_text_states(run):
+    assert run.pass_error("softmax_rows on NumPy") < 1e-12
+    assert run.pass_error("softmax_rows on a pretend device (no NumPy on device data)") < 1e-12

@@ -3,9 +3,10 @@
 ``run_tutorial(script, solutions)`` runs ``tutorials/<script>`` in a subprocess with
 ``DEC_NP_FAST=1``, ``DEC_NP_SOLUTIONS=<solutions>`` ("1": reference solutions, "": the stubs,
 "mutant": wrong copies of the solutions), a temporary ``DEC_NP_FIGURES`` and one BLAS thread
-(on a small shared machine competing OpenBLAS threads made these runs up to 100x slower).
-Results are cached for one pytest run, so the generic tests and each tutorial's own test file
-share one run per mode.
+(BLAS threads competing for busy cores slow these small runs down badly).  Results are cached
+for one pytest run, so the generic tests and each tutorial's own test file share one run per
+mode.  ``run_with_solution(script, source, tmp_path)`` runs a tutorial with a given answer in
+place of its reference solution, to show what a check says about it.
 """
 from __future__ import annotations
 
@@ -45,6 +46,14 @@ class TutorialRun:
         assert len(found) == 1, f"{self.script}: {len(found)} claims contain {fragment!r}"
         return found[0]
 
+    def pass_error(self, name):
+        """The max relative error the PASS line of check ``name`` printed (the text states
+        the bound each check should meet)."""
+        m = re.findall(r"^\[PASS\] " + re.escape(name) + r": .*\(max relative error "
+                       r"([0-9.e+-]+)\)$", self.stdout, re.M)
+        assert len(m) == 1, f"{self.script}: {len(m)} PASS lines for {name!r}"
+        return float(m[0])
+
     def number(self, label):
         """The float printed after ``label`` (e.g. "DEC ACC" in "DEC ACC 0.8123")."""
         m = re.findall(re.escape(label) + r"\s*[=:]?\s*(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?)", self.stdout)
@@ -52,8 +61,9 @@ class TutorialRun:
         return float(m[-1])
 
 
-def run_tutorial(script, solutions="1", timeout=600):
-    key = (script, solutions)
+def run_tutorial(script, solutions="1", timeout=600, folder=None):
+    """The fast run of ``tutorials/<script>`` (or of ``<folder>/<script>``), cached."""
+    key = (script, solutions, str(folder))
     if key not in _CACHE:
         figures = Path(tempfile.mkdtemp(prefix=f"tut{script[:2]}_{solutions or 'stub'}_"))
         env = dict(os.environ, DEC_NP_FAST="1", DEC_NP_FIGURES=str(figures), MPLBACKEND="Agg",
@@ -61,7 +71,8 @@ def run_tutorial(script, solutions="1", timeout=600):
                    MKL_NUM_THREADS="1",
                    PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
         env.pop("DEC_NP_MEDIUM", None)
-        proc = subprocess.run([sys.executable, str(TUTORIALS / script)], cwd=ROOT, env=env,
+        proc = subprocess.run([sys.executable, str(Path(folder or TUTORIALS) / script)],
+                              cwd=ROOT, env=env,
                               capture_output=True, text=True, timeout=timeout)
         run = TutorialRun(script, solutions, proc.returncode, proc.stdout, proc.stderr, figures)
         run.checks = re.findall(r"^\[(PASS|FAIL|TODO)\] (.*?):", proc.stdout, re.M)
@@ -92,3 +103,15 @@ def assert_claim(run, fragment):
     """The claim of ``run`` whose text contains ``fragment`` holds."""
     holds, text = run.claim(fragment)
     assert holds, text
+
+
+def run_with_solution(script, source, tmp_path):
+    """The fast run of ``script`` with its solutions file replaced by ``source``: a copy of
+    the tutorials folder in ``tmp_path`` whose ``solutions/<script>`` is ``source``, run
+    with ``DEC_NP_SOLUTIONS=1``.  Shows what a check says about a given (right or wrong)
+    answer."""
+    import shutil
+    folder = Path(tmp_path) / "tutorials"
+    shutil.copytree(TUTORIALS, folder, ignore=shutil.ignore_patterns("figures", "__pycache__"))
+    (folder / "solutions" / script).write_text(source)
+    return run_tutorial(script, "1", folder=folder)

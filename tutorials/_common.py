@@ -9,8 +9,8 @@ holds MNIST, else ``~/.cache/dec_np`` (downloaded there except in fast mode or w
 ``DEC_NP_SOLUTIONS=1`` replaces every exercise stub by its reference solution in
 ``tutorials/solutions/``; ``DEC_NP_SOLUTIONS=mutant`` by a slightly wrong copy of it (the test
 suite uses both to prove that every check passes on right code and fails on wrong code).
-On a small or shared machine, run with ``OPENBLAS_NUM_THREADS=1``: competing BLAS threads
-made these scripts up to 100x slower on 2 busy cores.
+On a small or shared machine, run with ``OPENBLAS_NUM_THREADS=1``: BLAS threads competing
+for busy cores slow these small scripts down badly.
 """
 from __future__ import annotations
 
@@ -191,30 +191,38 @@ def exercise(stub):
     return _mutant(ref) if SOLUTIONS == "mutant" else ref
 
 
-def _first_discrepancy(got, expected, rtol, atol):
+def _first_discrepancy(got, expected, rtol, atol, names=None, scale_atol=0.0):
     """None if ``got`` matches ``expected`` (arrays, numbers, or tuples/dicts of them), else
-    a sentence naming the first element that differs."""
+    a sentence naming the first tensor and element that differ.
+
+    ``names`` names the members of a tuple result (``("dx", "dW", "db")``); a dict names its
+    own.  ``scale_atol`` adds ``scale_atol * max|expected|`` of each tensor to its ``atol``:
+    a tolerance relative to the tensor's scale, for float32 results whose small elements
+    carry the rounding of the large ones."""
     if isinstance(expected, dict):
         if not isinstance(got, dict) or set(got) != set(expected):
             return f"expected a dict with keys {sorted(expected)}, got {got!r:.80}"
         for k in expected:
-            bad = _first_discrepancy(got[k], expected[k], rtol, atol)
+            bad = _first_discrepancy(got[k], expected[k], rtol, atol, None, scale_atol)
             if bad:
-                return f"[{k!r}] {bad}"
+                return f"{k}: {bad}"
         return None
     if isinstance(expected, (tuple, list)):
+        names = list(names) if names else [f"result {i}" for i in range(len(expected))]
         if not isinstance(got, (tuple, list)) or len(got) != len(expected):
-            return f"expected {len(expected)} results, got {got!r:.80}"
-        for i, (g, e) in enumerate(zip(got, expected)):
-            bad = _first_discrepancy(g, e, rtol, atol)
+            return (f"expected {len(expected)} results ({', '.join(names)}), "
+                    f"got {got!r:.80}")
+        for name, g, e in zip(names, got, expected):
+            bad = _first_discrepancy(g, e, rtol, atol, None, scale_atol)
             if bad:
-                return f"result {i}: {bad}"
+                return f"{name}: {bad}"
         return None
     from dec_np.backend import asnumpy
     g, e = np.asarray(asnumpy(got), dtype=float), np.asarray(asnumpy(expected), dtype=float)
     if g.shape != e.shape:
         return f"shape {g.shape}, expected {e.shape}"
-    wrong = ~(np.abs(g - e) <= atol + rtol * np.abs(e))
+    tol = atol + scale_atol * float(np.max(np.abs(e), initial=0.0))
+    wrong = ~(np.abs(g - e) <= tol + rtol * np.abs(e))
     if not wrong.any():
         return None
     i = tuple(int(v) for v in np.argwhere(wrong)[0])
@@ -233,7 +241,8 @@ def _max_rel_error(got, expected):
     return float(np.max(np.abs(g - e) / np.maximum(1e-8, np.abs(g) + np.abs(e)), initial=0.0))
 
 
-def check(name, compute, expected, rtol=1e-6, atol=1e-9, against="the reference"):
+def check(name, compute, expected, rtol=1e-6, atol=1e-9, against="the reference", names=None,
+          scale_atol=0.0):
     """Run the student's code and compare it with ``expected``; print PASS or FAIL.
 
     Parameters
@@ -249,11 +258,21 @@ def check(name, compute, expected, rtol=1e-6, atol=1e-9, against="the reference"
         Elementwise tolerance ``|got - expected| <= atol + rtol * |expected|``.
     against : str
         Where ``expected`` came from, for the message.
+    names : str or sequence of str, optional
+        The name of a single array result (``"q"``) or of a tuple result's members
+        (``("dx", "dW", "db")``), so that a failure names the tensor.  A dict result is named
+        by its keys.
+    scale_atol : float
+        Adds ``scale_atol * max|expected|`` of each tensor to ``atol`` (a tolerance relative
+        to the tensor's scale, for float32 results).
 
     Returns
     -------
     bool, True when the check passed.
     """
+    if isinstance(names, str):  # one array: a dict of one, so that messages name it
+        compute, expected = (lambda c=compute, n=names: {n: c()}), {names: expected}
+        names = None
     try:
         got = compute()
     except NotImplementedError as exc:
@@ -263,7 +282,7 @@ def check(name, compute, expected, rtol=1e-6, atol=1e-9, against="the reference"
         print(f"[FAIL] {name}: raised {type(exc).__name__}: {exc}")
         ok = False
     else:
-        bad = _first_discrepancy(got, expected, rtol, atol)
+        bad = _first_discrepancy(got, expected, rtol, atol, names, scale_atol)
         ok = bad is None
         if ok:
             print(f"[PASS] {name}: matches {against} "

@@ -1,5 +1,4 @@
 """Reference solutions of tutorial 05 (the soft assignment Q and the target P)."""
-import numpy as np
 
 
 def student_t_q(z, mu, alpha=1.0):

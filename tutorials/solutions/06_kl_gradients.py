@@ -1,5 +1,4 @@
 """Reference solutions of tutorial 06 (the gradients of KL(P || Q), Eq. 4 and 5)."""
-import numpy as np
 
 
 def _coefficients(z, mu, p, q, alpha):

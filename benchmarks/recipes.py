@@ -29,7 +29,6 @@ git commit, the date, the CPU, the BLAS thread count and the timings.
 from __future__ import annotations
 
 import argparse
-import copy
 import datetime
 import json
 import os
@@ -49,12 +48,14 @@ except ImportError:  # run from a checkout without installing
 from dec_np import DEC  # noqa: E402
 from dec_np.cli import load_data  # noqa: E402
 from dec_np.metrics import ari, cluster_accuracy, nmi  # noqa: E402
-from dec_np.schedules import SCHEDULES, get_schedule  # noqa: E402
+from dec_np.schedules import SCHEDULES  # noqa: E402
 from dec_np.threads import resolve_n_jobs  # noqa: E402
 
-# the package's "sgd" schedule (end to end, SGD with momentum 0.9, lr 8) with Nesterov's update
-RECIPES = {"nesterov": {**SCHEDULES["sgd"],
-                        "finetune": dict(SCHEDULES["sgd"]["finetune"], nesterov=True)}}
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from candidates import CANDIDATES, schedule  # noqa: E402
+
+#: the study's candidates beside the package's named schedules (a candidate's name wins)
+RECIPES = CANDIDATES
 DATASETS = {"mnist-test": None, "usps": None, "fashion-mnist": 10000}
 # not in the study: all 70,000 MNIST images (the default's acceptance runs), and the embedded
 # 8x8 digits for trying the script
@@ -73,8 +74,8 @@ def _machine():
 
 
 def recipe(name, changes=()):
-    """The schedule dict of ``name`` (a package schedule or one of RECIPES) with --set changes."""
-    s = copy.deepcopy(RECIPES[name]) if name in RECIPES else get_schedule(name)
+    """The schedule dict of ``name`` (one of RECIPES or a package schedule) with --set changes."""
+    s = schedule(name)
     for change in changes:
         path, value = change.split("=", 1)
         part, key = path.split(".", 1)
@@ -207,9 +208,9 @@ def choose(rows, big=None):
     sets = [d for d in {**DATASETS, **EXTRA} if any(r["dataset"] == d for r in rows)]
     sgd = {}
     for r in rows:
-        schedule = r.get("schedule") or (get_schedule(r["recipe"]) if r["recipe"] in SCHEDULES
-                                          else None)
-        sgd.setdefault(r["recipe"], schedule is not None and uses_sgd(schedule))
+        s = r.get("schedule") or (schedule(r["recipe"])
+                                  if r["recipe"] in set(SCHEDULES) | set(RECIPES) else None)
+        sgd.setdefault(r["recipe"], s is not None and uses_sgd(s))
     stat, lines = {}, ["| recipe | " + " | ".join(sets) + " | all runs |",
                        "|---" * (len(sets) + 2) + "|"]
     for rec in recipes:

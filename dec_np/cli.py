@@ -32,7 +32,7 @@ from .metrics import ari, cluster_accuracy, nmi
 from .scaling import input_scale_factor
 from .threads import host_threads, resolve_n_jobs
 from .runs import STATE, STATE_ID, RunFolder, resume_or_fresh, run_identity
-from .schedules import get_schedule, run_schedule, with_lr
+from .schedules import DEFAULT, SCHEDULES, get_schedule, run_schedule, with_lr
 
 IMAGE_SHAPES = {"mnist": (28, 28), "mnist-test": (28, 28), "fashion-mnist": (28, 28),
                 "usps": (16, 16), "digits": (8, 8)}
@@ -564,8 +564,8 @@ def build_parser():
     p.add_argument("--out", default="dec_np_fit", help="output folder (default dec_np_fit/)")
     p.add_argument("--autoencoder", help="a pretrained SAE .npz (from `dec-np pretrain`)")
     p.add_argument("--hidden-dims", type=_dims, help="encoder widths, default 500,500,2000,10")
-    p.add_argument("--schedule", help="pretraining schedule: default (dae-adam-cap-shift), "
-                   "dae-adam-shift, dae-adam-shift-long, adam-shift, adam, sgd, paper, b64-steps, ... or fast; "
+    p.add_argument("--schedule", help=f"pretraining schedule: default ({DEFAULT}), "
+                   f"{', '.join(n for n in SCHEDULES if n != DEFAULT)}; "
                    "with --autoencoder, the one it was pretrained with (sets the input scaling)")
     for flag, kind in (("--max-iter", int), ("--update-interval", int), ("--lr", float),
                        ("--batch-size", int), ("--tol", float), ("--n-init", int)):

@@ -178,3 +178,13 @@ def test_every_candidate_is_a_schedule_its_records_ran_with():
         mine = recipes.recipe(package)
         del mine["layerwise"]["lr_width"]
         assert mine == recipes.RECIPES[name]
+
+
+def test_summary_tables_another_recorded_score(tmp_path, capsys):
+    out = tmp_path / "runs.jsonl"
+    out.write_text("".join(json.dumps(dict(r, ae_kmeans_acc=a - 0.1)) + "\n" for r, a in zip(
+        rows("adam", {d: [0.8, 0.7, 0.9] for d in SETS}), [0.8, 0.7, 0.9] * 3)))
+    recipes.main(["summary", str(out), "--metric", "ae_kmeans_acc"])
+    assert "| adam | 0.700 [0.600, 0.800] (n=3)" in capsys.readouterr().out
+    recipes.main(["summary", str(out)])
+    assert "| adam | 0.800 [0.700, 0.900] (n=3)" in capsys.readouterr().out

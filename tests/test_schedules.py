@@ -292,3 +292,11 @@ def test_lr_epochs_trains_exactly_as_the_capped_rate(n, iterations, expected_lr)
     for a, b in zip(fit(lr=1e-2, lr_epochs=2.5, min_epochs=iterations / 4),
                     fit(lr=expected_lr, min_epochs=iterations / 4)):
         np.testing.assert_array_equal(a, b)
+
+
+def test_the_module_describes_every_named_schedule():
+    import dec_np.schedules as module
+    for name in SCHEDULES:
+        assert f'* "{name}"' in module.__doc__, name
+    for alias, name in ALIASES.items():
+        assert f'"{alias}"' in module.__doc__, alias

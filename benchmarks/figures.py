@@ -10,9 +10,10 @@ autoencoder kept for the "before" picture), in ``--work`` (default
 ``benchmarks/results/figures``; a finished step is not run again), and draws with
 ``dec_np.plotting`` into ``--out`` (default ``docs/figures``):
 
-* ``mnist10k_embedding.png``: 2,000 of the points embedded by the autoencoder and by DEC (paper Fig. 5);
-* ``mnist10k_cluster_examples.png``: each cluster's most confident images (paper Fig. 3), one row per
-  cluster, ordered by the digit each cluster matches best;
+* ``mnist10k_embedding.png``: 2,000 of the points embedded by the autoencoder and by DEC
+  (paper Fig. 5);
+* ``mnist10k_cluster_examples.png``: each cluster's most confident images (paper Fig. 3), one
+  row per cluster, ordered by the digit each cluster matches best;
 * ``mnist10k_gradient.png``: |dL/dz_i| against the rank of q_ij at the start of DEC, for the
   largest cluster (paper Fig. 4);
 * ``mnist10k_training_curves.png``: DEC's loss, label changes, ACC and NMI per target update.

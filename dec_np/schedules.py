@@ -4,15 +4,15 @@ A schedule is a dict: "model" (:class:`~dec_np.StackedAutoencoder` settings), "i
 (how :class:`~dec_np.DEC` scales X before pretraining: "paper", "max" or None, see
 :mod:`dec_np.scaling`), "layerwise" (keywords of
 :meth:`~dec_np.StackedAutoencoder.pretrain_layerwise`, or None to skip that stage) and
-"finetune" (keywords of :meth:`~dec_np.StackedAutoencoder.finetune`).  Two more keys are
-read here rather than passed on:
+"finetune" (keywords of :meth:`~dec_np.StackedAutoencoder.finetune`).  Two optional keys are
+read here:
 
 * ``"augment": {"shift": fraction}`` (optionally with ``"image_shape": (H, W)``): fine-tuning
   reconstructs images shifted at random by up to that fraction of their side
   (:func:`dec_np.augment.shifter`), when the rows are known to be images (the entry's
   image_shape or ``DEC(image_shape=...)``); other data train as they are.
-* ``"lr_width"`` in "layerwise": a depth that reconstructs a hidden layer narrower than
-  ``lr_width`` units trains at ``lr * width / lr_width``.  The paper's network
+* ``"lr_width"``: in the layer-wise stage, a depth that reconstructs a hidden layer narrower
+  than ``lr_width`` units trains at ``lr * width / lr_width`` (:func:`layerwise_rates`).  The paper's network
   (d-500-500-2000-10) is never affected; on a narrow one (d-32-10) it keeps SGD at lr 1.0
   from diverging at the second depth.
 
@@ -63,7 +63,7 @@ DAE = {"p_drop": 0.2, "init_std": 0.01, "loss_reduction": "mean"}
 # The end-to-end recipes: no layer-wise stage, so no dropout; Glorot-uniform weights.
 END_TO_END = {"p_drop": 0.0, "init_std": "glorot", "loss_reduction": "mean"}
 # The layer-wise stage of the paper's method on a CPU budget: 6,000 SGD steps per depth.
-LAYERWISE = {"iterations": 6000, "batch_size": 64, "lr": 1.0, "lr_width": 500}
+LAYERWISE = {"iterations": 6000, "batch_size": 64, "lr": 1.0}
 # End-to-end Adam fine-tuning: 8,000 steps at batch 256.
 ADAM = {"iterations": 8000, "batch_size": 256, "lr": 1e-3, "optimizer": "adam"}
 # Images shifted at random by up to 10% of their side (3 pixels on 28 x 28) while fine-tuning.
@@ -73,13 +73,14 @@ SHIFT = {"shift": 0.1}
 SCHEDULES = {
     "dae-adam-cap-shift": {"model": DAE, "input_scaling": "paper", "layerwise": LAYERWISE,
                            "finetune": dict(ADAM, min_epochs=44, lr_epochs=100),
-                           "augment": SHIFT},
+                           "augment": SHIFT, "lr_width": 500},
     "paper": {"model": DAE, "input_scaling": "paper",
               "layerwise": {"iterations": 50000, "batch_size": 256, "lr": 0.1, "lr_step": 20000},
               "finetune": {"iterations": 100000, "batch_size": 256, "lr": 0.1,
                            "lr_step": 20000}},
     "paper-short": {"model": DAE, "input_scaling": "paper", "layerwise": LAYERWISE,
-                    "finetune": {"iterations": 16000, "batch_size": 64, "lr": 0.5}},
+                    "finetune": {"iterations": 16000, "batch_size": 64, "lr": 0.5},
+                    "lr_width": 500},
     "adam": {"model": END_TO_END, "input_scaling": "max", "layerwise": None, "finetune": ADAM},
     "adam-shift": {"model": END_TO_END, "input_scaling": "max", "layerwise": None,
                    "finetune": ADAM, "augment": SHIFT},
@@ -87,10 +88,11 @@ SCHEDULES = {
             "finetune": {"iterations": 8000, "batch_size": 256, "lr": 8.0, "momentum": 0.9,
                          "optimizer": "sgd"}},
     "long": {"model": DAE, "input_scaling": "paper", "layerwise": LAYERWISE,
-             "finetune": dict(ADAM, iterations=16000, min_epochs=44), "augment": SHIFT},
+             "finetune": dict(ADAM, iterations=16000, min_epochs=44), "augment": SHIFT,
+             "lr_width": 500},
     "fast": {"model": DAE, "input_scaling": "paper",
-             "layerwise": {"epochs": 5, "batch_size": 64, "lr": 1.0, "lr_width": 500},
-             "finetune": {"epochs": 10, "batch_size": 64, "lr": 0.5}},
+             "layerwise": {"epochs": 5, "batch_size": 64, "lr": 1.0},
+             "finetune": {"epochs": 10, "batch_size": 64, "lr": 0.5}, "lr_width": 500},
 }
 
 #: the schedule that "default" stands for
@@ -131,6 +133,10 @@ def get_schedule(schedule: str | dict) -> dict:
                                         and set(augment) <= {"shift", "image_shape"}):
             raise ValueError('a schedule\'s "augment" is None or {"shift": fraction} with an '
                              f'optional "image_shape"; got {augment!r}')
+        width = schedule.get("lr_width")
+        if width is not None and (isinstance(width, bool) or not isinstance(width, (int, float))
+                                  or not width > 0):
+            raise ValueError(f"a schedule's lr_width is None or a number > 0; got {width!r}")
         if schedule.get("input_scaling", "paper") not in INPUT_SCALINGS:
             raise ValueError(f"a schedule's input_scaling must be one of {INPUT_SCALINGS}")
         return dict(copy.deepcopy(schedule), input_scaling=schedule.get("input_scaling", "paper"))
@@ -221,8 +227,8 @@ def run_schedule(sae, X, schedule: dict, verbose: bool = False, image_shape=None
     Layer-wise denoising pretraining first (skipped when ``schedule["layerwise"]`` is None),
     then end-to-end fine-tuning.  Returns ``sae``.  A schedule's "augment" applies only to
     images: when ``image_shape`` (H, W) is given or the entry names its own; otherwise the
-    rows are trained on as they are.  A layer-wise "lr_width" sets each depth's rate
-    (:func:`layerwise_rates`).
+    rows are trained on as they are.  A schedule's "lr_width" sets the rate of each depth of
+    the layer-wise stage (:func:`layerwise_rates`).
 
     Raises
     ------
@@ -241,8 +247,8 @@ def run_schedule(sae, X, schedule: dict, verbose: bool = False, image_shape=None
             continue
         lr = kw.get("lr", "the method's default")
         kw = dict(kw)
-        if stage == "layerwise" and "lr_width" in kw:
-            kw["lr"] = layerwise_rates(kw.get("lr"), sae.dims, kw.pop("lr_width"))
+        if stage == "layerwise" and schedule.get("lr_width") is not None:
+            kw["lr"] = layerwise_rates(kw.get("lr"), sae.dims, schedule["lr_width"])
         if stage == "finetune" and augment:
             kw["augment"] = augment
         train = sae.pretrain_layerwise if stage == "layerwise" else sae.finetune

@@ -176,7 +176,7 @@ def test_every_candidate_is_a_schedule_its_records_ran_with():
     # paper's network (lr_width is inert there)
     for name, package in (("dae-adam-cap-shift", "default"), ("b64-steps", "paper-short")):
         mine = recipes.recipe(package)
-        del mine["layerwise"]["lr_width"]
+        del mine["lr_width"]
         assert mine == recipes.RECIPES[name]
 
 

@@ -72,14 +72,20 @@ def test_lr_width_leaves_the_papers_network_alone_and_slows_narrow_hidden_depths
 def test_run_schedule_trains_each_depth_at_its_lr_width_rate():
     X = np.random.default_rng(0).random((64, 8)).astype(np.float32)
     stage = {"iterations": 6, "batch_size": 16, "lr": 0.5}
-    s = {"model": {}, "layerwise": dict(stage, lr_width=12), "finetune": None}
+    s = {"model": {}, "layerwise": stage, "finetune": None, "lr_width": 12}
     a = StackedAutoencoder((8, 6, 3, 2), random_state=0)
     run_schedule(a, X, s)
     b = StackedAutoencoder((8, 6, 3, 2), random_state=0)
     b.pretrain_layerwise(X, **dict(stage, lr=[0.5, 0.25, 0.125]))
     for p, q in zip(a.params.values(), b.params.values()):
         np.testing.assert_array_equal(p, q)
-    assert s["layerwise"]["lr_width"] == 12  # the schedule itself is left as it was
+    assert s == {"model": {}, "layerwise": stage, "finetune": None, "lr_width": 12}  # as it was
+    with pytest.raises(ValueError, match="lr_width"):
+        get_schedule(dict(s, lr_width=0))
+    # the layer-wise keywords stay those of pretrain_layerwise: a stage runs as given
+    for name in SCHEDULES:
+        kw = get_schedule(name)["layerwise"] or {}
+        assert set(kw) <= {"iterations", "epochs", "batch_size", "lr", "lr_step"}, name
 
 
 def test_get_schedule_returns_copies_and_checks():
@@ -196,7 +202,7 @@ def test_every_named_schedule_trains_a_small_network_on_mnist(name, n, seeds, da
 def test_the_small_setting_catches_a_restart(data_dir):
     """Without lr_width, SGD at lr 1.0 diverges at the 32-unit depth and the test above fails."""
     s = _short("paper-short", 500)
-    del s["layerwise"]["lr_width"]
+    del s["lr_width"]
     with pytest.raises(RuntimeWarning, match="layer 1: the loss became .*retrying"):
         _train_small(s, 500, 0, data_dir)
 

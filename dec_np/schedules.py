@@ -12,9 +12,10 @@ read here:
   (:func:`dec_np.augment.shifter`), when the rows are known to be images (the entry's
   image_shape or ``DEC(image_shape=...)``); other data train as they are.
 * ``"lr_width"``: in the layer-wise stage, a depth that reconstructs a hidden layer narrower
-  than ``lr_width`` units trains at ``lr * width / lr_width`` (:func:`layerwise_rates`).  The paper's network
-  (d-500-500-2000-10) is never affected; on a narrow one (d-32-10) it keeps SGD at lr 1.0
-  from diverging at the second depth.
+  than ``lr_width`` units trains at ``lr * width / lr_width`` (:func:`layerwise_rates`).  The
+  schedules whose layer-wise SGD runs at lr 1.0 (the default, "paper-short", "long", "fast")
+  set 500: the paper's network (d-500-500-2000-10) is never affected, and on a narrow one
+  (d-32-10) SGD does not diverge at the second depth.
 
 Steps are counted in iterations, as the paper counts them, unless a stage gives "epochs".
 

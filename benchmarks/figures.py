@@ -7,7 +7,8 @@ One command makes them:
 It runs the package's own pipeline through the command line, ``dec-np pretrain`` and then
 ``dec-np fit --autoencoder`` (the same numbers as one ``dec-np fit``, with the pretrained
 autoencoder kept for the "before" picture), in ``--work`` (default
-``benchmarks/results/figures``; a finished step is not run again), and draws with
+``benchmarks/results/figures/<schedule>-seed<seed>``, "default" resolved to its name; a
+finished step is not run again), and draws with
 ``dec_np.plotting`` into ``--out`` (default ``docs/figures``):
 
 * ``mnist10k_embedding.png``: 2,000 of the points embedded by the autoencoder and by DEC
@@ -40,6 +41,7 @@ from dec_np.datasets import load_mnist  # noqa: E402
 from dec_np.dec import load_dec  # noqa: E402
 from dec_np.dec_math import kl_gradients, soft_assignment, target_distribution  # noqa: E402
 from dec_np.metrics import best_mapping, cluster_accuracy  # noqa: E402
+from dec_np.schedules import DEFAULT  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHAPE = (28, 28)
@@ -129,10 +131,13 @@ def main(argv=None):
     ap.add_argument("--data-dir", default=None, help="folder holding mnist/ (default: DEC_NP_DATA)")
     ap.add_argument("--schedule", default="default", help="a name in dec_np.schedules")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--work", default=str(ROOT / "benchmarks" / "results" / "figures"),
-                    help="where the pretrained autoencoder and the fit are kept")
+    ap.add_argument("--work", default=None, help="where the pretrained autoencoder and the fit "
+                    "are kept (default benchmarks/results/figures/<schedule>-seed<seed>)")
     ap.add_argument("--out", default=str(ROOT / "docs" / "figures"))
     args = ap.parse_args(argv)
+    if args.work is None:
+        name = DEFAULT if args.schedule == "default" else args.schedule
+        args.work = str(ROOT / "benchmarks" / "results" / "figures" / f"{name}-seed{args.seed}")
     sae, run = fit(args)
     draw(args, sae, run)
     return 0

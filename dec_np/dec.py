@@ -57,8 +57,8 @@ class DEC(ClusterMixin, BaseEstimator):
         (6,000 SGD steps per depth), then the whole autoencoder fine-tuned by Adam, on
         images shifted at random when ``image_shape`` is given.  Others: "paper" (the
         paper's schedule, about 300,000 steps), "paper-short" (its CPU-budget form),
-        "adam", "adam-shift" and "sgd" (end to end, no layer-wise stage), "long" and
-        "fast" (for tests and demos).
+        "adam", "adam-shift" and "sgd" (end to end, no layer-wise stage), "long" (the
+        default's layer-wise stage, then 16,000 Adam steps) and "fast" (for tests and demos).
     input_scaling : "auto", "paper", "max" or None, default "auto"
         X is multiplied by one scalar learnt in ``fit`` (``scale_``, :mod:`dec_np.scaling`):
         "paper" makes the mean of (1/d)|x|^2 equal 1, "max" makes max |x| equal 1, None

@@ -56,7 +56,8 @@ class DEC(ClusterMixin, BaseEstimator):
         is :data:`~dec_np.schedules.DEFAULT`: the paper's greedy layer-wise denoising stage
         (6,000 SGD steps per depth), then the whole autoencoder fine-tuned by Adam, on
         images shifted at random when ``image_shape`` is given.  Others: "paper" (the
-        paper's schedule, about 300,000 steps), "paper-short" (its CPU-budget form),
+        paper's schedule, about 300,000 steps), "paper-short" and "paper-epochs" (its
+        CPU-budget forms, in steps and in epochs),
         "adam", "adam-shift" and "sgd" (end to end, no layer-wise stage), "long" (the
         default's layer-wise stage, then 16,000 Adam steps) and "fast" (for tests and demos).
     input_scaling : "auto", "paper", "max" or None, default "auto"

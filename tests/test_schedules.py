@@ -16,13 +16,14 @@ TINY = {"model": {"p_drop": 0.1, "init_std": 0.01, "loss_reduction": "mean"},
 
 
 def test_the_named_schedules():
-    assert set(SCHEDULES) == {"dae-adam-cap-shift", "paper", "paper-short", "adam", "adam-shift",
-                              "sgd", "long", "fast"}
+    assert set(SCHEDULES) == {"dae-adam-cap-shift", "paper", "paper-short", "paper-epochs", "adam",
+                              "adam-shift", "sgd", "long", "fast"}
     assert DEFAULT in SCHEDULES and get_schedule("default") == SCHEDULES[DEFAULT]
     # every alias names a schedule, and gives that schedule
     for alias, name in ALIASES.items():
         assert alias not in SCHEDULES and get_schedule(alias) == SCHEDULES[name]
     assert get_schedule("b64-steps") == SCHEDULES["paper-short"]
+    assert get_schedule("b64-epochs") == SCHEDULES["paper-epochs"]
 
 
 def test_what_each_schedule_runs():
@@ -36,6 +37,12 @@ def test_what_each_schedule_runs():
     assert (short["layerwise"]["iterations"], short["layerwise"]["batch_size"],
             short["layerwise"]["lr"]) == (6000, 64, 1.0)
     assert (short["finetune"]["iterations"], short["finetune"]["lr"]) == (16000, 0.5)
+    # and counted in passes: 40 epochs per depth + 100, the rest as "paper-short"
+    passes = get_schedule("paper-epochs")
+    assert passes["layerwise"] == {"epochs": 40, "batch_size": 64, "lr": 1.0}
+    assert passes["finetune"] == {"epochs": 100, "batch_size": 64, "lr": 0.5}
+    assert {k: v for k, v in passes.items() if k not in ("layerwise", "finetune")} == \
+        {k: v for k, v in short.items() if k not in ("layerwise", "finetune")}
     # the default: that layer-wise stage, then Adam with the shifts, rate x epochs capped
     d = get_schedule("dae-adam-cap-shift")
     assert d["layerwise"] == short["layerwise"] and d["model"] == short["model"]

@@ -62,7 +62,8 @@ from dec_np.datasets import load_mnist, paper_scale_factor  # noqa: E402
 from dec_np.kmeans import kmeans  # noqa: E402
 from dec_np.layers import Dropout, Sequential  # noqa: E402
 from dec_np.metrics import cluster_accuracy  # noqa: E402
-from dec_np.schedules import get_schedule  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from candidates import schedule as get_schedule  # noqa: E402  (a candidate's or the package's)
 
 
 def emit(**row):
@@ -178,7 +179,7 @@ def dec(args):
     for setting in args.settings:
         kw = json.loads(setting)
         t0 = time.perf_counter()
-        m = DEC(10, autoencoder=sae, schedule="b64-epochs", random_state=args.seed,
+        m = DEC(10, autoencoder=sae, schedule=get_schedule("b64-epochs"), random_state=args.seed,
                 **kw).fit(X, y)  # schedule: the input scaling the round-5 autoencoders saw
         emit(ae=args.ae, setting=kw, init=cluster_accuracy(y, m.init_labels_),
              dec=cluster_accuracy(y, m.labels_), n_iter=m.n_iter_, s=time.perf_counter() - t0)
@@ -220,7 +221,7 @@ def select(args):
     try:
         for seed in args.seeds:
             t0 = time.perf_counter()
-            m = DEC(10, schedule="b64-epochs", random_state=seed).fit(X, y)
+            m = DEC(10, schedule=get_schedule("b64-epochs"), random_state=seed).fit(X, y)
             emit(seed=seed, ae_km=cluster_accuracy(y, m.init_labels_),
                  dec=cluster_accuracy(y, m.labels_), total_s=time.perf_counter() - t0)
     finally:
@@ -287,7 +288,7 @@ def main(argv=None):
     p.add_argument("--variant", choices=("default", "ftdrop"), default="default")
     p.add_argument("--p-drop", type=float, default=0.2)
     p.add_argument("--cache", default="/tmp/aes", help="where the autoencoders are saved")
-    p.add_argument("--schedule", default="b64-epochs", help="a name in dec_np.schedules")
+    p.add_argument("--schedule", default="b64-epochs", help="a name in benchmarks/candidates.py or dec_np.schedules")
     p.add_argument("--set", nargs="*", default=[], metavar="PART.KEY=JSON",
                    help="change the schedule, e.g. model.p_drop=0.3 finetune.lr=1.0")
     p.add_argument("--tag", default=None, help="file name prefix (default: the variant)")

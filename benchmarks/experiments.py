@@ -35,6 +35,9 @@ from dec_np.datasets import imbalanced_subsample  # noqa: E402
 from dec_np.kmeans import kmeans  # noqa: E402
 from dec_np.backend import asnumpy  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from candidates import schedule  # noqa: E402
+
 
 def log(*parts):
     print(*parts, file=sys.stderr, flush=True)
@@ -187,7 +190,8 @@ def build_parser():
         p.add_argument("--out", default="benchmarks/results")
         p.add_argument("--hidden-dims", type=_dims, default=(500, 500, 2000, 10))
         p.add_argument("--schedule", default="default",
-                       help="pretraining: default (adam), b64-steps, b256, b64-epochs, paper or fast")
+                       type=schedule, help="pretraining: a name in dec_np.schedules (default, paper, "
+                            "paper-short, fast, ...) or benchmarks/candidates.py (b256, b64-epochs, ...)")
         p.add_argument("--max-iter", type=int, help="DEC iterations (default DEC's)")
         p.add_argument("--update-interval", type=int, help="(default DEC's)")
         p.add_argument("--n-init", type=int, default=20, help="k-means restarts")

@@ -9,6 +9,7 @@ import argparse
 from typing import Callable, Mapping, NoReturn
 
 from . import __version__
+from . import schedules as _schedules
 from .threads import resolve_n_jobs
 
 
@@ -138,8 +139,8 @@ def _fraction(text: str) -> float:
     return v
 
 
-SCHEDULES = ("default (dae-adam-cap-shift), dae-adam-shift, dae-adam-shift-long, adam-shift, "
-             "adam, sgd, paper, b64-steps, ... or fast")
+SCHEDULES = (f"default ({_schedules.DEFAULT}), "
+             + ", ".join(n for n in _schedules.SCHEDULES if n != _schedules.DEFAULT))
 DESCRIPTIONS = {
     "demo": "Pretrain an autoencoder and run DEC on the embedded UCI digits (1,797 8x8 images), "
             "then write labels.npy, metrics.json, model.npz and figures into --out.",

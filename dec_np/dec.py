@@ -51,18 +51,15 @@ class DEC(ClusterMixin, BaseEstimator):
         pretrains one with ``schedule``.  X is scaled by ``input_scaling`` before it is
         encoded, so give the setting the SAE was trained with (None if it saw X as is).
     schedule : str or dict, default "default"
-        Pretraining schedule by name or as a dict (:mod:`dec_np.schedules`;
-        :func:`~dec_np.schedules.with_lr` changes its rates): "default" is
-        "dae-adam-cap-shift" (the paper's layer-wise denoising stage, 6,000 SGD steps per
-        depth, then the whole network fine-tuned by Adam, batch 256, 8,000 steps and at least
-        44 epochs (12,056 steps on 70,000 rows), at lr 0.001 x min(1, 100 / epochs): 0.0005
-        on 10,000 rows, 0.001 from 20,225 on; images, when ``image_shape`` says X holds them,
-        shifted at random by up to 10% of the side while fine-tuning); "dae-adam-shift" the
-        same at lr 0.001 whatever the size, "dae-adam-shift-long" that with 16,000 Adam
-        steps, "dae-adam5e4-shift" with lr 0.0005 whatever the size;
-        "adam-shift" the fine-tuning alone, end to end from Glorot weights; "adam" that
-        without shifts; "sgd" that with SGD and momentum 0.9; "paper" is the paper's layer-wise
-        denoising schedule; also "b64-steps", "b256-steps", "b64-epochs", "b256" and "fast".
+        Pretraining schedule by name or as a dict (:mod:`dec_np.schedules`, which
+        describes each; :func:`~dec_np.schedules.with_lr` changes its rates).  "default"
+        is :data:`~dec_np.schedules.DEFAULT`: the paper's greedy layer-wise denoising stage
+        (6,000 SGD steps per depth), then the whole autoencoder fine-tuned by Adam, on
+        images shifted at random when ``image_shape`` is given.  Others: "paper" (the
+        paper's schedule, about 300,000 steps), "paper-short" and "paper-epochs" (its
+        CPU-budget forms, in steps and in epochs),
+        "adam", "adam-shift" and "sgd" (end to end, no layer-wise stage), "long" (the
+        default's layer-wise stage, then 16,000 Adam steps) and "fast" (for tests and demos).
     input_scaling : "auto", "paper", "max" or None, default "auto"
         X is multiplied by one scalar learnt in ``fit`` (``scale_``, :mod:`dec_np.scaling`):
         "paper" makes the mean of (1/d)|x|^2 equal 1, "max" makes max |x| equal 1, None
@@ -70,10 +67,10 @@ class DEC(ClusterMixin, BaseEstimator):
         scaling it was pretrained with.
     image_shape : (int, int) or None, default None
         (H, W) when each row of X is an H x W image (row-major).  A schedule with an
-        "augment" entry (:mod:`dec_np.schedules`: the default) then pretrains
-        on randomly shifted images; None treats X as plain features and never augments.
-        Give it for images: on MNIST-10k the shifts lift the median DEC ACC of Adam's
-        end-to-end recipe from 0.775 to 0.871 (docs/defaults-study.md, round 9).
+        "augment" entry (the default, "adam-shift", "long") then fine-tunes on images
+        shifted at random by up to 10% of their side; None treats X as plain features and
+        never shifts them.  Give it for images: on the MNIST test set the shifts lift the
+        median DEC ACC of "adam" from 0.775 to 0.871 (docs/defaults-study.md).
     batch_size : int, default 256
         Mini-batch size of the clustering phase.
     lr : float, default 0.01

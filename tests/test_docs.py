@@ -276,3 +276,43 @@ def test_importing_the_command_line_runs_nothing():
     res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_clean_env(),
                          capture_output=True, text=True, timeout=120)
     assert (res.returncode, res.stdout, res.stderr) == (0, "", "")
+
+
+# --------------------------------------------------------------------------- the front page
+_LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
+PAGES = ["README.md", "docs/experiments.md", "docs/defaults-study.md", "docs/results/README.md",
+         "benchmarks/README.md"]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_relative_links_resolve(page):
+    path = ROOT / page
+    links = [link for link in _LINK.findall(path.read_text()) if "://" not in link]
+    assert [link for link in links if not (path.parent / link).exists()] == []
+
+
+def test_readme_is_a_front_page_with_its_figures():
+    from dec_np.schedules import get_schedule
+    text = (ROOT / "README.md").read_text()
+    assert len(text.splitlines()) <= 260
+    figures = set(re.findall(r"!\[[^\]]*\]\((docs/figures/[^)]+\.png)\)", text))
+    assert len(figures) >= 3
+    for figure in figures:
+        assert (ROOT / figure).stat().st_size < 150 * 1024, figure
+    # the two commands on a fresh machine, as CI runs them
+    assert "python -m pip install -q -e . && dec-np demo" in text
+    assert 'python -m pip install -q -e ".[test]" && python -m pytest -q' in text
+    # every schedule name the front page hands out is one the package takes
+    names = set(re.findall(r'schedule="([a-z0-9-]+)"', text)) | \
+        set(re.findall(r'`"([a-z0-9-]+)"`', text))
+    assert {"default", "paper", "paper-short", "fast"} <= names
+    for name in names:
+        get_schedule(name)
+
+
+def test_the_package_names_no_study_round_and_no_machine():
+    """Records, study rounds and machines live in docs/; the package says what it does."""
+    pattern = re.compile(r"\bround [0-9]|\brounds [0-9]|xeon|epyc", re.I)
+    hits = [f"{path.name}:{i}" for path in sorted((ROOT / "dec_np").rglob("*.py"))
+            for i, line in enumerate(path.read_text().splitlines(), 1) if pattern.search(line)]
+    assert hits == []

@@ -148,3 +148,43 @@ def test_a_recipe_failing_the_70k_check_is_out_and_the_next_is_chosen():
     # every candidate fails: no choice
     lines, pick = recipes.choose(r[:9], big[:3])
     assert pick is None and "MNIST-70k check: no choice made" in lines[-1]
+
+
+def _recorded_schedules():
+    """recipe name -> the schedule dicts its records in docs/results/ ran with."""
+    seen = {}
+    for path in sorted((ROOT / "docs" / "results").glob("*.jsonl")):
+        for r in recipes.read_rows([path]):
+            if "schedule" in r:
+                seen.setdefault(r["recipe"], []).append(r["schedule"])
+    return seen
+
+
+def test_every_candidate_is_a_schedule_its_records_ran_with():
+    """benchmarks/candidates.py keeps the study's schedules: each named there is the dict of
+    records under that name, so `recipes.py run --recipe NAME` repeats them."""
+    seen = _recorded_schedules()
+    for name, schedule in recipes.RECIPES.items():
+        if name in seen:
+            assert schedule in seen[name], name
+    assert {"b64-shift", "dae-adam-shift", "dae-adam5e4-shift", "dae-adam-shift-long",
+            "dae-adam-cap-shift"} <= set(seen) & set(recipes.RECIPES)
+    # the package's own end-to-end schedules are those of their records too
+    for name in ("adam", "adam-shift"):
+        assert recipes.recipe(name) in seen[name]
+    # and the candidates the package still names run as the package runs them on the
+    # paper's network (lr_width is inert there)
+    for name, package in (("dae-adam-cap-shift", "default"), ("b64-steps", "paper-short")):
+        mine = recipes.recipe(package)
+        del mine["lr_width"]
+        assert mine == recipes.RECIPES[name]
+
+
+def test_summary_tables_another_recorded_score(tmp_path, capsys):
+    out = tmp_path / "runs.jsonl"
+    out.write_text("".join(json.dumps(dict(r, ae_kmeans_acc=a - 0.1)) + "\n" for r, a in zip(
+        rows("adam", {d: [0.8, 0.7, 0.9] for d in SETS}), [0.8, 0.7, 0.9] * 3)))
+    recipes.main(["summary", str(out), "--metric", "ae_kmeans_acc"])
+    assert "| adam | 0.700 [0.600, 0.800] (n=3)" in capsys.readouterr().out
+    recipes.main(["summary", str(out)])
+    assert "| adam | 0.800 [0.700, 0.900] (n=3)" in capsys.readouterr().out

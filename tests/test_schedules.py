@@ -7,59 +7,98 @@ from dec_np import DEC, StackedAutoencoder
 from dec_np.autoencoder import capped_lr, steps_with_min_epochs
 from dec_np.cli import dec_input
 from dec_np.datasets import input_scale_factor, max_scale_factor, paper_scale_factor
-from dec_np.schedules import DEFAULT, SCHEDULES, get_schedule, run_schedule
+from dec_np.schedules import (ALIASES, DEFAULT, SCHEDULES, get_schedule, layerwise_rates,
+                              run_schedule)
 
 TINY = {"model": {"p_drop": 0.1, "init_std": 0.01, "loss_reduction": "mean"},
         "layerwise": {"epochs": 1, "batch_size": 16, "lr": 0.5},
         "finetune": {"epochs": 1, "batch_size": 16, "lr": 0.5}}
 
 
-def test_default_is_layerwise_denoising_then_adam_with_shifts():
-    assert DEFAULT == "dae-adam-cap-shift"
-    assert get_schedule("default") == SCHEDULES["dae-adam-cap-shift"]
-    # the default is dae-adam-shift with Adam's lr x epochs capped at 0.001 x 100
-    capped = SCHEDULES["dae-adam-cap-shift"]
-    assert capped["finetune"] == dict(SCHEDULES["dae-adam-shift"]["finetune"], lr_epochs=100)
-    assert {k: v for k, v in capped.items() if k != "finetune"} == \
-        {k: v for k, v in SCHEDULES["dae-adam-shift"].items() if k != "finetune"}
-    # round 15's candidate: the default with Adam at half its learning rate, nothing else
-    slow, default = SCHEDULES["dae-adam5e4-shift"], SCHEDULES["dae-adam-shift"]
-    assert slow["finetune"] == dict(default["finetune"], lr=5e-4)
-    assert default["finetune"]["lr"] == 1e-3
-    assert {k: v for k, v in slow.items() if k != "finetune"} == \
-        {k: v for k, v in default.items() if k != "finetune"}
-    shifted, plain = SCHEDULES["adam-shift"], SCHEDULES["adam"]
-    assert shifted["augment"] == {"shift": 0.1} and "augment" not in plain
-    assert {k: v for k, v in shifted.items() if k != "augment"} == plain
-    # the paper's layer-wise method with the same shifts in its fine-tuning stage
-    b64 = SCHEDULES["b64-shift"]
-    assert b64["augment"] == {"shift": 0.1}
-    assert {k: v for k, v in b64.items() if k != "augment"} == SCHEDULES["b64-steps"]
-    # the layer-wise stage of b64-steps, then adam-shift's fine-tuning from its weights
-    hybrid = SCHEDULES["dae-adam-shift"]
-    assert hybrid["layerwise"] == SCHEDULES["b64-steps"]["layerwise"]
-    assert hybrid["model"] == SCHEDULES["b64-steps"]["model"]
-    assert hybrid["input_scaling"] == "paper"
-    assert hybrid["finetune"] == dict(shifted["finetune"], min_epochs=44)
-    assert hybrid["augment"] == shifted["augment"]
-    # the long schedule is the default with more Adam steps and nothing else changed
-    long = SCHEDULES["dae-adam-shift-long"]
-    assert long["finetune"] == dict(hybrid["finetune"], iterations=16000)
-    assert {k: v for k, v in long.items() if k != "finetune"} == \
-        {k: v for k, v in hybrid.items() if k != "finetune"}
-    s = SCHEDULES["adam"]
-    assert s["layerwise"] is None and s["input_scaling"] == "max"
-    assert s["finetune"]["optimizer"] == "adam" and s["model"]["init_std"] == "glorot"
-    # the paper's own method stays available by name, with its input convention
+def test_the_named_schedules():
+    assert set(SCHEDULES) == {"dae-adam-cap-shift", "paper", "paper-short", "paper-epochs", "adam",
+                              "adam-shift", "sgd", "long", "fast"}
+    assert DEFAULT in SCHEDULES and get_schedule("default") == SCHEDULES[DEFAULT]
+    # every alias names a schedule, and gives that schedule
+    for alias, name in ALIASES.items():
+        assert alias not in SCHEDULES and get_schedule(alias) == SCHEDULES[name]
+    assert get_schedule("b64-steps") == SCHEDULES["paper-short"]
+    assert get_schedule("b64-epochs") == SCHEDULES["paper-epochs"]
+
+
+def test_what_each_schedule_runs():
+    # the paper's own method, with its input convention and step schedule
     paper = get_schedule("paper")
     assert paper["input_scaling"] == "paper" and paper["model"]["p_drop"] == 0.2
     assert paper["layerwise"]["iterations"] == 50000 and paper["finetune"]["iterations"] == 100000
+    assert paper["layerwise"]["lr_step"] == paper["finetune"]["lr_step"] == 20000
+    # its CPU-budget form: 6,000 steps per depth + 16,000, batch 64, lr 1.0 / 0.5
+    short = get_schedule("paper-short")
+    assert (short["layerwise"]["iterations"], short["layerwise"]["batch_size"],
+            short["layerwise"]["lr"]) == (6000, 64, 1.0)
+    assert (short["finetune"]["iterations"], short["finetune"]["lr"]) == (16000, 0.5)
+    # and counted in passes: 40 epochs per depth + 100, the rest as "paper-short"
+    passes = get_schedule("paper-epochs")
+    assert passes["layerwise"] == {"epochs": 40, "batch_size": 64, "lr": 1.0}
+    assert passes["finetune"] == {"epochs": 100, "batch_size": 64, "lr": 0.5}
+    assert {k: v for k, v in passes.items() if k not in ("layerwise", "finetune")} == \
+        {k: v for k, v in short.items() if k not in ("layerwise", "finetune")}
+    # the default: that layer-wise stage, then Adam with the shifts, rate x epochs capped
+    d = get_schedule("dae-adam-cap-shift")
+    assert d["layerwise"] == short["layerwise"] and d["model"] == short["model"]
+    assert d["finetune"] == {"iterations": 8000, "batch_size": 256, "lr": 1e-3,
+                             "optimizer": "adam", "min_epochs": 44, "lr_epochs": 100}
+    assert d["augment"] == {"shift": 0.1} and d["input_scaling"] == "paper"
+    # the long one: the same layer-wise stage, 16,000 Adam steps, no cap
+    long = get_schedule("long")
+    assert long["layerwise"] == d["layerwise"] and long["augment"] == d["augment"]
+    assert long["finetune"] == {"iterations": 16000, "batch_size": 256, "lr": 1e-3,
+                                "optimizer": "adam", "min_epochs": 44}
+    # end to end: Adam, Adam with shifts, SGD with momentum
+    adam, shifted, sgd = (get_schedule(n) for n in ("adam", "adam-shift", "sgd"))
+    assert adam["layerwise"] is None and adam["input_scaling"] == "max"
+    assert adam["finetune"]["optimizer"] == "adam" and adam["model"]["init_std"] == "glorot"
+    assert shifted == dict(adam, augment={"shift": 0.1}) and "augment" not in adam
+    assert sgd["finetune"]["optimizer"] == "sgd" and sgd["finetune"]["momentum"] == 0.9
+    assert {k: v for k, v in sgd.items() if k != "finetune"} == \
+        {k: v for k, v in adam.items() if k != "finetune"}
+
+
+def test_lr_width_leaves_the_papers_network_alone_and_slows_narrow_hidden_depths():
+    for dims in ((784, 500, 500, 2000, 10), (256, 500, 500, 2000, 10), (64, 500, 500, 2000, 10)):
+        assert layerwise_rates(1.0, dims, 500) == [1.0] * 4  # the data's depth: never scaled
+    assert layerwise_rates(2.0, (784, 32, 10), 500) == [2.0, 2.0 * 32 / 500]
+    assert layerwise_rates(1.0, (20, 1000, 250, 3), 500) == [1.0, 1.0, 0.5]
+    for bad in (0, -1.0, True, "500"):
+        with pytest.raises(ValueError, match="lr_width"):
+            layerwise_rates(1.0, (4, 3, 2), bad)
+    with pytest.raises(ValueError, match="single"):
+        layerwise_rates([1.0, 1.0], (4, 3, 2), 500)
+
+
+def test_run_schedule_trains_each_depth_at_its_lr_width_rate():
+    X = np.random.default_rng(0).random((64, 8)).astype(np.float32)
+    stage = {"iterations": 6, "batch_size": 16, "lr": 0.5}
+    s = {"model": {}, "layerwise": stage, "finetune": None, "lr_width": 12}
+    a = StackedAutoencoder((8, 6, 3, 2), random_state=0)
+    run_schedule(a, X, s)
+    b = StackedAutoencoder((8, 6, 3, 2), random_state=0)
+    b.pretrain_layerwise(X, **dict(stage, lr=[0.5, 0.25, 0.125]))
+    for p, q in zip(a.params.values(), b.params.values()):
+        np.testing.assert_array_equal(p, q)
+    assert s == {"model": {}, "layerwise": stage, "finetune": None, "lr_width": 12}  # as it was
+    with pytest.raises(ValueError, match="lr_width"):
+        get_schedule(dict(s, lr_width=0))
+    # the layer-wise keywords stay those of pretrain_layerwise: a stage runs as given
+    for name in SCHEDULES:
+        kw = get_schedule(name)["layerwise"] or {}
+        assert set(kw) <= {"iterations", "epochs", "batch_size", "lr", "lr_step"}, name
 
 
 def test_get_schedule_returns_copies_and_checks():
     s = get_schedule("b64-steps")
     s["finetune"]["lr"] = -1.0
-    assert SCHEDULES["b64-steps"]["finetune"]["lr"] == 0.5
+    assert SCHEDULES["paper-short"]["finetune"]["lr"] == 0.5
     assert get_schedule(TINY)["input_scaling"] == "paper"  # a dict without one: the paper's
     with pytest.raises(ValueError, match="unknown schedule"):
         get_schedule("nope")
@@ -108,7 +147,7 @@ def test_with_lr_sets_one_stage_or_both_and_keeps_the_rest():
     from dec_np.schedules import with_lr
     s = with_lr("b64-steps", 0.05)
     assert s["layerwise"]["lr"] == s["finetune"]["lr"] == 0.05
-    assert s["layerwise"]["iterations"] == 6000 and SCHEDULES["b64-steps"]["finetune"]["lr"] == 0.5
+    assert s["layerwise"]["iterations"] == 6000 and SCHEDULES["paper-short"]["finetune"]["lr"] == 0.5
     s = with_lr("paper", finetune=0.01)
     assert (s["layerwise"]["lr"], s["finetune"]["lr"], s["finetune"]["lr_step"]) == (0.1, 0.01, 20000)
     assert with_lr("adam", layerwise=0.1)["layerwise"] is None  # no layer-wise stage
@@ -142,24 +181,37 @@ def _short(schedule, n, steps=200):
     return s
 
 
+def _train_small(s, n, seed, data_dir):
+    """Pretrain d-32-10 on the first ``n`` MNIST test images with schedule ``s``, a restart
+    (the "retrying" RuntimeWarning of a diverged stage) raised as an error; the losses."""
+    from dec_np.datasets import load_mnist
+    X = load_mnist(data_dir, subset="test", download=False)[0][:n]
+    Xs = (X * input_scale_factor(X, s["input_scaling"])).astype(np.float32)
+    sae = StackedAutoencoder((784, 32, 10), random_state=seed, **s["model"])
+    before = sae.reconstruction_loss(Xs)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", ".*retrying", RuntimeWarning)
+        run_schedule(sae, Xs, s)
+    return before, sae.reconstruction_loss(Xs)
+
+
 @pytest.mark.parametrize("n, seeds", [(500, (0, 1, 2)), (2000, (0,))])
 @pytest.mark.parametrize("name", sorted(SCHEDULES))
 def test_every_named_schedule_trains_a_small_network_on_mnist(name, n, seeds, data_dir):
-    """d-32-10 on 500 MNIST test images (three seeds) and on 2,000: no schedule diverges (a
-    stage that does is restarted at a tenth of its rate, with a warning) and the loss falls."""
-    from dec_np.datasets import load_mnist
-    from dec_np.scaling import input_scale_factor
-    X = load_mnist(data_dir, subset="test", download=False)[0][:n]
+    """d-32-10 on 500 MNIST test images (three seeds) and on 2,000, each stage cut to 200
+    steps: no stage diverges (a diverged stage would be restarted at a tenth of its rate
+    with a warning, an error here) and the loss falls."""
     for seed in seeds:
-        s = _short(name, n)
-        Xs = (X * input_scale_factor(X, s["input_scaling"])).astype(np.float32)
-        sae = StackedAutoencoder((784, 32, 10), random_state=seed, **s["model"])
-        before = sae.reconstruction_loss(Xs)
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "the loss became", RuntimeWarning)
-            run_schedule(sae, Xs, s)
-        after = sae.reconstruction_loss(Xs)
+        before, after = _train_small(_short(name, n), n, seed, data_dir)
         assert np.isfinite(after) and after < before, (name, n, seed, before, after)
+
+
+def test_the_small_setting_catches_a_restart(data_dir):
+    """Without lr_width, SGD at lr 1.0 diverges at the 32-unit depth and the test above fails."""
+    s = _short("paper-short", 500)
+    del s["lr_width"]
+    with pytest.raises(RuntimeWarning, match="layer 1: the loss became .*retrying"):
+        _train_small(s, 500, 0, data_dir)
 
 
 def test_a_diverging_stage_is_restarted_at_a_lower_rate_with_a_warning():
@@ -193,7 +245,7 @@ def test_a_diverging_stage_warns_once_per_retry_not_with_numpy_noise():
 
 def test_min_epochs_lengthens_a_short_count_of_steps_on_large_data_only():
     # the default's fine-tuning: 8,000 steps where that is 44 epochs or more, else 44 epochs
-    ft = SCHEDULES["dae-adam-shift"]["finetune"]
+    ft = SCHEDULES["dae-adam-cap-shift"]["finetune"]
     assert (ft["iterations"], ft["batch_size"], ft["min_epochs"]) == (8000, 256, 44)
 
     def steps(n, **kw):
@@ -253,3 +305,11 @@ def test_lr_epochs_trains_exactly_as_the_capped_rate(n, iterations, expected_lr)
     for a, b in zip(fit(lr=1e-2, lr_epochs=2.5, min_epochs=iterations / 4),
                     fit(lr=expected_lr, min_epochs=iterations / 4)):
         np.testing.assert_array_equal(a, b)
+
+
+def test_the_module_describes_every_named_schedule():
+    import dec_np.schedules as module
+    for name in SCHEDULES:
+        assert f'* "{name}"' in module.__doc__, name
+    for alias, name in ALIASES.items():
+        assert f'"{alias}"' in module.__doc__, alias

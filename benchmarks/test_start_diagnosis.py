@@ -1,4 +1,6 @@
-"""benchmarks/start_diagnosis.py: the k-means start it takes apart is the one DEC.fit uses."""
+"""benchmarks/start_diagnosis.py: the k-means start it takes apart is the one DEC.fit uses.
+
+Beside the script, outside the suite's testpaths: `python -m pytest benchmarks/test_start_diagnosis.py`."""
 import importlib.util
 import json
 from pathlib import Path

@@ -51,8 +51,8 @@ def test_wrong_code_is_reported_by_the_name_of_what_differs():
     wrong = run_tutorial(SCRIPT, "mutant")
     fails = [l for l in wrong.stdout.splitlines() if l.startswith("[FAIL]")]
     assert len(fails) == 3, fails
-    assert "['w']" in fails[0] and "['w']" in fails[1], fails
-    assert re.search(r"\['[\d,]+ rows'\] result [01]: got", fails[2]), fails
+    assert ", w: at index" in fails[0] and ", w: at index" in fails[1], fails
+    assert re.search(r", (steps|lr) at [\d,]+ rows: got", fails[2]), fails
 
 
 def test_the_lesson_prints_the_numbers_its_text_talks_about(run):

@@ -342,9 +342,9 @@ S, B, m, L, lr = (ft[k] for k in ("iterations", "batch_size", "min_epochs", "lr_
 cap_to, floor_from = B * (-(-S // L) - 1), B * int(S // m) + 1  # the cap's last n, the floor's 1st
 package = {n: (t, capped_lr(lr, t / -(-n // B), L)) for n in (1000, cap_to, cap_to + 1,
            floor_from - 1, floor_from, 70000) for t in [steps_with_min_epochs(n, S, B, m)]}
+rows = lambda f: {f"{k} at {n:,} rows": v for n in package for k, v in zip(("steps", "lr"), f(n))}
 check(f"adam_stage: the default's steps and rate at {len(package)} sizes",
-      lambda: {f"{n:,} rows": adam_stage(n, S, B, lr, m, L) for n in package},
-      {f"{n:,} rows": v for n, v in package.items()}, rtol=1e-12,
+      lambda: rows(lambda n: adam_stage(n, S, B, lr, m, L)), rows(package.get), rtol=1e-12,
       against="steps_with_min_epochs and capped_lr")
 claim(f"The default's fine-tuning runs below lr up to {cap_to:,} rows, at lr from {cap_to + 1:,}; "
       f"it takes S steps up to {floor_from - 1:,} rows, more from {floor_from:,}.",

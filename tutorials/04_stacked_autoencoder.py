@@ -44,7 +44,7 @@ from dec_np.plotting import plot_loss_history, plot_reconstructions  # noqa: E40
 from dec_np.schedules import get_schedule  # noqa: E402
 
 np.set_printoptions(precision=3, suppress=True)
-PAPER, ADAM, DEFAULT = get_schedule("b64-steps"), get_schedule("adam"), get_schedule("default")
+PAPER, ADAM, DEFAULT = get_schedule("paper-short"), get_schedule("adam"), get_schedule("default")
 if MODE != "full":  # same recipes, fewer steps (and in fast mode a smaller network)
     steps = {"fast": (300, 1000, 400), "medium": (2000, 5000, 3000)}[MODE]
     PAPER["layerwise"]["iterations"], PAPER["finetune"]["iterations"] = steps[:2]
@@ -52,7 +52,7 @@ if MODE != "full":  # same recipes, fewer steps (and in fast mode a smaller netw
 hidden = (64, 64, 128, 10) if MODE == "fast" else (500, 500, 2000, 10)
 dims = (X.shape[1],) + hidden
 print("network:", "-".join(map(str, dims)))
-for label, schedule in (("the paper's method (b64-steps)", PAPER), ("end-to-end Adam (adam)", ADAM)):
+for label, schedule in (("the paper's method (paper-short)", PAPER), ("end-to-end Adam (adam)", ADAM)):
     print(f"{label}{'' if MODE == 'full' else ', shortened'}: {schedule}")
 print("the package's default (what DEC() runs; not run here):", DEFAULT)
 
@@ -362,7 +362,7 @@ print("z of the first three images (paper's method):\n", z_paper[:3])
 # mechanics (the claims above), not what each recipe is worth.  The measured comparison of the recipes on the
 # paper's network, on MNIST-10k, USPS and Fashion-MNIST and after DEC itself, is recorded
 # in [docs/experiments.md](../docs/experiments.md) and [docs/defaults-study.md](../docs/defaults-study.md).
-# Every recipe stays available by name: `DEC(schedule="b64-steps")` (the paper's method with fewer
+# Every recipe stays available by name: `DEC(schedule="paper-short")` (the paper's method with fewer
 # steps), `"paper"` (the paper's own schedule), `"adam"`, `"sgd"` (end to end), and
 # `finetune` / `pretrain_layerwise` take `optimizer="sgd"|"adam"` and `nesterov=`.
 #

@@ -202,7 +202,7 @@ def _sae_from(meta, arrays, backend, path):
 
 
 def save_autoencoder(sae, path):
-    """Save a StackedAutoencoder (weights, dims, p_drop, init_std, dtype, history_) to ``path``.
+    """Save a StackedAutoencoder (weights, dims, p_drop, init_std, dtype, ``history_``) to ``path``.
 
     The file is an ``.npz`` written atomically under exactly the name given.
     """

@@ -1,0 +1,172 @@
+"""Sphinx configuration of the dec_np site: the README as the home page, the nine tutorials
+executed in fast mode with their figures, the API reference from the numpydoc docstrings, and
+the pages of docs/.
+
+Build it (warnings are errors, every cross reference must resolve)::
+
+    python -m pip install -e ".[docs]" && python -m sphinx -W -b html docs docs/_build/html
+
+The tutorials live in ``tutorials/`` as jupytext percent scripts.  Each build copies the
+numbered ones into ``docs/tutorials/`` (not committed), where myst-nb reads them as notebooks
+and executes them with ``DEC_NP_FAST=1`` and ``DEC_NP_SOLUTIONS=1``: the pages show what the
+reference solutions print and draw.  ``DEC_NP_DOCS_JOBS`` sets how many run side by side
+(default: one per core, at most four).
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent
+ROOT = DOCS.parent
+TUTORIALS = ROOT / "tutorials"
+sys.path.insert(0, str(ROOT))
+
+import dec_np  # noqa: E402
+
+# -- project -------------------------------------------------------------------------------
+project = "dec_np"
+author = "The dec_np authors"
+copyright = "The dec_np authors, MIT licence"
+release = version = dec_np.__version__
+SOURCE_URL = "https://github.com/dec-np/dec_np"
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
+    "numpydoc",
+    "myst_nb",
+]
+exclude_patterns = ["_build", "conf.py", "**/__pycache__", ".jupyter_cache", "jupyter_execute",
+                    "**.ipynb_checkpoints"]
+templates_path = ["_templates"]
+# every cross reference must resolve; names from other packages are not linked (no network
+# at build time, so no intersphinx) and are listed here instead
+nitpicky = True
+nitpick_ignore_regex = [
+    (r"py:.*", r"(numpy|np|cupy|cp|scipy|matplotlib|threadpoolctl|argparse|numbers|pathlib"
+               r"|os|gzip|typing|collections\.abc|concurrent\.futures|contextlib|types)(\..+)?"),
+    (r"py:.*", r"(ndarray|ArrayLike|DTypeLike|Generator|Path|PathLike|Figure|Axes|Namespace"
+               r"|ArgumentParser|SeedSequence|Executor|Future|TextIO|Callable|Iterator)"),
+]
+
+# -- the API reference ---------------------------------------------------------------------
+autodoc_default_options = {"members": True, "undoc-members": True, "member-order": "bysource"}
+# signatures as the reader calls them; the types, with shapes, are in each Parameters section
+autodoc_typehints = "none"
+autodoc_preserve_defaults = True
+autosummary_generate = False
+numpydoc_show_class_members = False
+numpydoc_xref_param_type = False
+numpydoc_attributes_as_param_list = True
+
+
+def _reexported_names():
+    """{one spelling: the other} for every name a module re-exports through ``__all__``:
+    ``dec_np.DEC`` <-> ``dec_np.dec.DEC``, ``dec_np.datasets.download_file`` <->
+    ``dec_np._download.download_file``.  Each is documented under one spelling only."""
+    names = {}
+    modules = ["dec_np"] + [f"dec_np.{m.name}" for m in pkgutil.iter_modules(dec_np.__path__)
+                            if not m.name.startswith("_")]
+    for modname in modules:
+        module = importlib.import_module(modname)
+        for name in getattr(module, "__all__", []):
+            obj = getattr(module, name)
+            home = f"{getattr(obj, '__module__', modname)}.{getattr(obj, '__qualname__', name)}"
+            if home != f"{modname}.{name}":
+                names.setdefault(f"{modname}.{name}", home)
+                names.setdefault(home, f"{modname}.{name}")
+    return names
+
+
+_REEXPORTED = _reexported_names()
+
+
+def _reexported_reference(app, env, node, contnode):
+    """Resolve a Python reference that failed through the other spelling of a re-exported
+    name: ``DEC.fit`` or ``dec_np.DEC.fit`` to ``dec_np.dec.DEC.fit``, and so on."""
+    if node.get("refdomain") != "py":
+        return None
+    target = node["reftarget"]
+    context = node.get("py:module") or ""
+    domain = env.get_domain("py")
+    for candidate in (target, f"dec_np.{target}", f"{context}.{target}"):
+        parts = candidate.split(".")
+        for i in range(len(parts), 0, -1):
+            other = _REEXPORTED.get(".".join(parts[:i]))
+            if other:
+                found = domain.resolve_xref(env, node["refdoc"], app.builder, node["reftype"],
+                                            ".".join([other, *parts[i:]]), node, contnode)
+                if found is not None:
+                    return found
+    return None
+
+
+# -- MyST: the README, docs/*.md and the tutorials -----------------------------------------
+myst_enable_extensions = ["dollarmath"]
+myst_heading_anchors = 6  # docs/ link to sections by their GitHub-style anchors
+nb_custom_formats = {".py": ["jupytext.reads", {"fmt": "py:percent"}]}
+nb_execution_mode = "force"
+nb_execution_timeout = 600          # seconds per cell
+nb_execution_raise_on_error = True  # a failing tutorial fails the build
+nb_execution_show_tb = True
+nb_merge_streams = True
+suppress_warnings = ["mystnb.unknown_mime_type"]
+
+
+def _sync_tutorials():
+    """Copy tutorials/NN_*.py into docs/tutorials/, where Sphinx reads them, and drop copies
+    whose tutorial is gone.  Unchanged files are left alone (incremental builds stay quick)."""
+    out = DOCS / "tutorials"
+    out.mkdir(exist_ok=True)
+    wanted = {p.name: p for p in sorted(TUTORIALS.glob("[0-9][0-9]_*.py"))}
+    for old in out.glob("*.py"):
+        if old.name not in wanted:
+            old.unlink()
+    for name, src in wanted.items():
+        dst = out / name
+        if not dst.exists() or dst.read_bytes() != src.read_bytes():
+            shutil.copyfile(src, dst)
+
+
+def _tutorial_environment():
+    """What the kernels that execute the tutorials inherit: fast mode, the reference solutions,
+    this checkout on the path, figures in a scratch folder, one BLAS thread each."""
+    os.environ.update({
+        "DEC_NP_FAST": "1", "DEC_NP_SOLUTIONS": "1",
+        "DEC_NP_FIGURES": tempfile.mkdtemp(prefix="dec_np_docs_figures_"),
+        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(TUTORIALS), str(ROOT),
+                                                     os.environ.get("PYTHONPATH")])),
+    })
+    # MPLBACKEND=Agg would override ipykernel's inline backend: no figure would reach the page
+    for name in ("MPLBACKEND", "DEC_NP_MEDIUM"):
+        os.environ.pop(name, None)
+
+
+_sync_tutorials()
+_tutorial_environment()
+
+# -- HTML ----------------------------------------------------------------------------------
+html_theme = "pydata_sphinx_theme"
+html_title = f"dec_np {release}"
+html_static_path = []
+html_theme_options = {
+    "github_url": SOURCE_URL,
+    "navbar_align": "left",
+    "show_toc_level": 2,
+    "secondary_sidebar_items": ["page-toc", "sourcelink"],
+}
+html_context = {"default_mode": "light"}
+html_show_sourcelink = True
+
+
+def setup(app):
+    app.connect("missing-reference", _reexported_reference)

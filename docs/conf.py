@@ -6,26 +6,22 @@ Build it (warnings are errors, every cross reference must resolve)::
 
     python -m pip install -e ".[docs]" && python -m sphinx -W -b html docs docs/_build/html
 
-The tutorials live in ``tutorials/`` as jupytext percent scripts.  Each build copies the
-numbered ones into ``docs/tutorials/`` (not committed), where myst-nb reads them as notebooks
-and executes them with ``DEC_NP_FAST=1`` and ``DEC_NP_SOLUTIONS=1``: the pages show what the
-reference solutions print and draw.  ``DEC_NP_DOCS_JOBS`` sets how many run side by side
-(default: one per core, at most four).
+The nine tutorials (``tutorials/[0-9][0-9]_*.py``) are executed at each build in fast mode with
+the reference solutions, several at a time (``DEC_NP_DOCS_JOBS``, default one per core), by
+``docs/_ext/executed_tutorials.py``; the pages show what they print and draw.
 """
 from __future__ import annotations
 
 import importlib
 import os
 import pkgutil
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
-TUTORIALS = ROOT / "tutorials"
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(DOCS / "_ext"))
 
 import dec_np  # noqa: E402
 
@@ -38,13 +34,13 @@ SOURCE_URL = "https://github.com/dec-np/dec_np"
 
 extensions = [
     "sphinx.ext.autodoc",
-    "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
     "numpydoc",
     "myst_nb",
+    "executed_tutorials",
 ]
-exclude_patterns = ["_build", "conf.py", "**/__pycache__", ".jupyter_cache", "jupyter_execute",
+exclude_patterns = ["_build", "_ext", "conf.py", "**/__pycache__", ".jupyter_cache", "jupyter_execute",
                     "**.ipynb_checkpoints"]
 templates_path = ["_templates"]
 # every cross reference must resolve; names from other packages are not linked (no network
@@ -62,7 +58,9 @@ autodoc_default_options = {"members": True, "undoc-members": True, "member-order
 # signatures as the reader calls them; the types, with shapes, are in each Parameters section
 autodoc_typehints = "none"
 autodoc_preserve_defaults = True
-autosummary_generate = False
+# [source] links only where a name is defined: following re-exports sends viewcode's back
+# links to the wrong page (dec_np.datasets re-exports dec_np._download's functions)
+viewcode_follow_imported_members = False
 numpydoc_show_class_members = False
 numpydoc_xref_param_type = False
 numpydoc_attributes_as_param_list = True
@@ -112,47 +110,13 @@ def _reexported_reference(app, env, node, contnode):
 # -- MyST: the README, docs/*.md and the tutorials -----------------------------------------
 myst_enable_extensions = ["dollarmath"]
 myst_heading_anchors = 6  # docs/ link to sections by their GitHub-style anchors
-nb_custom_formats = {".py": ["jupytext.reads", {"fmt": "py:percent"}]}
-nb_execution_mode = "force"
-nb_execution_timeout = 600          # seconds per cell
-nb_execution_raise_on_error = True  # a failing tutorial fails the build
-nb_execution_show_tb = True
+# the tutorial pages: executed by docs/_ext/executed_tutorials.py, several at a time
+nb_custom_formats = {".py": "executed_tutorials.read"}
+nb_execution_mode = "off"
 nb_merge_streams = True
-suppress_warnings = ["mystnb.unknown_mime_type"]
-
-
-def _sync_tutorials():
-    """Copy tutorials/NN_*.py into docs/tutorials/, where Sphinx reads them, and drop copies
-    whose tutorial is gone.  Unchanged files are left alone (incremental builds stay quick)."""
-    out = DOCS / "tutorials"
-    out.mkdir(exist_ok=True)
-    wanted = {p.name: p for p in sorted(TUTORIALS.glob("[0-9][0-9]_*.py"))}
-    for old in out.glob("*.py"):
-        if old.name not in wanted:
-            old.unlink()
-    for name, src in wanted.items():
-        dst = out / name
-        if not dst.exists() or dst.read_bytes() != src.read_bytes():
-            shutil.copyfile(src, dst)
-
-
-def _tutorial_environment():
-    """What the kernels that execute the tutorials inherit: fast mode, the reference solutions,
-    this checkout on the path, figures in a scratch folder, one BLAS thread each."""
-    os.environ.update({
-        "DEC_NP_FAST": "1", "DEC_NP_SOLUTIONS": "1",
-        "DEC_NP_FIGURES": tempfile.mkdtemp(prefix="dec_np_docs_figures_"),
-        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(TUTORIALS), str(ROOT),
-                                                     os.environ.get("PYTHONPATH")])),
-    })
-    # MPLBACKEND=Agg would override ipykernel's inline backend: no figure would reach the page
-    for name in ("MPLBACKEND", "DEC_NP_MEDIUM"):
-        os.environ.pop(name, None)
-
-
-_sync_tutorials()
-_tutorial_environment()
+tutorials_source = "../tutorials"
+tutorials_cell_timeout = 600  # seconds per cell
+tutorials_jobs = int(os.environ.get("DEC_NP_DOCS_JOBS", "0"))  # 0: one per available core
 
 # -- HTML ----------------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"

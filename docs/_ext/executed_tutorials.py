@@ -1,0 +1,121 @@
+"""A Sphinx extension that executes the tutorials side by side and hands myst-nb the results.
+
+The tutorials are jupytext percent scripts in ``tutorials/``.  At the start of a build they are
+copied into ``docs/tutorials/`` (not committed), where Sphinx finds them.  When Sphinx is about
+to read some of them, each is converted to a notebook and executed on the ``python3`` kernel, in
+``tutorials/`` (so ``_common`` and ``solutions/`` are found as by a learner), in fast mode with
+the reference solutions, several at a time; the rest of the site is read meanwhile.  myst-nb
+reads a ``.py`` page through :func:`read` (``nb_custom_formats``), which returns the executed
+notebook, so myst-nb itself executes nothing (``nb_execution_mode = "off"``).
+
+A cell that raises, or runs longer than ``tutorials_cell_timeout`` seconds, is a warning naming
+the tutorial (an error under ``-W``); the page then shows the outputs up to that cell.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import jupytext
+import nbclient
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+_RUNS: dict[str, Future] = {}      # sha256 of a script's text -> Future[(path, nb, error)]
+_SETTINGS: dict = {}
+_LOCK = threading.Lock()
+
+
+def _key(text):
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _environment(root, figures):
+    """What each kernel inherits: fast mode, the reference solutions, this checkout first on
+    the path, figures in a scratch folder, one BLAS thread (the runs go side by side)."""
+    env = dict(os.environ, DEC_NP_FAST="1", DEC_NP_SOLUTIONS="1", DEC_NP_FIGURES=str(figures),
+               OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+               PYTHONPATH=os.pathsep.join(filter(None, [str(root),
+                                                        os.environ.get("PYTHONPATH")])))
+    # MPLBACKEND=Agg would override ipykernel's inline backend: no figure would reach the page
+    for name in ("MPLBACKEND", "DEC_NP_MEDIUM"):
+        env.pop(name, None)
+    return env
+
+
+def _execute(path, text):
+    """Execute one script as a notebook; returns (path, notebook, error message or None)."""
+    nb = jupytext.reads(text, fmt="py:percent")
+    nb.metadata["kernelspec"] = KERNELSPEC
+    client = nbclient.NotebookClient(
+        nb, kernel_name="python3", timeout=_SETTINGS["timeout"],
+        resources={"metadata": {"path": _SETTINGS["cwd"]}})
+    try:
+        client.execute(env=_SETTINGS["env"])
+    except Exception as exc:  # a cell raised or timed out, or the kernel died
+        return path, nb, f"{type(exc).__name__}: {exc}"
+    return path, nb, None
+
+
+def copy_tutorials(app, config):
+    """Copy tutorials/NN_*.py into docs/tutorials/ and drop copies whose tutorial is gone;
+    unchanged copies are left alone, so an incremental build does not re-run them."""
+    source = Path(app.confdir, config.tutorials_source).resolve()
+    out = Path(app.srcdir, "tutorials")
+    out.mkdir(exist_ok=True)
+    wanted = {p.name: p for p in sorted(source.glob("[0-9][0-9]_*.py"))}
+    for old in out.glob("*.py"):
+        if old.name not in wanted:
+            old.unlink()
+    for name, src in wanted.items():
+        dst = out / name
+        if not dst.exists() or dst.read_bytes() != src.read_bytes():
+            tmp = dst.with_suffix(".tmp")
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, dst)
+    figures = Path(tempfile.mkdtemp(prefix="dec_np_docs_figures_"))
+    _SETTINGS.update(cwd=str(source), timeout=config.tutorials_cell_timeout,
+                     env=_environment(Path(app.confdir).parent, figures))
+
+
+def start(app, env, docnames):
+    """Start executing the tutorials Sphinx is about to read (``env-before-read-docs``)."""
+    paths = [Path(env.doc2path(d)) for d in docnames]
+    paths = [p for p in paths if p.suffix == ".py" and p.parent.name == "tutorials"]
+    if not paths:
+        return
+    jobs = app.config.tutorials_jobs
+    if not jobs:
+        jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    pool = ThreadPoolExecutor(max_workers=max(1, min(int(jobs), len(paths))))
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        with _LOCK:
+            _RUNS[_key(text)] = pool.submit(_execute, path, text)
+    pool.shutdown(wait=app.parallel > 1)  # a parallel read forks: finish before it does
+
+
+def read(text):
+    """myst-nb's reader for the tutorial pages: the executed notebook of this script."""
+    with _LOCK:
+        run = _RUNS.get(_key(text))
+    path, nb, error = run.result() if run is not None else _execute(Path("?"), text)
+    if error:
+        logger.warning("tutorial %s failed in fast mode with the reference solutions: %s",
+                       path.name, error, type="dec_np", subtype="tutorial")
+    return nb
+
+
+def setup(app):
+    app.add_config_value("tutorials_source", "../tutorials", "env")
+    app.add_config_value("tutorials_cell_timeout", 600, "env")
+    app.add_config_value("tutorials_jobs", 0, "env")  # 0: one per available core
+    app.connect("config-inited", copy_tutorials)
+    app.connect("env-before-read-docs", start)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

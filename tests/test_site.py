@@ -193,3 +193,34 @@ def test_no_relative_link_is_broken(pages, site):
                 if parts.fragment not in ids:
                     broken.append(f"{name}: {link} (no such anchor)")
     assert not broken, f"{len(broken)} broken links, e.g.\n" + "\n".join(broken[:30])
+
+
+# ----------------------------------------------------- a failing tutorial fails the build
+@pytest.fixture()
+def executor(monkeypatch, tmp_path):
+    monkeypatch.syspath_prepend(str(ROOT / "docs" / "_ext"))
+    import executed_tutorials
+    env = dict(os.environ)
+    env.pop("MPLBACKEND", None)
+    monkeypatch.setattr(executed_tutorials, "_SETTINGS",
+                        {"cwd": str(tmp_path), "timeout": 5, "env": env})
+    return executed_tutorials
+
+
+def test_a_cell_that_raises_is_an_error_naming_it(executor):
+    text = "# %%\nprint('before')\n\n# %%\nraise ValueError('wrong shape')\n"
+    path, nb, error = executor._execute(Path("99_broken.py"), text)
+    assert path.name == "99_broken.py"
+    assert error and "ValueError" in error and "wrong shape" in error
+    assert nb.cells[0].outputs[0]["text"] == "before\n"  # the page keeps what ran
+
+
+def test_a_cell_that_runs_too_long_is_an_error(executor):
+    path, nb, error = executor._execute(Path("99_slow.py"), "# %%\nimport time\ntime.sleep(60)\n")
+    assert error and "Timeout" in error
+
+
+def test_a_tutorial_that_runs_gives_no_error(executor):
+    _, nb, error = executor._execute(Path("99_fine.py"), "# %%\nprint(6 * 7)\n")
+    assert error is None and nb.cells[0].outputs[0]["text"] == "42\n"
+    assert nb.metadata["kernelspec"]["name"] == "python3"

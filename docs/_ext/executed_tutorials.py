@@ -56,10 +56,16 @@ def _execute(path, text):
     client = nbclient.NotebookClient(
         nb, kernel_name="python3", timeout=_SETTINGS["timeout"],
         resources={"metadata": {"path": _SETTINGS["cwd"]}})
-    try:
-        client.execute(env=_SETTINGS["env"])
-    except Exception as exc:  # a cell raised or timed out, or the kernel died
-        return path, nb, f"{type(exc).__name__}: {exc}"
+    # the kernel's own log (not the cells' output, which reaches the notebook) goes to a file,
+    # shown only when the kernel itself failed
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as log:
+        try:
+            client.execute(env=_SETTINGS["env"], stderr=log)
+        except nbclient.exceptions.CellExecutionError as exc:  # a cell raised
+            return path, nb, f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # a cell ran too long, or the kernel died
+            log.seek(0)
+            return path, nb, f"{type(exc).__name__}: {exc}\nkernel log:\n{log.read()[-3000:]}"
     return path, nb, None
 
 

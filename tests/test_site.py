@@ -224,3 +224,24 @@ def test_a_tutorial_that_runs_gives_no_error(executor):
     _, nb, error = executor._execute(Path("99_fine.py"), "# %%\nprint(6 * 7)\n")
     assert error is None and nb.cells[0].outputs[0]["text"] == "42\n"
     assert nb.metadata["kernelspec"]["name"] == "python3"
+
+
+def test_links_to_the_published_site_become_relative():
+    import importlib.util
+
+    from docutils import nodes
+    spec = importlib.util.spec_from_file_location("dec_np_docs_conf", ROOT / "docs" / "conf.py")
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+    base = conf.html_baseurl
+    page = nodes.paragraph()
+    uris = [base + "api/dec.html#dec_np.dec.DEC", base,
+            base + "tutorials/02_dropout_denoising.html", "https://github.com/dec-np/dec_np"]
+    for uri in uris:
+        page += nodes.reference(refuri=uri)
+    conf._site_links_relative(None, page, "tutorials/01_dense_layer")
+    assert [r["refuri"] for r in page.findall(nodes.reference)] == [
+        "../api/dec.html#dec_np.dec.DEC", "../index.html", "02_dropout_denoising.html",
+        "https://github.com/dec-np/dec_np"]
+    conf._site_links_relative(None, page, "index")
+    assert page.children[0]["refuri"] == "../api/dec.html#dec_np.dec.DEC"  # already relative

@@ -114,7 +114,7 @@ nb_custom_formats = {".py": "executed_tutorials.read"}
 nb_execution_mode = "off"
 nb_merge_streams = True
 tutorials_source = "../tutorials"
-tutorials_cell_timeout = 600  # seconds per cell
+tutorials_cell_timeout = 300  # seconds per cell (the longest takes seconds in fast mode)
 tutorials_jobs = int(os.environ.get("DEC_NP_DOCS_JOBS", "0"))  # 0: one per available core
 
 # -- HTML ----------------------------------------------------------------------------------

@@ -85,15 +85,44 @@ def copy_tutorials(app, config):
             tmp = dst.with_suffix(".tmp")
             shutil.copyfile(src, tmp)
             os.replace(tmp, dst)
-    figures = Path(tempfile.mkdtemp(prefix="dec_np_docs_figures_"))
-    _SETTINGS.update(cwd=str(source), timeout=config.tutorials_cell_timeout,
+    figures = Path(tempfile.mkdtemp(prefix="dec_np_docs_figures_"))  # the files show() saves
+    _SETTINGS.update(cwd=str(source), timeout=config.tutorials_cell_timeout, figures=figures,
                      env=_environment(Path(app.confdir).parent, figures))
+
+
+def remove_figure_files(app, exception):
+    """The pages hold the figures; the files the tutorials saved beside them go."""
+    if "figures" in _SETTINGS:
+        shutil.rmtree(_SETTINGS["figures"], ignore_errors=True)
+
+
+def _inputs_digest(app):
+    """A digest of what the tutorials run besides their own text: the package and the
+    helpers and solutions beside the tutorials."""
+    root, source = Path(app.confdir).parent, Path(_SETTINGS["cwd"])
+    digest = hashlib.sha256()
+    for path in sorted([*(root / "dec_np").rglob("*.py"), *source.rglob("*.py")]):
+        if path.parent == source and path.name[:2].isdigit():
+            continue  # a tutorial itself: Sphinx re-reads it when it changes
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def outdated(app, env, added, changed, removed):
+    """Re-run every tutorial when the code they run has changed since the last build
+    (``env-get-outdated``); an unchanged tutorial over unchanged code is not run again."""
+    digest = _inputs_digest(app)
+    if getattr(env, "dec_np_tutorial_inputs", None) == digest:
+        return []
+    env.dec_np_tutorial_inputs = digest
+    return [d for d in env.found_docs if d.startswith("tutorials/")]
 
 
 def start(app, env, docnames):
     """Start executing the tutorials Sphinx is about to read (``env-before-read-docs``)."""
+    folder = Path(app.srcdir, "tutorials")
     paths = [Path(env.doc2path(d)) for d in docnames]
-    paths = [p for p in paths if p.suffix == ".py" and p.parent.name == "tutorials"]
+    paths = [p for p in paths if p.suffix == ".py" and p.parent == folder]
     if not paths:
         return
     jobs = app.config.tutorials_jobs
@@ -120,8 +149,10 @@ def read(text):
 
 def setup(app):
     app.add_config_value("tutorials_source", "../tutorials", "env")
-    app.add_config_value("tutorials_cell_timeout", 600, "env")
+    app.add_config_value("tutorials_cell_timeout", 300, "env")
     app.add_config_value("tutorials_jobs", 0, "env")  # 0: one per available core
     app.connect("config-inited", copy_tutorials)
+    app.connect("env-get-outdated", outdated)
     app.connect("env-before-read-docs", start)
+    app.connect("build-finished", remove_figure_files)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

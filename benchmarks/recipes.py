@@ -106,7 +106,10 @@ def run(args):
     jobs = resolve_n_jobs(args.n_jobs)  # None: BLAS's own threads
     for name in args.datasets:
         X, y, shape = load_data(name, args.data_dir, n_samples=DATASETS.get(name))
+        shape = None if args.plain else shape  # --plain: the rows as plain features
         for seed in args.seeds:
+            if args.out and _done(args.out, tag, name, seed, shape):
+                continue  # a record of this run is in --out already (runs resume)
             t0, c0 = time.perf_counter(), time.process_time()
             # the rows are images: a recipe that augments shifts them (the others ignore it)
             m = DEC(10, hidden_dims=tuple(args.hidden_dims), schedule=schedule,
@@ -120,7 +123,7 @@ def run(args):
                    "cpu_s": time.process_time() - c0, "schedule": schedule,
                    "blas_threads": (os.environ.get("OPENBLAS_NUM_THREADS")
                                     if jobs is None else "1"),
-                   "n_jobs": jobs or "blas",
+                   "n_jobs": jobs or "blas", "image_shape": shape,
                    "commit": commit, "date": datetime.date.today().isoformat(),
                    "machine": _machine(), "hidden_dims": list(args.hidden_dims),
                    "backend": args.backend or "numpy"}
@@ -130,6 +133,17 @@ def run(args):
             if args.out:
                 with open(args.out, "a") as fh:
                     fh.write(line + "\n")
+
+
+def _done(path, tag, dataset, seed, shape):
+    """Whether ``path`` holds a record of this run (same tag, data set, seed and image_shape)."""
+    if not os.path.exists(path):
+        return False
+    want = None if shape is None else list(shape)
+    with open(path) as fh:
+        return any(r.get("recipe") == tag and r.get("dataset") == dataset
+                   and r.get("seed") == seed and r.get("image_shape", "unset") == want
+                   for r in map(json.loads, filter(str.strip, fh)))
 
 
 def read_rows(paths, machine=None):
@@ -291,6 +305,8 @@ def main(argv=None):
                         "'blas' for BLAS's own threads (OPENBLAS_NUM_THREADS)")
     r.add_argument("--out", default=None, help="append the JSON lines to this file")
     r.add_argument("--verbose", action="store_true")
+    r.add_argument("--plain", action="store_true",
+                   help="fit without image_shape: the rows as plain features, never shifted")
     s = sub.add_parser("summary")
     s.add_argument("files", nargs="+")
     s.add_argument("--tune-records", nargs="*", default=[], metavar="FILE=RECIPE",

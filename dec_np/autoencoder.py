@@ -301,7 +301,7 @@ class StackedAutoencoder:
                            lr_step: int | None = None, gamma: float = 0.1,
                            weight_decay: float = 0.0, verbose: bool = False,
                            optimizer: str | None = None, warmup: int = 0,
-                           nesterov: bool = False,
+                           nesterov: bool = False, max_epochs: float | None = None,
                            n_jobs: int | str | None = None) -> dict[str, list[float]]:
         """Greedy layer-wise denoising pretraining (Sec. 3.2): depth by depth, bottom up.
 
@@ -345,6 +345,11 @@ class StackedAutoencoder:
             Ramp each depth's learning rate up over its first ``warmup`` steps.
         nesterov : bool, default False
             Nesterov momentum for SGD.
+        max_epochs : float or None, default None
+            With ``iterations``: train each depth for at most this many passes over X,
+            ``min(iterations, ceil(max_epochs * ceil(n / batch_size)))`` steps
+            (:func:`stage_steps`), so that a count of steps chosen for a large data set does
+            not make many more passes over a small one.  None: ``iterations`` exactly.
         n_jobs : int, None or "blas", default None
             Host threads, BLAS on one each (:func:`dec_np.threads.host_threads`): the same
             numbers to the bit for every value.  None: the enclosing block's setting, else 2
@@ -362,6 +367,11 @@ class StackedAutoencoder:
         """
         with host_threads(n_jobs):  # the enclosing block's threads, if any
             H = self._to_model(X)
+            if max_epochs is not None:
+                if iterations is None or epochs is not None:
+                    raise ValueError("max_epochs bounds a count of iterations: give iterations")
+                iterations = stage_steps(H.shape[0], iterations, batch_size,
+                                         max_epochs=max_epochs)
             if lr is None or np.isscalar(lr):
                 lrs = [lr] * self.n_layers
             else:
@@ -396,7 +406,8 @@ class StackedAutoencoder:
                  nesterov: bool = False,
                  augment: Callable[[Any, Generator], Any] | None = None,
                  dropout: float = 0.0, min_epochs: float | None = None,
-                 lr_epochs: float | None = None, n_jobs: int | str | None = None) -> list[float]:
+                 max_epochs: float | None = None, lr_epochs: float | None = None,
+                 n_jobs: int | str | None = None) -> list[float]:
         """Fine-tune the whole stack end to end on the reconstruction loss.
 
         Parameters
@@ -427,6 +438,9 @@ class StackedAutoencoder:
             count of steps chosen on a small data set still covers a large one (the
             default schedule: 8,000 steps, at least 44 epochs).  None: ``iterations``
             exactly.
+        max_epochs : float or None, default None
+            With ``iterations``: train for at most this many passes over X
+            (:func:`stage_steps`).  None: no upper bound.
         lr_epochs : float or None, default None
             Cap the product of the learning rate and the passes over X: a stage of E epochs
             (``steps / ceil(n / batch_size)``, after ``min_epochs``) runs at
@@ -450,10 +464,12 @@ class StackedAutoencoder:
         """
         with host_threads(n_jobs):  # the enclosing block's threads, if any
             H = self._to_model(X)
-            if min_epochs is not None:
+            if min_epochs is not None or max_epochs is not None:
                 if iterations is None or epochs is not None:
-                    raise ValueError("min_epochs bounds a count of iterations: give iterations")
-                iterations = steps_with_min_epochs(H.shape[0], iterations, batch_size, min_epochs)
+                    raise ValueError("min_epochs and max_epochs bound a count of iterations: "
+                                     "give iterations")
+                iterations = stage_steps(H.shape[0], iterations, batch_size, min_epochs,
+                                         max_epochs)
             if lr_epochs is not None:
                 passes = (epochs if iterations is None
                           else int(iterations) / -(-H.shape[0] // int(batch_size)))
@@ -547,6 +563,52 @@ def steps_with_min_epochs(n: int, iterations: int, batch_size: int, min_epochs: 
         raise ValueError(f"min_epochs must be a number > 0, got {min_epochs!r}")
     per_epoch = -(-int(n) // int(batch_size))
     return max(int(iterations), math.ceil(min_epochs * per_epoch))
+
+
+def stage_steps(n: int, iterations: int, batch_size: int, min_epochs: float | None = None,
+                max_epochs: float | None = None) -> int:
+    """The steps of a stage of ``iterations``, held between ``min_epochs`` and ``max_epochs``.
+
+    An epoch is ``ceil(n / batch_size)`` steps.  The count is ``iterations``, raised to
+    ``ceil(min_epochs * epoch)`` (:func:`steps_with_min_epochs`) and then lowered to
+    ``ceil(max_epochs * epoch)``; either bound may be None.  The size of the data thereby
+    decides how long a stage is on data much smaller or larger than the count was chosen for.
+
+    Parameters
+    ----------
+    n : int
+        Rows of the training data.
+    iterations : int
+        The stage's own count of steps.
+    batch_size : int
+        Rows per step.
+    min_epochs, max_epochs : float or None, default None
+        The least and the most passes over the data; ``max_epochs >= min_epochs``.
+
+    Returns
+    -------
+    int
+        The number of steps.
+
+    Examples
+    --------
+    >>> stage_steps(10000, 6000, 64, max_epochs=10)   # 157 steps an epoch
+    1570
+    >>> stage_steps(70000, 6000, 64, max_epochs=10)
+    6000
+    """
+    if max_epochs is not None:
+        if isinstance(max_epochs, bool) or not isinstance(max_epochs, (int, float)) \
+                or not max_epochs > 0:
+            raise ValueError(f"max_epochs must be a number > 0, got {max_epochs!r}")
+        if min_epochs is not None and min_epochs > max_epochs:
+            raise ValueError(f"min_epochs ({min_epochs}) exceeds max_epochs ({max_epochs})")
+    steps = int(iterations)
+    if min_epochs is not None:
+        steps = steps_with_min_epochs(n, steps, batch_size, min_epochs)
+    if max_epochs is not None:
+        steps = min(steps, math.ceil(max_epochs * -(-int(n) // int(batch_size))))
+    return steps
 
 
 def capped_lr(lr: float, epochs: float, lr_epochs: float) -> float:

@@ -18,15 +18,16 @@ import sys
 import tempfile
 import threading
 import time
-import zipfile
-import zlib
 from pathlib import Path
+from typing import Any, Optional, Union
 
 import numpy as np
 
 from .autoencoder import StackedAutoencoder
+from ._npfile import load_checked
 from .backend import asnumpy, to_device
 
+PathLike = Union[str, "os.PathLike[str]"]
 FORMAT_VERSION = 1
 #: DEC settings a resumed fit must share with the interrupted one (the others, e.g.
 #: max_iter, tol, verbose, may change).
@@ -40,15 +41,25 @@ def _versions():
     return {"dec_np": __version__, "numpy": np.__version__, "python": sys.version.split()[0]}
 
 
-def data_fingerprint(X):
+def data_fingerprint(X: Any) -> str:
     """``"sha256:<hex>"`` of an array's shape, dtype and bytes: which data a run saw.
 
     Equal for equal arrays on either backend; any changed value, row order, shape or dtype
     changes it.
+
+    Parameters
+    ----------
+    X : ndarray
+        Any shape and dtype, NumPy or CuPy (copied to the host).
+
+    Returns
+    -------
+    str
+        ``"sha256:"`` and 64 hexadecimal digits.
     """
     a = np.ascontiguousarray(asnumpy(X))
     h = hashlib.sha256(f"{a.shape}|{a.dtype.str}|".encode())
-    h.update(memoryview(a.reshape(-1).view(np.uint8)))
+    h.update(a.reshape(-1).view(np.uint8).data)
     return "sha256:" + h.hexdigest()
 
 
@@ -62,12 +73,25 @@ def _pid_alive(pid):
     return True
 
 
-def remove_stale_temporaries(folder, name="*", unowned=False):
+def remove_stale_temporaries(folder: PathLike, name: str = "*",
+                             unowned: bool = False) -> "list[str]":
     """Remove the temporary files ``.<name>.<pid>.<random>.tmp`` in ``folder`` whose writer
-    process is gone (a ``kill -9`` during a save); return the names removed.
+    process is gone (a ``kill -9`` during a save).
 
-    ``unowned`` also removes ``.<name>.<random>.tmp`` files that name no process (older
-    versions wrote those): only safe in a folder no other process writes to (a locked one).
+    Parameters
+    ----------
+    folder : str or Path
+        Where to look.
+    name : str
+        The file whose temporaries are meant (a glob pattern; ``"*"``: every file's).
+    unowned : bool
+        Also remove ``.<name>.<random>.tmp`` files that name no process (older versions
+        wrote those): only safe in a folder no other process writes to (a locked one).
+
+    Returns
+    -------
+    list of str
+        The names removed.
     """
     removed = []
     for tmp in Path(folder).glob(f".{name}.*.tmp"):
@@ -118,13 +142,11 @@ def _read(path, kind):
     if not path.is_file():
         raise FileNotFoundError(f"no such checkpoint: {path}")
     try:
-        z = np.load(path, allow_pickle=False)
-        if not isinstance(z, np.lib.npyio.NpzFile):
+        arrays = load_checked(path, "checkpoint")  # headers checked before any allocation
+        if not isinstance(arrays, dict):
             raise ValueError("an .npy array, not an .npz archive")
-        with z:
-            arrays = {k: z[k] for k in z.files}  # reads (and CRC-checks) every member now
         meta = json.loads(str(arrays.pop("meta")))
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError) as exc:
+    except (ValueError, KeyError, RecursionError) as exc:  # RecursionError: JSON nested deep
         raise ValueError(f"{path}: not a readable dec_np checkpoint (damaged, truncated or "
                          f"another kind of file: {type(exc).__name__}: {exc})") from None
     if not isinstance(meta, dict) or meta.get("format") != "dec_np":
@@ -168,6 +190,35 @@ def _sae_meta(sae):
     return out
 
 
+#: dtypes a saved autoencoder may declare (the package trains in float32, checks in float64)
+_FLOAT_DTYPES = ("float32", "float64")
+
+
+def _check_stored_weights(dims, dtype, arrays, path):
+    """Refuse metadata that does not match the stored weights, before anything is allocated.
+
+    ``dims`` (checked to be positive integers) must give exactly the shapes of the stored
+    ``sae/enc<i>.W``, ``sae/enc<i>.b``, ``sae/dec<i>.W``, ``sae/dec<i>.b``, which must be
+    float arrays; ``dtype`` must name float32 or float64.
+    """
+    if not isinstance(dtype, str) or dtype not in _FLOAT_DTYPES:
+        raise ValueError(f"{path}: the autoencoder dtype {dtype!r} is not one of "
+                         f"{', '.join(_FLOAT_DTYPES)}")
+    expected = {}
+    for i in range(len(dims) - 1):
+        a, b = dims[i], dims[i + 1]
+        expected.update({f"sae/enc{i}.W": (a, b), f"sae/enc{i}.b": (b,),
+                         f"sae/dec{i}.W": (b, a), f"sae/dec{i}.b": (a,)})
+    stored = {k: v for k, v in arrays.items() if k.startswith("sae/")}
+    for k in sorted(set(expected) | set(stored)):
+        got = stored[k].shape if k in stored else None
+        if got != expected.get(k):
+            raise ValueError(f"{path}: the autoencoder dims {dims} do not match the stored "
+                             f"weights ({k[4:]!r}: shape {got}, expected {expected.get(k)})")
+        if stored[k].dtype.kind != "f":
+            raise ValueError(f"{path}: weight {k[4:]!r} has dtype {stored[k].dtype}, not float")
+
+
 def _sae_from(meta, arrays, backend, path):
     """Rebuild a StackedAutoencoder from ``meta`` and copy the "sae/<name>" arrays into it."""
     known = inspect.signature(StackedAutoencoder.__init__).parameters
@@ -177,6 +228,7 @@ def _sae_from(meta, arrays, backend, path):
             or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in dims)):
         raise ValueError(f"{path}: autoencoder dims {dims!r} are not a list of positive "
                          "integers")
+    _check_stored_weights(dims, kw.get("dtype", "float32"), arrays, path)
     num = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
     for name, ok in (("p_drop", num), ("init_std", lambda v: num(v) or isinstance(v, str)),
                      ("loss_reduction", lambda v: isinstance(v, str)),
@@ -193,7 +245,10 @@ def _sae_from(meta, arrays, backend, path):
         if a is None or a.shape != w.shape:
             raise ValueError(f"{path}: weight {k!r} is missing or has shape "
                              f"{None if a is None else a.shape}, expected {w.shape}")
-        w[...] = to_device(a, sae.xp, w.dtype)  # in place: the layers hold these arrays
+        with np.errstate(over="ignore"):
+            w[...] = to_device(a, sae.xp, w.dtype)  # in place: the layers hold these arrays
+        if not bool(sae.xp.isfinite(w).all()):
+            raise ValueError(f"{path}: weight {k!r} overflows {w.dtype}")
     history = meta.get("history", {})
     if not isinstance(history, dict):
         raise ValueError(f"{path}: the autoencoder's history is not a mapping")
@@ -201,19 +256,48 @@ def _sae_from(meta, arrays, backend, path):
     return sae
 
 
-def save_autoencoder(sae, path):
+def save_autoencoder(sae: StackedAutoencoder, path: PathLike) -> Path:
     """Save a StackedAutoencoder (weights, dims, p_drop, init_std, dtype, ``history_``) to ``path``.
 
-    The file is an ``.npz`` written atomically under exactly the name given.
+    Parameters
+    ----------
+    sae : StackedAutoencoder
+        The autoencoder, on either backend.
+    path : str or Path
+        The file, an ``.npz`` written atomically under exactly the name given (parent
+        folders are created).
+
+    Returns
+    -------
+    Path
+        ``path``.
     """
     return _write(path, "autoencoder", {"sae/" + k: v for k, v in sae.params.items()},
                   {"autoencoder": _sae_meta(sae)})
 
 
-def load_autoencoder(path, backend=None):
+def load_autoencoder(path: PathLike, backend: Optional[str] = None) -> StackedAutoencoder:
     """Load a StackedAutoencoder saved by :func:`save_autoencoder` onto ``backend``.
 
-    ``backend`` None means ``$DEC_NP_BACKEND``, else numpy, whatever backend saved it.
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    backend : {"numpy", "cupy"}, optional
+        None means ``$DEC_NP_BACKEND``, else numpy, whatever backend saved it.
+
+    Returns
+    -------
+    StackedAutoencoder
+        With the saved settings, weights and ``history_``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When there is no such file.
+    ValueError
+        Naming the file, for one that is damaged, of another kind, or whose metadata do not
+        match its weights (checked before anything is allocated).
     """
     meta, arrays = _read(path, "autoencoder")
     return _sae_from(meta.get("autoencoder", {}), arrays, backend, path)
@@ -233,9 +317,22 @@ def _dec_params(model):
     return out
 
 
-def save_dec(model, path):
+def save_dec(model: Any, path: PathLike) -> Path:
     """Save a fitted DEC: encoder and decoder weights, centres ``mu``, ``scale_``, ``labels_``,
-    ``init_labels_``, ``init_centers_``, ``history_`` and the hyper-parameters."""
+    ``init_labels_``, ``init_centers_``, ``history_`` and the hyper-parameters.
+
+    Parameters
+    ----------
+    model : DEC
+        A fitted estimator.
+    path : str or Path
+        The ``.npz`` to write (atomically, parent folders created).
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     model._check_fitted()
     arrays = {"sae/" + k: v for k, v in model.autoencoder_.params.items()}
     arrays.update(mu=model._mu, labels=model.labels_, init_labels=model.init_labels_,
@@ -277,11 +374,32 @@ def _check_param_types(kw, known, path):
                              f"(expected one like {default!r})")
 
 
-def read_dec(path, cls, backend=None):
+def read_dec(path: PathLike, cls: type, backend: Optional[str] = None) -> Any:
     """Rebuild a fitted estimator of class ``cls`` (:class:`dec_np.DEC`) from a file written by
-    :func:`save_dec`; :func:`dec_np.dec.load_dec` is this with ``cls=DEC``."""
+    :func:`save_dec`; :func:`dec_np.dec.load_dec` is this with ``cls=DEC``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    cls : type
+        The estimator class to build (its constructor's parameters are the ones read).
+    backend : {"numpy", "cupy"}, optional
+        Where the model lives; None: ``$DEC_NP_BACKEND``, else numpy.
+
+    Returns
+    -------
+    DEC
+        Fitted: ``predict``, ``transform`` and ``predict_proba`` work at once.
+
+    Raises
+    ------
+    ValueError
+        Naming the file, for a damaged file, settings of the wrong type, or arrays that do
+        not fit the settings.
+    """
     meta, arrays = _read(path, "dec")
-    known = inspect.signature(cls.__init__).parameters
+    known = inspect.signature(cls).parameters  # the constructor's, without self
     kw = {k: v for k, v in meta.get("params", {}).items() if k in known and k != "autoencoder"}
     for name in ("hidden_dims", "image_shape"):  # tuples come back from JSON as lists
         if isinstance(kw.get(name), list):
@@ -310,7 +428,10 @@ def read_dec(path, cls, backend=None):
     _check_param_types(kw, known, path)
     if not model.alpha > 0:
         raise ValueError(f"{path}: alpha={model.alpha!r} is not positive")
-    model.autoencoder_, model._mu = sae, to_device(mu, sae.xp, sae.dtype)
+    with np.errstate(over="ignore"):
+        model.autoencoder_, model._mu = sae, to_device(mu, sae.xp, sae.dtype)
+    if not bool(sae.xp.isfinite(model._mu).all()):
+        raise ValueError(f"{path}: the centres mu overflow {sae.dtype}")
     model.cluster_centers_, model.labels_ = asnumpy(mu).copy(), labels
     model.n_iter_ = meta.get("n_iter")
     if model.n_iter_ is not None and (not isinstance(model.n_iter_, int) or model.n_iter_ < 0):
@@ -328,17 +449,29 @@ class FitCheckpoint:
     least ``every`` seconds passed since the last save (the first update always saves), and
     after a Ctrl-C: inside the block the first SIGINT only sets ``requested`` (a second one
     raises at once), so the state saved is consistent; then it raises KeyboardInterrupt.
-    The SIGINT handler is installed only in the main thread and restored on exit.
+    The SIGINT handler is installed only in the main thread, and only when SIGINT is not
+    ignored (a process started with it ignored, as by ``nohup cmd &``, runs on); the previous
+    handler is restored on exit.
+
+    Parameters
+    ----------
+    path : str or Path
+        Where the state is saved (:func:`save_fit_state`).
+    every : float, optional
+        Seconds at least between two periodic saves; default :attr:`EVERY`.
     """
 
     EVERY = 10.0  # seconds: saving the paper's network takes ~0.1 s, a GPU's 140 steps not much more
 
-    def __init__(self, path, every=None):
+    def __init__(self, path: PathLike, every: Optional[float] = None) -> None:
         self.path, self.every = path, float(self.EVERY if every is None else every)
-        self.requested, self.last, self._old = False, None, None
+        self.requested, self._old = False, None
+        self.last: Optional[float] = None
 
     def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
+        # A process started with SIGINT ignored (``nohup cmd &``) keeps ignoring it.
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN):
             self._old = signal.getsignal(signal.SIGINT) or signal.default_int_handler
             signal.signal(signal.SIGINT, self._handler)
         return self
@@ -355,8 +488,34 @@ class FitCheckpoint:
             signal.signal(signal.SIGINT, self._old)
         return False
 
-    def at_iteration(self, model, it, mu, opt, stream, labels_prev, history, p):
-        """Save the state at the top of iteration ``it`` if due; raise KeyboardInterrupt if asked."""
+    def at_iteration(self, model: Any, it: int, mu: Any, opt: Any, stream: Any,
+                     labels_prev: Any, history: dict, p: Any) -> None:
+        """Save the state at the top of iteration ``it`` if due; raise KeyboardInterrupt if asked.
+
+        Parameters
+        ----------
+        model : DEC
+            The estimator being fitted.
+        it : int
+            The iteration about to run.
+        mu : ndarray of shape (n_clusters, n_embedding)
+            The current centres.
+        opt : SGD
+            DEC's optimiser (its velocities and step count are saved).
+        stream : BatchStream
+            The mini-batch order (its state is saved).
+        labels_prev : ndarray of shape (n_samples,) or None
+            The labels at the last target update.
+        history : dict
+            The fit's history so far.
+        p : ndarray of shape (n_samples, n_clusters)
+            The current target distribution (saved unless ``it`` is an update iteration).
+
+        Raises
+        ------
+        KeyboardInterrupt
+            After saving, when a Ctrl-C arrived.
+        """
         at_update = it % model.update_interval == 0
         now = time.monotonic()
         due = at_update and (self.last is None or now - self.last >= self.every)
@@ -369,9 +528,36 @@ class FitCheckpoint:
                                     f"fit(..., resume_from={str(self.path)!r})")
 
 
-def save_fit_state(path, model, it, mu, opt, stream, labels_prev, history, p=None):
-    """Save an unfinished DEC fit at the top of iteration ``it`` (``p``: the current target,
-    needed unless ``it`` is a target-update iteration)."""
+def save_fit_state(path: PathLike, model: Any, it: int, mu: Any, opt: Any, stream: Any,
+                   labels_prev: Any, history: dict, p: Any = None) -> Path:
+    """Save an unfinished DEC fit at the top of iteration ``it``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.npz`` to write (atomically).
+    model : DEC
+        The estimator being fitted (settings, autoencoder, initial labels and centres).
+    it : int
+        The iteration about to run.
+    mu : ndarray of shape (n_clusters, n_embedding)
+        The current centres.
+    opt : SGD
+        DEC's optimiser: velocities and step count.
+    stream : BatchStream
+        The mini-batch order.
+    labels_prev : ndarray of shape (n_samples,) or None
+        The labels at the last target update.
+    history : dict
+        The fit's history so far.
+    p : ndarray of shape (n_samples, n_clusters), optional
+        The current target, needed unless ``it`` is a target-update iteration.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     arrays = {"sae/" + k: v for k, v in model.autoencoder_.params.items()}
     arrays.update({"velocity/" + k: v for k, v in opt.velocity.items()})
     arrays.update(mu=mu, init_labels=model.init_labels_, init_centers=model.init_centers_)
@@ -385,12 +571,31 @@ def save_fit_state(path, model, it, mu, opt, stream, labels_prev, history, p=Non
     return _write(path, "dec-fit-state", arrays, meta)
 
 
-def load_fit_state(path, model, X):
+def load_fit_state(path: PathLike, model: Any, X: Any) -> "dict[str, Any]":
     """Read a state saved by :func:`save_fit_state` for ``model.fit(X)`` to continue from.
 
     Checks that the settings in :data:`RESUME_MUST_MATCH` and the data (shape and input
-    scale) agree with the interrupted fit.  Returns a dict: autoencoder, mu, velocity,
-    iteration, opt_t, stream, labels_prev, history, p, init_labels, init_centers, pretrain_time.
+    scale) agree with the interrupted fit.
+
+    Parameters
+    ----------
+    path : str or Path
+        The saved state.
+    model : DEC
+        The estimator about to continue (its settings, backend and ``scale_``).
+    X : ndarray of shape (n_samples, n_features)
+        The data it is fitted on.
+
+    Returns
+    -------
+    dict
+        autoencoder, mu, velocity, iteration, opt_t, stream, labels_prev, history, p,
+        init_labels, init_centers, pretrain_time (arrays on the model's backend).
+
+    Raises
+    ------
+    ValueError
+        When the state is damaged, or was written by a fit with other settings or data.
     """
     meta, arrays = _read(path, "dec-fit-state")
     saved, here = meta.get("params", {}), _dec_params(model)
@@ -405,6 +610,7 @@ def load_fit_state(path, model, X):
     if not np.isclose(meta.get("scale", np.nan), model.scale_, rtol=1e-6):
         raise ValueError(f"{path} was written for other data (input scale {meta.get('scale')} "
                          f"there, {model.scale_} here)")
+    _check_fit_state(meta, arrays, model.n_clusters, sae.dims[-1], X.shape[0], path)
     dev = lambda a: None if a is None else to_device(a, sae.xp, sae.dtype)
     return {"autoencoder": sae, "mu": dev(arrays["mu"]), "p": dev(arrays.get("p")),
             "velocity": {k.split("/", 1)[1]: dev(v) for k, v in arrays.items()
@@ -415,9 +621,50 @@ def load_fit_state(path, model, X):
             "pretrain_time": meta.get("pretrain_time", 0.0)}
 
 
-def resume_loop(state, opt, history):
+def _check_fit_state(meta, arrays, k, d, n, path):
+    """A saved fit state has every entry, of the right type and shape (ValueError if not)."""
+    missing = [key for key in ("iteration", "opt_t", "stream", "history") if key not in meta]
+    missing += [key for key in ("mu", "init_labels", "init_centers") if key not in arrays]
+    if missing:
+        raise ValueError(f"{path}: the saved state lacks {', '.join(missing)}")
+    count = lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0
+    stream, history = meta["stream"], meta["history"]
+    if not (count(meta["iteration"]) and count(meta["opt_t"]) and isinstance(stream, dict)
+            and isinstance(stream.get("rng"), dict) and count(stream.get("epoch"))
+            and count(stream.get("pos")) and isinstance(history, dict)
+            and isinstance(history.get("loss"), list)):
+        raise ValueError(f"{path}: the saved iteration, step count, batch order or history "
+                         "has the wrong type")
+    shapes = {"mu": (k, d), "init_centers": (k, d), "init_labels": (n,), "p": (n, k),
+              "labels_prev": (n,)}
+    for key, shape in shapes.items():
+        if key in arrays and arrays[key].shape != shape:
+            raise ValueError(f"{path}: the saved {key} has shape {arrays[key].shape}, "
+                             f"expected {shape}")
+
+
+def resume_loop(state: "dict[str, Any]", opt: Any, history: dict) -> "tuple[int, Any, Any]":
     """Put a state from :func:`load_fit_state` back into the clustering loop's optimiser and
-    history (in place); return the loop's ``(iteration, labels_prev, p)``."""
+    history (in place).
+
+    Parameters
+    ----------
+    state : dict
+        As :func:`load_fit_state` returns it.
+    opt : SGD
+        The loop's optimiser; its velocities and step count are replaced.
+    history : dict
+        The loop's history; each list is replaced by the saved one.
+
+    Returns
+    -------
+    iteration : int
+        The iteration to continue at.
+    labels_prev : ndarray of shape (n_samples,) or None
+        The labels at the last target update.
+    p : ndarray of shape (n_samples, n_clusters) or None
+        The target to continue with (None: computed afresh at an update iteration).
+    """
     opt.velocity, opt.t = state["velocity"], state["opt_t"]
     saved = state["history"]
     for k in history:

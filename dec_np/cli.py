@@ -6,6 +6,7 @@ Each subcommand is a small function of the parsed arguments; the helpers they sh
 
 An ``--out`` folder holds one run (:mod:`dec_np.runs`): checked writable before any work,
 locked while in use, results moved in as one set, resumed only by the run that saved it.
+The arguments, their help and their checks are in :mod:`dec_np.cli_args`.
 """
 from __future__ import annotations
 
@@ -17,12 +18,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import (Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence, Tuple,
+                    Union)
 
 import numpy as np
 
 from .autoencoder import StackedAutoencoder
 from .backend import DEFAULT_DTYPE, asnumpy, get_backend
-from . import __version__
+from . import cli_args
+from .cli_args import _dims  # noqa: F401  (benchmarks import it from here)
 from .checkpoint import data_fingerprint, load_autoencoder, save_autoencoder, save_dec
 from .datasets import load_dataset, load_digits, load_labels
 from .gradcheck import check_all
@@ -30,15 +34,16 @@ from .dec import DEC, _validate as _check_dec, load_dec
 from .dec_math import kl_divergence, target_distribution
 from .metrics import ari, cluster_accuracy, nmi
 from .scaling import input_scale_factor
-from .threads import host_threads, resolve_n_jobs
-from .runs import STATE, STATE_ID, RunFolder, resume_or_fresh, run_identity
+from .threads import host_threads
+from .runs import STATE, STATE_ID, RunFolder, metrics_record, resume_or_fresh, run_identity
 from .schedules import get_schedule, run_schedule, with_lr
 
+PathLike = Union[str, "os.PathLike[str]"]
 IMAGE_SHAPES = {"mnist": (28, 28), "mnist-test": (28, 28), "fashion-mnist": (28, 28),
                 "usps": (16, 16), "digits": (8, 8)}
 #: The demo: embedded digits, a smaller network and shorter schedules than the paper's
 #: (measured on 2 CPU cores, see ``demo``); "fast" is the hidden test-suite setting.
-DEMO = {
+DEMO: "dict[str, dict[str, Any]]" = {
     "full": dict(hidden_dims=(64, 64, 128, 10), max_iter=1000, update_interval=100,
                  schedule={"model": {"p_drop": 0.2, "init_std": 0.01, "loss_reduction": "batch"},
                            "layerwise": {"epochs": 20, "batch_size": 64, "lr": 0.01},
@@ -53,21 +58,60 @@ DEMO = {
 _QUIET = [False]  # set by main from --quiet
 
 
-def say(*parts):
-    """Progress for people: stderr, flushed, so stdout stays the results (silent with --quiet)."""
+def say(*parts: object) -> None:
+    """Progress for people: stderr, flushed, so stdout stays the results (silent with --quiet).
+
+    Parameters
+    ----------
+    *parts : object
+        Printed as :func:`print` prints them.
+    """
     if not _QUIET[0]:
         print(*parts, file=sys.stderr, flush=True)
 
 
-def note(*parts):
-    """A notice the user must see even with --quiet (something was discarded or taken over)."""
+def note(*parts: object) -> None:
+    """A notice the user must see even with --quiet (something was discarded or taken over).
+
+    Parameters
+    ----------
+    *parts : object
+        Printed after ``dec-np: note:`` on stderr.
+    """
     print("dec-np: note:", *parts, file=sys.stderr, flush=True)
 
 
 # ----------------------------------------------------------------------------- shared helpers
-def load_data(name, data_dir=None, labels=None, n_samples=None, seed=0, progress=True):
-    """(X, y, image_shape) for a dataset name or file; ``labels`` a .npy of y; ``n_samples`` a
-    random subset of that size; ``progress`` reports downloads."""
+def load_data(name: PathLike, data_dir: Optional[PathLike] = None,
+              labels: Optional[PathLike] = None, n_samples: Optional[int] = None,
+              seed: int = 0, progress: bool = True
+              ) -> Tuple[np.ndarray, Optional[np.ndarray], Optional[Tuple[int, int]]]:
+    """Load a data set or file for a command.
+
+    Parameters
+    ----------
+    name : str
+        A data set name or a ``.npy`` / ``.npz`` path (see :func:`~dec_np.datasets.load_dataset`).
+    data_dir : str or Path, optional
+        Where the named data sets live.
+    labels : str or Path, optional
+        A ``.npy`` of the true labels, replacing the data set's own.
+    n_samples : int, optional
+        Keep a random subset of this many rows (in their original order).
+    seed : int
+        Seeds the subset.
+    progress : bool
+        Report downloads on stderr.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features), float32
+        The data.
+    y : ndarray of shape (n_samples,), int64, or None
+        The true labels, if known.
+    image_shape : tuple (h, w) or None
+        The image shape of a named image data set, or of square rows; else None.
+    """
     X, y = load_dataset(name, data_dir=data_dir, progress=progress)
     if labels is not None:
         y = load_labels(labels, len(X))
@@ -83,46 +127,139 @@ def load_data(name, data_dir=None, labels=None, n_samples=None, seed=0, progress
     return X, y, shape
 
 
-def dec_input(X, schedule="default"):
-    """X scaled as DEC(schedule=schedule) scales it (the schedule's input_scaling), float32."""
+def dec_input(X: Any, schedule: Union[str, dict] = "default") -> np.ndarray:
+    """X scaled as ``DEC(schedule=schedule)`` scales it (the schedule's input_scaling).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        The data.
+    schedule : str or dict
+        A schedule name or dict (:func:`~dec_np.schedules.get_schedule`).
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_features), float32
+        ``X`` times the schedule's input scale factor.
+    """
     scale = input_scale_factor(asnumpy(X), get_schedule(schedule)["input_scaling"])
     return np.asarray(X, DEFAULT_DTYPE) * DEFAULT_DTYPE(scale)
 
 
-def pretrain(X, hidden_dims, schedule, backend=None, seed=0, verbose=True, image_shape=None):
-    """Pretrain a StackedAutoencoder on ``dec_input(X, schedule)`` with ``schedule``
-    (``image_shape`` as in :func:`~dec_np.schedules.run_schedule`)."""
+def pretrain(X: Any, hidden_dims: Sequence[int], schedule: Union[str, dict],
+             backend: Optional[str] = None, seed: int = 0, verbose: bool = True,
+             image_shape: Optional[Tuple[int, int]] = None) -> StackedAutoencoder:
+    """Pretrain a StackedAutoencoder on ``dec_input(X, schedule)`` with ``schedule``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        The data (scaled here as DEC scales it).
+    hidden_dims : sequence of int
+        Encoder widths after the input.
+    schedule : str or dict
+        The pretraining schedule.
+    backend : {"numpy", "cupy"}, optional
+        Where to train.
+    seed : int
+        Seeds the weights, dropout and mini-batches.
+    verbose : bool
+        Progress lines on stderr.
+    image_shape : tuple (h, w), optional
+        As in :func:`~dec_np.schedules.run_schedule` (schedules that shift images).
+
+    Returns
+    -------
+    StackedAutoencoder
+        Pretrained.
+    """
     s = get_schedule(schedule)
     sae = StackedAutoencoder((X.shape[1],) + tuple(hidden_dims), backend=backend,
                              random_state=seed, **s["model"])
     return run_schedule(sae, dec_input(X, schedule), s, verbose, image_shape)
 
 
-def augment_shape(args):
-    """The image shape pretraining may shift: --image-shape, else that of a named image data
-    set; None for a data file without --image-shape (its rows are not assumed to be images)."""
+def augment_shape(args: argparse.Namespace) -> Optional[Tuple[int, ...]]:
+    """The image shape pretraining may shift.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The command line (``image_shape``, ``dataset``).
+
+    Returns
+    -------
+    tuple (h, w) or None
+        --image-shape, else that of a named image data set; None for a data file without
+        --image-shape (its rows are not assumed to be images).
+    """
     if getattr(args, "image_shape", None) is not None:
         return args.image_shape
     return IMAGE_SHAPES.get(str(args.dataset).lower())
 
 
-def scores(y, labels):
-    """{"acc", "nmi", "ari"} of ``labels`` against ``y`` (None without y)."""
+def scores(y: Any, labels: Any) -> "Optional[dict[str, float]]":
+    """Unsupervised accuracy, NMI and ARI of ``labels`` against ``y``.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,) or None
+        True labels.
+    labels : ndarray of shape (n_samples,)
+        Cluster labels.
+
+    Returns
+    -------
+    dict or None
+        ``{"acc", "nmi", "ari"}``; None without ``y``.
+    """
     if y is None:
         return None
     return {"acc": cluster_accuracy(y, labels), "nmi": nmi(y, labels), "ari": ari(y, labels)}
 
 
-def mean_kl(model, X):
-    """L = KL(P||Q) / n over the points of X, with P the target of the model's q on X."""
+def mean_kl(model: DEC, X: Any) -> float:
+    """L = KL(P||Q) / n over the points of X, with P the target of the model's q on X.
+
+    Parameters
+    ----------
+    model : DEC
+        A fitted estimator.
+    X : ndarray of shape (n_samples, n_features)
+        The points.
+
+    Returns
+    -------
+    float
+        The mean KL divergence per point (paper Eq. 2-3; Sec. 5.5's L).
+    """
     q = model.predict_proba(X)
     return kl_divergence(target_distribution(q), q) / len(X)
 
 
-def select_k(X_train, X_val, ks, make_model, y_train=None, y_val=None):
+def select_k(X_train: Any, X_val: Any, ks: Iterable[int], make_model: Callable[[int], DEC],
+             y_train: Any = None, y_val: Any = None) -> "list[dict[str, Any]]":
     """For each k: fit ``make_model(k)`` on X_train; G = L_train / L_validation and NMI.
 
-    Returns a list of dicts (k, L_train, L_val, G, nmi_train, nmi_val, acc_train).
+    Parameters
+    ----------
+    X_train : ndarray of shape (n_train, n_features)
+        Where each model is fitted.
+    X_val : ndarray of shape (n_val, n_features)
+        The held-out points of L_val.
+    ks : iterable of int
+        The numbers of clusters to try.
+    make_model : callable
+        ``make_model(k)`` returns an unfitted DEC with k clusters.
+    y_train : ndarray of shape (n_train,), optional
+        True labels of X_train (for NMI and ACC).
+    y_val : ndarray of shape (n_val,), optional
+        True labels of X_val (for NMI).
+
+    Returns
+    -------
+    list of dict
+        One per k: k, L_train, L_val, G, and with labels nmi_train, acc_train, nmi_val.
     """
     rows = []
     for k in ks:
@@ -139,16 +276,57 @@ def select_k(X_train, X_val, ks, make_model, y_train=None, y_val=None):
     return rows
 
 
-def markdown_table(rows, columns):
-    """A markdown table of ``rows`` (dicts); floats with 4 decimals."""
+def markdown_table(rows: "Sequence[Mapping[str, Any]]", columns: Sequence[str]) -> str:
+    """A markdown table of ``rows``.
+
+    Parameters
+    ----------
+    rows : list of dict
+        One dict per row; a missing key is an empty cell.
+    columns : list of str
+        The keys shown, in order.
+
+    Returns
+    -------
+    str
+        The table, floats with 4 decimals.
+    """
     fmt = lambda v: f"{v:.4f}" if isinstance(v, float) else str(v)
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(fmt(r.get(c, "")) for c in columns) + " |" for r in rows]
     return "\n".join(lines)
 
 
-def figures(out, model=None, X=None, y=None, image_shape=None, sae=None, Z_ae=None):
-    """Write the figures that apply into ``out`` with :mod:`dec_np.plotting`; list the files."""
+def figures(out: PathLike, model: Optional[DEC] = None, X: Any = None, y: Any = None,
+            image_shape: Optional[Tuple[int, int]] = None,
+            sae: Optional[StackedAutoencoder] = None, Z_ae: Any = None) -> "list[str]":
+    """Write the figures that apply into ``out`` with :mod:`dec_np.plotting`.
+
+    A figure that fails is skipped with a line on stderr: figures never cost the results.
+
+    Parameters
+    ----------
+    out : str or Path
+        The folder to write into.
+    model : DEC, optional
+        A fitted model (training curves; with ``y``, the confusion matrix; with
+        ``image_shape``, examples per cluster; with ``Z_ae`` and ``y``, the embeddings).
+    X : ndarray of shape (n_samples, n_features), optional
+        The data.
+    y : ndarray of shape (n_samples,), optional
+        True labels.
+    image_shape : tuple (h, w), optional
+        The shape of one image, if the rows are images.
+    sae : StackedAutoencoder, optional
+        Its ``history_`` gives the pretraining loss figure.
+    Z_ae : ndarray of shape (n_samples, n_embedding), optional
+        The autoencoder's embedding before DEC.
+
+    Returns
+    -------
+    list of str
+        The names of the files written.
+    """
     try:
         from . import plotting
     except ImportError as exc:
@@ -178,28 +356,27 @@ def figures(out, model=None, X=None, y=None, image_shape=None, sae=None, Z_ae=No
     return written
 
 
-def _dims(text):
-    try:
-        dims = tuple(int(v) for v in str(text).split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected widths like 500,500,2000,10, got {text!r}")
-    if not dims or min(dims) < 1:
-        raise argparse.ArgumentTypeError(f"widths must be positive, got {text!r}")
-    return dims
-
-
 @contextlib.contextmanager
-def blas_threads(n):
+def blas_threads(n: Optional[int]) -> Iterator[None]:
     """Limit the CPU BLAS to ``n`` threads inside the block (needs threadpoolctl; None: no limit).
 
     The demo's matrices are small: two OpenBLAS threads made it 90 times slower than one on a
     busy 2-core machine (145 s against 1.6 s), so the demo asks for one.
+
+    Parameters
+    ----------
+    n : int or None
+        Threads; None leaves BLAS as it is.
+
+    Yields
+    ------
+    None
     """
     if n is None:
         yield
         return
     try:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
     except ImportError:
         say("note: `pip install threadpoolctl` to set the number of BLAS threads")
         yield
@@ -276,13 +453,14 @@ def _fit_and_report(args, X, y, image_shape, settings, title, run):
         raise FloatingPointError(f"{exc}; on the command line: --lr sets DEC's learning rate, "
                                  "--input-scaling the input scaling") from None
     t_total = time.perf_counter() - t0
-    result = {"dataset": str(args.dataset), "n_samples": int(X.shape[0]),
-              "n_clusters": int(args.n_clusters), "seed": args.seed,
-              "hidden_dims": list(model.autoencoder_.dims[1:]), "n_iter": model.n_iter_,
-              "ae_kmeans": scores(y, model.init_labels_), "dec": scores(y, model.labels_),
-              "cluster_sizes": np.bincount(model.labels_, minlength=args.n_clusters).tolist(),
-              "times_s": {"pretrain": t_pre, "dec": model.fit_time_, "total": t_total},
-              "data": identity["data"], "version": __version__}
+    result = metrics_record(
+        command=args.command, dataset=str(args.dataset), data=identity["data"],
+        n_samples=int(X.shape[0]), n_features=int(X.shape[1]), n_clusters=int(args.n_clusters),
+        model="model.npz", seed=args.seed, hidden_dims=list(model.autoencoder_.dims[1:]),
+        n_iter=model.n_iter_, mean_kl=mean_kl(model, X),
+        cluster_sizes=np.bincount(model.labels_, minlength=args.n_clusters).tolist(),
+        dec=scores(y, model.labels_), ae_kmeans=scores(y, model.init_labels_),
+        times_s={"pretrain": t_pre, "dec": model.fit_time_, "total": t_total})
     with run.results() as new:
         np.save(new / "labels.npy", model.labels_)
         save_dec(model, new / "model.npz")
@@ -304,7 +482,19 @@ def _fit_and_report(args, X, y, image_shape, settings, title, run):
     return 0
 
 
-def cmd_demo(args):
+def cmd_demo(args: argparse.Namespace) -> int:
+    """``dec-np demo``: DEC on the embedded digits, results into --out.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit status (0: done).
+    """
     with RunFolder(args.out, "demo", say=say, note=note) as run:
         X, y = load_digits()
         settings = dict(DEMO["fast" if _fast(args) else "full"])
@@ -314,7 +504,19 @@ def cmd_demo(args):
         return _fit_and_report(args, X, y, (8, 8), settings, "demo (UCI digits)", run)
 
 
-def cmd_fit(args):
+def cmd_fit(args: argparse.Namespace) -> int:
+    """``dec-np fit``: pretrain (or load) an autoencoder, then DEC; results into --out.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit status (0: done).
+    """
     with RunFolder(args.out, "fit", say=say, note=note) as run:
         X, y, shape = load_data(args.dataset, args.data_dir, args.labels, args.n_samples,
                                 args.seed, not args.quiet)
@@ -356,7 +558,19 @@ def _check_out_file(path):
         raise OSError(f"--out {path} is not writable ({exc.strerror or exc} in {base})") from None
 
 
-def cmd_pretrain(args):
+def cmd_pretrain(args: argparse.Namespace) -> int:
+    """``dec-np pretrain``: train a stacked autoencoder and save it to --out.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit status (0: done).
+    """
     _check_out_file(args.out)
     X, _, _ = load_data(args.dataset, args.data_dir, None, args.n_samples, args.seed,
                         not args.quiet)
@@ -376,7 +590,19 @@ def cmd_pretrain(args):
     return 0
 
 
-def cmd_evaluate(args):
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """``dec-np evaluate``: predict a data set with a saved model.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit status (0: done).
+    """
     with (RunFolder(args.out, "evaluate", keep_models=False, say=say, note=note) if args.out
           else contextlib.nullcontext()) as run:
         model = load_dec(args.model, backend=args.backend)
@@ -385,11 +611,16 @@ def cmd_evaluate(args):
         if X.shape[1] != model.autoencoder_.dims[0]:
             raise ValueError(f"{args.model} expects {model.autoencoder_.dims[0]} features, "
                              f"{args.dataset} has {X.shape[1]}")
+        t0 = time.perf_counter()
         labels = model.predict(X)
         sizes = np.bincount(labels, minlength=model.n_clusters).tolist()
-        result = {"model": str(args.model), "dataset": str(args.dataset), "n_samples": len(X),
-                  "mean_kl": mean_kl(model, X), "cluster_sizes": sizes,
-                  "scores": scores(y, labels), "data": data_fingerprint(X)}
+        result = metrics_record(
+            command="evaluate", dataset=str(args.dataset), data=data_fingerprint(X),
+            n_samples=len(X), n_features=int(X.shape[1]), n_clusters=int(model.n_clusters),
+            model=str(args.model), seed=args.seed, hidden_dims=list(model.autoencoder_.dims[1:]),
+            n_iter=model.n_iter_, mean_kl=mean_kl(model, X), cluster_sizes=sizes,
+            dec=scores(y, labels), ae_kmeans=None,
+            times_s={"total": time.perf_counter() - t0})
         if run is not None:
             run.create()
             with run.results() as new:
@@ -398,12 +629,24 @@ def cmd_evaluate(args):
     print(f"{len(X)} points in {model.n_clusters} clusters, sizes {sizes}, "
           f"mean KL {result['mean_kl']:.5f}")
     if y is not None:
-        s = result["scores"]
+        s = result["dec"]
         print(f"ACC {s['acc']:.4f}  NMI {s['nmi']:.4f}  ARI {s['ari']:.4f}")
     return 0
 
 
-def cmd_gradcheck(args):
+def cmd_gradcheck(args: argparse.Namespace) -> int:
+    """``dec-np gradcheck``: every finite-difference check, as a table.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit status (0: done; 1: a check failed).
+    """
     from .gradcheck import report
     errors = check_all(get_backend(args.backend), seed=args.seed)
     print(report(errors, tol=args.tol, title="finite-difference checks (float64)"))
@@ -412,7 +655,19 @@ def cmd_gradcheck(args):
     return 1 if failed else 0
 
 
-def cmd_select_k(args):
+def cmd_select_k(args: argparse.Namespace) -> int:
+    """``dec-np select-k``: generalizability G and NMI for each k.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit status (0: done).
+    """
     with RunFolder(args.out, "select-k", keep_models=False, say=say, note=note) as run:
         return _select_k(args, run)
 
@@ -471,148 +726,34 @@ def _select_k(args, run):
 
 
 # ----------------------------------------------------------------------------- the parser
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, not usage + message
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+def build_parser() -> argparse.ArgumentParser:
+    """The ``dec-np`` argument parser (:func:`dec_np.cli_args.build_parser`), each command's
+    ``func`` one of this module's ``cmd_*`` functions.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        Its ``parse_args`` gives a namespace whose ``func`` runs the command.
+    """
+    return cli_args.build_parser({"demo": cmd_demo, "fit": cmd_fit, "pretrain": cmd_pretrain,
+                                  "evaluate": cmd_evaluate, "gradcheck": cmd_gradcheck,
+                                  "select-k": cmd_select_k})
 
 
-def _common(p, data=True):
-    if data:
-        p.add_argument("--dataset", default="digits",
-                       help="mnist, mnist-test, fashion-mnist, usps, digits or FILE.npy/.npz")
-        p.add_argument("--labels", help="FILE.npy with the true labels (for a data file)")
-        p.add_argument("--data-dir", help="folder holding mnist/, fashion-mnist/, usps/ "
-                                          "(default $DEC_NP_DATA or ~/.cache/dec_np)")
-        p.add_argument("--n-samples", type=int, help="use a random subset of this size")
-    p.add_argument("--backend", choices=("numpy", "cupy"), help="default $DEC_NP_BACKEND or numpy")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--quiet", action="store_true",
-                   help="no progress lines (downloads included); errors and notes still show")
-    p.add_argument("--no-figures", action="store_true", help="skip the figures")
-    p.add_argument("--jobs", type=_jobs, metavar="N",
-                   help="host threads, BLAS on one each: the same numbers for every N (default: "
-                        "2 on two cores or more, DEC's n_jobs); 'blas' for BLAS's own threads")
-    p.add_argument("--threads", type=int,
-                   help="CPU BLAS threads, with --jobs blas (the default when --threads is given; "
-                        "default: all; demo: 1)")
-    p.add_argument("--fast", action="store_true", help=argparse.SUPPRESS)  # tests: tiny settings
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the command line.
 
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments; default ``sys.argv[1:]``.
 
-def _jobs(text):
-    try:
-        value = text if text == "blas" else int(text)
-        resolve_n_jobs(value)  # refuses 0 and below
-        return value
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of threads >= 1 or 'blas', got {text!r}")
-
-
-def _pretraining_flags(p):
-    p.add_argument("--pretrain-lr", type=_positive_float, metavar="LR",
-                   help="learning rate of pretraining, layer-wise and fine-tuning alike "
-                        "(default: the schedule's; the default schedule still caps Adam's rate x "
-                        "epochs at LR x 100)")
-    p.add_argument("--input-scaling", choices=("paper", "max", "none"),
-                   help="how X is scaled before pretraining and DEC (default: the schedule's)")
-
-
-def _image_shape(text):
-    shape = _dims(text)
-    if len(shape) != 2:
-        raise argparse.ArgumentTypeError(f"expected H,W like 28,28, got {text!r}")
-    return shape
-
-
-def _image_flag(p):
-    p.add_argument("--image-shape", type=_image_shape, metavar="H,W",
-                   help="the rows of a data file are H x W images: schedules that augment "
-                        "(the default) shift them (named image data sets: their own shape)")
-
-
-def _resume_flag(p):
-    p.add_argument("--resume", action="store_true",
-                   help="continue the unfinished fit in OUT (saved at target updates, at most "
-                        "every 10 s, and on Ctrl-C); refused if it was another run's (other "
-                        "data, seed or settings)")
-
-
-def _positive_float(text):
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not v > 0 or v == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
-    return v
-
-
-def build_parser():
-    parser = _Parser(prog="dec-np", description="Deep Embedded Clustering (Xie et al., ICML "
-                     "2016) in NumPy/CuPy.")
-    parser.add_argument("--version", action="version", version=f"dec-np {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    p = sub.add_parser("demo", help="DEC on the embedded digits, with figures (< 1 min on a CPU)")
-    _common(p, data=False)
-    p.add_argument("--out", default="dec_np_demo", help="output folder (default dec_np_demo/)")
-    p.add_argument("--max-iter", type=int, help="DEC iterations (default 1000)")
-    _resume_flag(p)
-    p.set_defaults(func=cmd_demo, pretrain_lr=None, input_scaling=None)
-
-    p = sub.add_parser("fit", help="pretrain + DEC on a dataset; labels, metrics, model, figures")
-    _common(p)
-    p.add_argument("--n-clusters", type=int, default=10)
-    p.add_argument("--out", default="dec_np_fit", help="output folder (default dec_np_fit/)")
-    p.add_argument("--autoencoder", help="a pretrained SAE .npz (from `dec-np pretrain`)")
-    p.add_argument("--hidden-dims", type=_dims, help="encoder widths, default 500,500,2000,10")
-    p.add_argument("--schedule", help="pretraining schedule: default (dae-adam-cap-shift), "
-                   "dae-adam-shift, dae-adam-shift-long, adam-shift, adam, sgd, paper, b64-steps, ... or fast; "
-                   "with --autoencoder, the one it was pretrained with (sets the input scaling)")
-    for flag, kind in (("--max-iter", int), ("--update-interval", int), ("--lr", float),
-                       ("--batch-size", int), ("--tol", float), ("--n-init", int)):
-        p.add_argument(flag, type=kind, help="DEC setting (default: DEC's)")
-    _pretraining_flags(p)
-    _image_flag(p)
-    _resume_flag(p)
-    p.set_defaults(func=cmd_fit)
-
-    p = sub.add_parser("pretrain", help="train a stacked autoencoder and save it")
-    _common(p)
-    p.add_argument("--hidden-dims", type=_dims, default=(500, 500, 2000, 10))
-    p.add_argument("--schedule", default="default")
-    _pretraining_flags(p)
-    _image_flag(p)
-    p.add_argument("--out", default="sae.npz", help="file to write (default sae.npz)")
-    p.set_defaults(func=cmd_pretrain)
-
-    p = sub.add_parser("evaluate", help="predict a dataset with a saved DEC model")
-    _common(p)
-    p.add_argument("--model", required=True, help="model .npz written by fit or demo")
-    p.add_argument("--out", help="also write labels.npy and metrics.json into this folder")
-    p.set_defaults(func=cmd_evaluate)
-
-    p = sub.add_parser("gradcheck", help="run every finite-difference gradient check")
-    _common(p, data=False)
-    p.add_argument("--tol", type=float, default=1e-6, help="largest relative error accepted")
-    p.set_defaults(func=cmd_gradcheck)
-
-    p = sub.add_parser("select-k", help="choose k by generalizability G = L_train / L_val")
-    _common(p)
-    p.add_argument("--k-min", type=int, default=5)
-    p.add_argument("--k-max", type=int, default=15)
-    p.add_argument("--val-fraction", type=float, default=0.2)
-    p.add_argument("--autoencoder", help="a pretrained SAE .npz (default: pretrain one)")
-    p.add_argument("--hidden-dims", type=_dims, default=(500, 500, 2000, 10))
-    p.add_argument("--schedule", default="default")
-    p.add_argument("--max-iter", type=int, help="DEC iterations per k (default DEC's)")
-    _pretraining_flags(p)
-    _image_flag(p)
-    p.add_argument("--out", default="dec_np_select_k")
-    p.set_defaults(func=cmd_select_k)
-    return parser
-
-
-def main(argv=None):
-    """Run the command line; returns the exit status (0 ok, 1 error, 2 usage, 130 Ctrl-C)."""
+    Returns
+    -------
+    int
+        The exit status: 0 done, 1 an error (one line on stderr), 130 interrupted; a usage
+        error exits with 2 (SystemExit) before anything runs.
+    """
     args = build_parser().parse_args(argv)
     _QUIET[0] = args.quiet
     if getattr(args, "jobs", None) is None:
@@ -629,6 +770,10 @@ def main(argv=None):
                 if args.command == "fit" and state.exists() else "")
         print(f"dec-np {args.command}: interrupted{hint}", file=sys.stderr)
         return 130
+    except MemoryError as exc:  # a real file too large for this machine: say so in one line
+        print(f"dec-np {args.command}: error: out of memory ({exc or 'MemoryError'}); use "
+              "--n-samples, a smaller network or a machine with more memory", file=sys.stderr)
+        return 1
     except (ValueError, OSError, RuntimeError, FloatingPointError) as exc:
         # user mistakes (bad file, unknown dataset, bad settings, no CuPy): one line, no traceback
         print(f"dec-np {args.command}: error: {' '.join(str(exc).split())}", file=sys.stderr)

@@ -7,8 +7,8 @@ parsing, ``.npz``); missing MNIST files are downloaded and verified by :mod:`dec
 from __future__ import annotations
 
 import gzip
+import math
 import os
-import zipfile
 import zlib
 from importlib import resources
 from pathlib import Path
@@ -19,6 +19,7 @@ import numpy as np
 from dec_np._download import (FASHION_MNIST_MD5, FASHION_MNIST_MIRRORS, MNIST_MD5,
                               MNIST_MIRRORS, DatasetNotFoundError, default_data_dir,
                               download_file, fetch, payload_md5, resolve_data_dir)
+from dec_np._npfile import load_checked
 from dec_np.backend import asnumpy, get_array_module, seed_sequence
 from dec_np.utils import check_array
 # the scaling rule lives with the estimator's input handling; re-exported for old imports
@@ -111,10 +112,30 @@ def read_idx(path: PathLike) -> np.ndarray:
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as f:
-            raw = f.read()
+            head = f.read(4 + 4 * 255)  # the magic and up to 255 dimensions
+            need = _idx_size(head)  # the whole file, by its header; None if not IDX
+            chunks, got = [head], len(head)
+            while need is not None and got <= need:  # never more than the header says, +1
+                chunk = f.read(min(1 << 20, need + 1 - got))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                got += len(chunk)
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:  # a cut or damaged download
         raise ValueError(f"{path}: damaged gzip stream ({exc})") from None
-    return parse_idx(raw, name=str(path))
+    return parse_idx(b"".join(chunks), name=str(path))
+
+
+def _idx_size(head: bytes) -> Optional[int]:
+    """The size in bytes of the IDX file whose first bytes are ``head`` (None if they are not
+    an IDX header, which :func:`parse_idx` then reports)."""
+    if len(head) < 4 or head[0] or head[1] or head[2] not in _IDX_DTYPES or head[3] < 1:
+        return None
+    header = 4 + 4 * head[3]
+    if len(head) < header:
+        return None
+    dims = np.frombuffer(head, ">u4", count=head[3], offset=4)
+    return header + math.prod(int(d) for d in dims) * np.dtype(_IDX_DTYPES[head[2]]).itemsize
 
 
 def write_idx(array: np.ndarray, path: Optional[PathLike] = None) -> bytes:
@@ -165,6 +186,7 @@ def paper_scale(X: np.ndarray) -> Tuple[np.ndarray, float]:
     Returns
     -------
     X_scaled : ndarray of shape (n_samples, n_features), float32
+        ``factor * X``.
     factor : float
         ``X_scaled = factor * X``.
     """
@@ -231,6 +253,7 @@ def load_mnist(data_dir: Optional[PathLike] = None, subset: Subset = "all",
     Returns
     -------
     X : ndarray of shape (n_samples, 784), float32
+        One flattened 28x28 image per row, scaled as ``scaling`` says.
     y : ndarray of shape (n_samples,), int64
         Digits 0..9.
 
@@ -269,6 +292,7 @@ def load_fashion_mnist(data_dir: Optional[PathLike] = None, subset: Subset = "al
     Returns
     -------
     X : ndarray of shape (n_samples, 784), float32
+        One flattened 28x28 image per row, scaled as ``scaling`` says.
     y : ndarray of shape (n_samples,), int64
         Classes 0..9.
     """
@@ -303,7 +327,9 @@ def load_usps(data_dir: Optional[PathLike] = None, subset: Subset = "all",
     Returns
     -------
     X : ndarray of shape (n_samples, 256), float32
+        One flattened 16x16 image per row, scaled as ``scaling`` says.
     y : ndarray of shape (n_samples,), int64
+        The label of each row.
     """
     parts = _check_subset(subset)
     folder = resolve_data_dir(data_dir) / "usps"
@@ -313,7 +339,10 @@ def load_usps(data_dir: Optional[PathLike] = None, subset: Subset = "all",
     z = _read_array(path)
     if not isinstance(z, dict) or not {"X", "y", "split"} <= set(z):
         raise ValueError(f"{path}: expected an .npz with keys X, y and split")
-    X, y, split = z["X"], z["y"].astype(np.int64), z["split"]
+    X = check_array(z["X"], name=f"{path}[X]")
+    y, split = _check_labels(z["y"], path, len(X)), z["split"]
+    if split.shape != y.shape:
+        raise ValueError(f"{path}: split has shape {split.shape}, expected {y.shape}")
     keep = np.isin(split, [{"train": 0, "test": 1}[p] for p in parts])
     return _scale(X[keep], 1.0, scaling), y[keep]
 
@@ -332,7 +361,9 @@ def load_digits(scaling: Scaling = "unit") -> Tuple[np.ndarray, np.ndarray]:
     Returns
     -------
     X : ndarray of shape (1797, 64), float32
+        One flattened 8x8 image per row, scaled as ``scaling`` says.
     y : ndarray of shape (1797,), int64
+        The digit of each image, 0..9.
     """
     with resources.files("dec_np").joinpath("data", "digits.npz").open("rb") as f:
         with np.load(f) as z:
@@ -364,6 +395,7 @@ def imbalanced_subsample(X: ArrayLike, y: ArrayLike, r_min: float,
     Returns
     -------
     X_sub : ndarray of shape (n_kept, n_features)
+        The rows kept, in their original order.
     y_sub : ndarray of shape (n_kept,)
         Rows kept in their original order.
     """
@@ -392,7 +424,10 @@ def load_dataset(name: PathLike, data_dir: Optional[PathLike] = None,
     one row), so what loads here is what the estimator accepts: a 2-D array is
     (n_samples, n_features); an array of images, (n_samples, height, width[, channels]), is
     flattened to one row per image; a 0-d or 1-D array is refused (reshape a single feature
-    to (n, 1) yourself).  An empty or damaged file is a ValueError naming it.
+    to (n, 1) yourself).  An empty or damaged file is a ValueError naming it, and so is a
+    header that claims more data than the file holds (checked before anything is allocated),
+    an array without rows or features, values that overflow float32 in the chosen scaling,
+    and labels that are not integers within int64 (floats: within +-2**53).
 
     Parameters
     ----------
@@ -416,7 +451,9 @@ def load_dataset(name: PathLike, data_dir: Optional[PathLike] = None,
     Returns
     -------
     X : ndarray of shape (n_samples, n_features), float32
+        One sample per row (images flattened), scaled as ``scaling`` says.
     y : ndarray of shape (n_samples,), int64, or None when the file has no labels
+        The true labels, or None when a data file has none.
 
     Raises
     ------
@@ -457,23 +494,11 @@ def load_dataset(name: PathLike, data_dir: Optional[PathLike] = None,
                      "'usps', 'digits' or a path to a .npy/.npz file")
 
 
-def _read_array(path, what="data"):
-    """``np.load`` without pickles: an ndarray (.npy) or a dict of them (.npz), or a
-    ValueError / FileNotFoundError naming the file."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no such {what} file: {path}")
-    if path.stat().st_size == 0:
-        raise ValueError(f"{path}: the file is empty (0 bytes)")
-    try:
-        loaded = np.load(path, allow_pickle=False)
-        if isinstance(loaded, np.lib.npyio.NpzFile):
-            with loaded:
-                return {k: loaded[k] for k in loaded.files}
-        return loaded
-    except (EOFError, OSError, ValueError, zipfile.BadZipFile, zlib.error) as exc:
-        raise ValueError(f"{path}: not a readable NumPy {path.suffix} file "
-                         f"({type(exc).__name__}: {exc})") from None
+def _read_array(path: PathLike, what: str = "data") -> Any:
+    """``np.load`` without pickles, headers checked first (:func:`dec_np._npfile.load_checked`):
+    an ndarray (.npy) or a dict of them (.npz), or a ValueError / FileNotFoundError naming
+    the file."""
+    return load_checked(path, what)
 
 
 def load_labels(path: PathLike, n_samples: Optional[int] = None) -> np.ndarray:
@@ -489,6 +514,7 @@ def load_labels(path: PathLike, n_samples: Optional[int] = None) -> np.ndarray:
     Returns
     -------
     y : ndarray of shape (n_samples,), int64
+        The label of each row.
 
     Raises
     ------
@@ -502,20 +528,43 @@ def load_labels(path: PathLike, n_samples: Optional[int] = None) -> np.ndarray:
     return _check_labels(y, path, n_samples)
 
 
-def _check_labels(y, path, n_samples=None):
+#: Largest magnitude a float label may have: beyond 2**53 floats skip integers.
+_FLOAT_LABEL_MAX = 2.0 ** 53
+
+
+def _check_labels(y: np.ndarray, path: Any, n_samples: Optional[int] = None) -> np.ndarray:
+    """``y`` as int64 of shape (n,), or a ValueError naming ``path``: 1-D (or a column),
+    integers (or integral floats within +-2**53), within int64, ``n_samples`` of them."""
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1:
         raise ValueError(f"{path}: labels must be 1-D (one per sample), got shape {y.shape}")
-    if y.dtype.kind not in "iub":
-        if y.dtype.kind != "f" or not np.isfinite(y).all() or (y != np.round(y)).any():
-            raise ValueError(f"{path}: labels must be integers, got dtype {y.dtype}")
+    if y.dtype.kind == "f":
+        if not np.isfinite(y).all() or (y != np.round(y)).any():
+            raise ValueError(f"{path}: labels must be integers, got dtype {y.dtype} with "
+                             "fractional or non-finite values")
+        if y.size and np.abs(y).max() > _FLOAT_LABEL_MAX:
+            raise ValueError(f"{path}: label {np.abs(y).max():g} is beyond the integers a "
+                             f"{y.dtype} holds exactly (|y| <= 2**53)")
+    elif y.dtype.kind == "u" and y.dtype.itemsize == 8:
+        if y.size and y.max() > np.iinfo(np.int64).max:
+            raise ValueError(f"{path}: label {y.max()} does not fit in int64")
+    elif y.dtype.kind not in "iub":
+        raise ValueError(f"{path}: labels must be integers, got dtype {y.dtype}")
     if n_samples is not None and len(y) != n_samples:
         raise ValueError(f"{path}: {len(y)} labels for {n_samples} samples")
     return y.astype(np.int64)
 
 
-def _load_array_file(path, scaling):
+def _unit_range(X: np.ndarray) -> np.ndarray:
+    """Map X's global min..max to [0, 1] in float64 without overflow (the halves keep
+    ``max - min`` finite even for +-1e308)."""
+    lo, hi = X.min() / 2, X.max() / 2
+    span = hi - lo
+    return (X / 2 - lo) / (span if span > 0 else 1.0)
+
+
+def _load_array_file(path: Path, scaling: Scaling) -> Tuple[np.ndarray, Optional[np.ndarray]]:
     loaded = _read_array(path)
     if isinstance(loaded, dict):
         if "X" not in loaded:
@@ -526,11 +575,17 @@ def _load_array_file(path, scaling):
     if X.ndim < 2:
         raise ValueError(f"{path}: X must be 2-D (n_samples, n_features) or images (n, h, w), "
                          f"got a {X.ndim}-d array of shape {X.shape}")
-    X = X.reshape(X.shape[0], int(np.prod(X.shape[1:])))
+    if X.shape[0] and not math.prod(X.shape[1:]):
+        raise ValueError(f"{path}: X has no features (shape {X.shape})")
+    X = X.reshape(X.shape[0], math.prod(X.shape[1:]))
     X = check_array(X, name=str(path)).astype(np.float64)
     y = None if y is None else _check_labels(y, path, len(X))
     if scaling == "unit" and (X.min() < 0 or X.max() > 1):
-        span = X.max() - X.min()
-        X = (X - X.min()) / (span if span > 0 else 1.0)
+        X = _unit_range(X)
         scaling = "none"  # already in [0, 1]
-    return _scale(X, 1.0, scaling), y
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = _scale(X, 1.0, scaling)
+    if not np.isfinite(out).all():
+        raise ValueError(f"{path}: values as large as {np.abs(X).max():g} overflow float32 "
+                         f"with scaling={scaling!r}; use scaling='unit' or rescale the data")
+    return out, y

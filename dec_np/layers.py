@@ -11,7 +11,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .backend import Array, ArrayModule, DTypeLike, Seed, default_rng, get_array_module, seed_sequence
-from .threads import beside
+from .threads import beside, halves
 
 __all__ = ["Dense", "ReLU", "Dropout", "Sequential"]
 
@@ -89,8 +89,15 @@ class Dense:
         out : Array of shape (N, n_out)
         """
         self.cache = x
-        out = x @ self.params["W"]
-        out += self.params["b"]  # in place: no second (N, n_out) temporary
+        xp = get_array_module(x)
+        W, b = self.params["W"], self.params["b"]
+        out = xp.empty((x.shape[0], W.shape[1]), dtype=xp.result_type(x, W))
+
+        def rows(s):  # rows are independent: under threads.host_threads two halves at once
+            xp.matmul(x[s], W, out=out[s])
+            out[s] += b  # in place: no second (N, n_out) temporary
+
+        halves(rows, x.shape[0], x.size * W.shape[1], x)
         return out
 
     def backward(self, dout: Array, need_dx: bool = True) -> Array | None:
@@ -117,8 +124,10 @@ class Dense:
             xp.matmul(x.T, dout, out=self.grads["W"])
             dout.sum(axis=0, out=self.grads["b"])
 
-        if not need_dx:
-            param_grads()
+        if not need_dx:  # dW alone, by its rows (the columns of x), two halves at once
+            halves(lambda s: xp.matmul(x[:, s].T, dout, out=self.grads["W"][s]), x.shape[1],
+                   x.size * dout.shape[1], dout)
+            dout.sum(axis=0, out=self.grads["b"])
             return None
         # dx = dout W^T needs neither dW nor db: inside threads.host_threads the two
         # products run side by side on the host, each giving what it gives alone

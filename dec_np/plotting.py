@@ -43,7 +43,15 @@ def _image(ax, x, image_shape, vmin=None, vmax=None):
 def pca_2d(Z):
     """Project Z (N, d) on its first two principal components, via SVD of the centred data.
 
-    Returns an array of shape (N, 2); with d == 1 the second coordinate is 0.
+    Parameters
+    ----------
+    Z : ndarray of shape (N, d)
+        Points, on the host or the device (copied to the host in float64).
+
+    Returns
+    -------
+    ndarray of shape (N, 2)
+        The coordinates on the first two principal axes; with d == 1 the second is 0.
     """
     Z = asnumpy(Z).astype(np.float64)
     Zc = Z - Z.mean(axis=0)
@@ -62,8 +70,16 @@ def plot_cluster_examples(X, q, image_shape, n_per_cluster=10, path=None):
     q : ndarray of shape (N, k)
         Soft assignments; point i belongs to cluster argmax_j q_ij.
     image_shape : tuple (h, w)
+        Height and width of one image; h * w is the number of columns of the images.
     n_per_cluster : int, default 10
         Images per row; clusters with fewer members leave blanks.
+    path : str or Path, optional
+        Also save the figure there as a PNG (parent folders are created).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (closed for pyplot, so it is not shown twice; still usable).
     """
     X, q = asnumpy(X), asnumpy(q)
     k = q.shape[1]
@@ -108,8 +124,16 @@ def plot_gradient_magnitude(dz_norm, q_max, images, image_shape, path=None,
     images : ndarray of shape (N, prod(image_shape))
         The points' images, same order as ``dz_norm``.
     image_shape : tuple (h, w)
+        Height and width of one image; h * w is the number of columns of the images.
+    path : str or Path, optional
+        Also save the figure there as a PNG (parent folders are created).
     percentiles : sequence of float
         Ranks (in percent, 0 = most confident) whose image is shown above the curve.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (closed for pyplot, so it is not shown twice; still usable).
     """
     dz_norm, q_max, images = asnumpy(dz_norm), asnumpy(q_max), asnumpy(images)
     order = np.argsort(-q_max, kind="stable")
@@ -146,9 +170,17 @@ def plot_embedding_stages(Z_list, y, titles, path=None, method="pca"):
         The same N points embedded at successive stages (e.g. AE, then DEC iterations).
     y : ndarray of shape (N,)
         True labels (colours only).
-    titles : list of str, one per stage
+    titles : list of str
+        One title per stage, shown above its panel.
+    path : str or Path, optional
+        Also save the figure there as a PNG (parent folders are created).
     method : "pca"
         Each stage is projected on its own first two principal components (SVD).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (closed for pyplot, so it is not shown twice; still usable).
     """
     if method != "pca":
         raise ValueError(f"method must be 'pca', got {method!r}")
@@ -184,6 +216,13 @@ def plot_training_curves(history, path=None):
     history : dict
         "iteration", "loss", "delta_label", and optionally "acc" and "nmi" (lists of equal
         length, one entry per target update).
+    path : str or Path, optional
+        Also save the figure there as a PNG (parent folders are created).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (closed for pyplot, so it is not shown twice; still usable).
     """
     it = np.asarray(history["iteration"])
     has_acc = "acc" in history and len(history["acc"]) == len(it)
@@ -216,6 +255,20 @@ def plot_confusion(y_true, y_pred, path=None):
 
     Rows are true classes, columns the clusters relabelled with their matched class
     (unmatched clusters are put after the classes, labelled "c<cluster>").
+
+    Parameters
+    ----------
+    y_true : ndarray of shape (N,)
+        True class labels.
+    y_pred : ndarray of shape (N,)
+        Cluster labels.
+    path : str or Path, optional
+        Also save the figure there as a PNG (parent folders are created).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (closed for pyplot, so it is not shown twice; still usable).
     """
     y_true, y_pred = asnumpy(y_true), asnumpy(y_pred)
     mapping = best_mapping(y_true, y_pred)
@@ -256,7 +309,18 @@ def plot_select_k(ks, G, nmi, path=None):
     Parameters
     ----------
     ks : sequence of int
-    G, nmi : sequence of float, one per k
+        The numbers of clusters tried (the x axis).
+    G : sequence of float
+        The generalizability L_train / L_validation of each k (left axis).
+    nmi : sequence of float
+        The NMI of each k against the true labels (right axis).
+    path : str or Path, optional
+        Also save the figure there as a PNG (parent folders are created).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (closed for pyplot, so it is not shown twice; still usable).
     """
     ks, G, nmi = np.asarray(ks), np.asarray(G, dtype=float), np.asarray(nmi, dtype=float)
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
@@ -285,8 +349,20 @@ def plot_reconstructions(X, X_hat, image_shape, path=None, n=10, row_labels=("in
     X, X_hat : ndarray of shape (N, prod(image_shape))
         The first ``n`` rows are shown.
     image_shape : tuple (h, w)
+        Height and width of one image; h * w is the number of columns of the images.
+    path : str or Path, optional
+        Also save the figure there as a PNG (parent folders are created).
+    n : int, default 10
+        Number of images (columns) shown, at most len(X).
     row_labels : pair of str
         Labels of the two rows.
+    title : str
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (closed for pyplot, so it is not shown twice; still usable).
     """
     X, X_hat = asnumpy(X), asnumpy(X_hat)
     n = min(n, len(X))
@@ -311,6 +387,17 @@ def plot_loss_history(history, path=None, ylabel="mean loss per epoch", title=No
     ----------
     history : dict of name -> sequence of float, or one sequence
         ``{"layer0": [...], ..., "finetune": [...]}`` or any named runs (one line each).
+    path : str or Path, optional
+        Also save the figure there as a PNG (parent folders are created).
+    ylabel : str
+        Label of the y axis.
+    title : str, optional
+        The figure's title; default "Training loss".
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (closed for pyplot, so it is not shown twice; still usable).
     """
     if not isinstance(history, dict):
         history = {"loss": history}

@@ -16,6 +16,7 @@ import socket
 import tempfile
 import time
 from pathlib import Path
+from typing import Any, Callable, Iterator, Optional, Union
 
 from .checkpoint import _pid_alive, data_fingerprint, remove_stale_temporaries
 
@@ -49,12 +50,29 @@ class RunFolder:
     while writing leaves the previous complete set (or nothing).  The set is committed by
     renaming its folder (``.new-*`` to ``.commit-*``); a run killed between that rename and
     the last move is completed by the next run on the folder.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``--out`` folder.
+    command : str
+        The command using it ("fit", "demo", ...), recorded in the lock.
+    keep_models : bool
+        False refuses a folder that holds a fit's ``model.npz`` (evaluate and select-k must
+        not replace a fit's results).
+    say : callable, optional
+        Progress lines (``say(text)``); default: silent.
+    note : callable, optional
+        Notices shown even when quiet (a lock taken over); default: silent.
     """
 
-    def __init__(self, path, command, keep_models=True, say=None, note=None):
+    def __init__(self, path: Union[str, "os.PathLike[str]"], command: str,
+                 keep_models: bool = True, say: Optional[Callable[..., None]] = None,
+                 note: Optional[Callable[..., None]] = None) -> None:
         self.path, self.command, self.keep_models = Path(path), command, keep_models
         self.say, self.note = say or _silent, note or _silent
-        self.locked, self.created = False, []
+        self.locked = False
+        self.created: "list[Path]" = []
 
     def __enter__(self):
         p = self.path
@@ -79,6 +97,7 @@ class RunFolder:
 
     def __exit__(self, *exc):
         if self.locked:
+            _drop_orphan_state_id(self.path)  # e.g. a fit interrupted while pretraining
             if _read_lock(self.path / LOCK).get("pid") == os.getpid():
                 with contextlib.suppress(OSError):
                     (self.path / LOCK).unlink()
@@ -88,34 +107,34 @@ class RunFolder:
                 folder.rmdir()
         return False
 
-    def _lock(self):
+    def _lock(self) -> None:
         lock = self.path / LOCK
         me = {"pid": os.getpid(), "host": socket.gethostname(), "command": self.command,
               "started": time.strftime("%Y-%m-%d %H:%M:%S")}
         for _ in range(3):
-            try:
-                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                owner = _read_lock(lock)
-                if _lock_alive(owner, lock):
-                    raise RuntimeError(
-                        f"--out {self.path} is in use by another run (dec-np "
-                        f"{owner.get('command', '?')}, pid {owner.get('pid', '?')} on "
-                        f"{owner.get('host', '?')}, since {owner.get('started', '?')}); wait "
-                        f"for it or choose another --out (remove {lock} if that run is gone)")
-                self.note(f"taking over the lock of a run that is gone (pid {owner.get('pid')}) "
-                     f"in {self.path}")
-                with contextlib.suppress(FileNotFoundError):
-                    lock.unlink()
-                continue
-            with os.fdopen(fd, "w") as f:
-                json.dump(me, f)
-            self.locked = True
-            return
+            if _create_lock(lock, me):
+                self.locked = True
+                return
+            owner = _read_lock(lock)
+            if _lock_alive(owner):
+                raise RuntimeError(
+                    f"--out {self.path} is in use by another run (dec-np "
+                    f"{owner.get('command', '?')}, pid {owner.get('pid', '?')} on "
+                    f"{owner.get('host', '?')}, since {owner.get('started', '?')}); wait "
+                    f"for it or choose another --out (remove {lock} if that run is gone)")
+            gone = f"pid {owner['pid']}" if "pid" in owner else "an empty or unreadable lock"
+            if _break_lock(lock, owner):
+                self.note(f"taking over the lock of a run that is gone ({gone}) in {self.path}")
         raise RuntimeError(f"--out {self.path}: could not take the lock {lock}")
 
-    def create(self):
-        """Create the folder (and missing parents), lock it, tidy what dead runs left."""
+    def create(self) -> Path:
+        """Create the folder (and missing parents), lock it, tidy what dead runs left.
+
+        Returns
+        -------
+        Path
+            The folder, now existing and locked by this run.
+        """
         missing, p = [], self.path
         while not p.exists():
             missing.append(p)
@@ -125,6 +144,7 @@ class RunFolder:
         if not self.locked:
             self._lock()
         removed = remove_stale_temporaries(self.path, unowned=True)
+        _drop_orphan_state_id(self.path)  # a run killed before its first saved state
         for d in sorted(self.path.glob(".commit-*")):  # a committed set a kill interrupted
             _move_set_in(self.path, d)
         for d in self.path.glob(".new-*"):  # an incomplete set: never results
@@ -135,9 +155,11 @@ class RunFolder:
         return self.path
 
     @contextlib.contextmanager
-    def results(self):
+    def results(self) -> "Iterator[Path]":
         """A temporary folder to write the results into; moved in as one set on success."""
-        tmp = Path(tempfile.mkdtemp(prefix=f".new-{os.getpid()}-", dir=self.path))
+        tmp: Optional[Path] = Path(tempfile.mkdtemp(prefix=f".new-{os.getpid()}-",
+                                                    dir=self.path))
+        assert tmp is not None
         try:
             yield tmp
             names = sorted(f.name for f in tmp.iterdir())
@@ -154,20 +176,83 @@ class RunFolder:
                 shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _read_lock(lock):
+def _drop_orphan_state_id(folder: Path) -> None:
+    """Remove ``fit_state.json`` when there is no ``fit_state.npz`` for it to describe."""
+    if not (folder / STATE).exists():
+        with contextlib.suppress(OSError):
+            (folder / STATE_ID).unlink()
+
+
+def _create_lock(lock: Path, me: dict) -> bool:
+    """Create ``lock`` holding ``me`` (JSON) if it does not exist; False if it does.
+
+    The content is written to a temporary file first and hard-linked into place, so a lock
+    is never seen empty or half written: one without a readable owner is stale.  Where
+    hard links are not available, the lock is created exclusively and then written.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f"{LOCK}.{os.getpid()}.", suffix=".tmp", dir=lock.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(me, f)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, lock)
+            return True
+        except FileExistsError:
+            return False
+        except OSError:  # no hard links here (some network or FAT file systems)
+            pass
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            return False
+        try:
+            with os.fdopen(fd, "w") as f:
+                json.dump(me, f)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                lock.unlink()
+            raise
+        return True
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+def _break_lock(lock: Path, owner: dict) -> bool:
+    """Remove the stale ``lock`` (whose owner read as ``owner``); False if another run took
+    it meanwhile (then it is put back, or left to whoever holds it now)."""
+    aside = lock.with_name(f"{LOCK}.stale.{os.getpid()}.{time.monotonic_ns()}.tmp")
+    try:
+        os.rename(lock, aside)
+    except FileNotFoundError:
+        return False  # someone else broke it first: try to create it again
+    try:
+        if _read_lock(aside) != owner:  # a new owner locked it between our read and rename
+            with contextlib.suppress(OSError):
+                os.link(aside, lock)
+            return False
+        return True
+    finally:
+        with contextlib.suppress(OSError):
+            aside.unlink()
+
+
+def _read_lock(lock: Path) -> dict:
+    """The lock's owner (pid, host, command, started), or {} if it is empty or unreadable."""
     try:
         info = json.loads(Path(lock).read_text())
         return info if isinstance(info, dict) else {}
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
 
 
-def _lock_alive(owner, lock):
-    """Whether the run that wrote the lock may still be running."""
+def _lock_alive(owner: dict) -> bool:
+    """Whether the run that wrote the lock may still be running: False for a lock without a
+    readable pid (a lock is never seen half written, see :func:`_create_lock`)."""
     pid = owner.get("pid")
-    if not isinstance(pid, int):  # being written just now, or garbage left by a crash
-        with contextlib.suppress(OSError):
-            return time.time() - lock.stat().st_mtime < 10.0
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
         return False
     if owner.get("host") != socket.gethostname():
         return True  # another machine's process: we cannot tell
@@ -178,7 +263,7 @@ def _move_set_in(folder, commit):
     """Replace the results in ``folder`` by the committed set ``commit`` (idempotent)."""
     try:
         names = json.loads((commit / _MANIFEST).read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         names = [f.name for f in commit.iterdir() if f.name != _MANIFEST]
     for name in RESULTS:
         if name not in names:
@@ -190,9 +275,26 @@ def _move_set_in(folder, commit):
     shutil.rmtree(commit, ignore_errors=True)
 
 
-def run_identity(args, X, y, settings):
-    """What a resumed fit must share with the one that saved the state: the data (a
-    fingerprint of X and y), the seed, and every setting (JSON values)."""
+def run_identity(args: Any, X: Any, y: Any, settings: "dict[str, Any]") -> "dict[str, Any]":
+    """What a resumed fit must share with the one that saved the state.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The command line (its ``seed``, ``n_clusters`` and ``autoencoder`` file).
+    X : ndarray of shape (n_samples, n_features)
+        The data.
+    y : ndarray of shape (n_samples,) or None
+        The true labels.
+    settings : dict
+        Every DEC and pretraining setting of the run.
+
+    Returns
+    -------
+    dict
+        JSON values: fingerprints of X, y and the autoencoder file, the seed, k and the
+        settings.
+    """
     sae_file = getattr(args, "autoencoder", None)
     sae_hash = None
     if sae_file:
@@ -222,8 +324,29 @@ def _identity_differences(saved, here):
     return diff
 
 
-def resume_or_fresh(args, run, identity):
-    """The state to resume from (Path) or None; refuses a state of another run."""
+def resume_or_fresh(args: Any, run: RunFolder, identity: "dict[str, Any]") -> Optional[Path]:
+    """The state to resume from, if ``--resume`` asks for one and it is this run's.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The command line (its ``resume`` flag).
+    run : RunFolder
+        The ``--out`` folder.
+    identity : dict
+        This run's :func:`run_identity`.
+
+    Returns
+    -------
+    Path or None
+        The saved state to continue from, or None for a fresh fit (an unfinished state is
+        then discarded, with a note).
+
+    Raises
+    ------
+    ValueError
+        When ``--resume`` finds a state saved by another run, or one it cannot attribute.
+    """
     state, state_id = run.path / STATE, run.path / STATE_ID
     if getattr(args, "resume", False):
         if not state.exists():
@@ -231,7 +354,7 @@ def resume_or_fresh(args, run, identity):
             return None
         try:
             saved = json.loads(state_id.read_text())
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             raise ValueError(f"--resume: cannot tell which run saved {state} (no readable "
                              f"{STATE_ID}); drop --resume to start afresh") from None
         diff = _identity_differences(saved if isinstance(saved, dict) else {}, identity)
@@ -243,3 +366,47 @@ def resume_or_fresh(args, run, identity):
     if state.exists():
         run.note(f"discarding the unfinished fit in {state} (add --resume to continue it instead)")
     return None
+
+
+#: Version of the layout of ``metrics.json``; raised whenever a key changes meaning or goes.
+METRICS_SCHEMA_VERSION = 1
+#: The keys of ``metrics.json``, in the order written (docs/metrics-json.md explains each).
+METRICS_KEYS = ("schema_version", "command", "dec_np_version", "dataset", "data", "n_samples",
+                "n_features", "n_clusters", "model", "seed", "hidden_dims", "n_iter",
+                "mean_kl", "cluster_sizes", "dec", "ae_kmeans", "times_s")
+_TIMES = ("pretrain", "dec", "total")
+
+
+def metrics_record(**fields: Any) -> "dict[str, Any]":
+    """The content of ``metrics.json``, the same layout for ``fit``, ``demo`` and ``evaluate``.
+
+    Parameters
+    ----------
+    **fields
+        Every key of :data:`METRICS_KEYS` but ``schema_version`` and ``dec_np_version``,
+        which are filled in; ``times_s`` may give only some of pretrain, dec and total
+        (the others are None).
+
+    Returns
+    -------
+    dict
+        Ordered as :data:`METRICS_KEYS`, JSON values only.
+
+    Raises
+    ------
+    ValueError
+        For a missing or unknown key (a programming error: the schema is fixed).
+    """
+    from . import __version__
+    fields = dict(fields, schema_version=METRICS_SCHEMA_VERSION, dec_np_version=__version__)
+    times = fields.get("times_s") or {}
+    fields["times_s"] = {k: times.get(k) for k in _TIMES}
+    if set(fields) != set(METRICS_KEYS) or set(times) - set(_TIMES):
+        raise ValueError(f"metrics.json keys {sorted(fields)} differ from the schema "
+                         f"{sorted(METRICS_KEYS)}")
+    return json.loads(json.dumps({k: fields[k] for k in METRICS_KEYS}, default=_plain))
+
+
+def _plain(x: Any) -> Any:
+    """NumPy scalars and arrays as JSON values."""
+    return x.tolist() if hasattr(x, "tolist") else str(x)

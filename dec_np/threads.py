@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import numbers
 import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterator, Sequence
@@ -26,7 +27,7 @@ import numpy as np
 
 from .backend import get_array_module
 
-__all__ = ["host_threads", "resolve_n_jobs", "on_host", "beside", "split"]
+__all__ = ["host_threads", "resolve_n_jobs", "on_host", "beside", "split", "halves"]
 
 #: the least work (multiply-adds, about) for which a call goes to another thread; below it
 #: handing the call over (tens of microseconds) costs more than it saves
@@ -43,7 +44,8 @@ def resolve_n_jobs(n_jobs: int | str | None) -> int | None:
     None: the setting of the enclosing :func:`host_threads` block if there is one, else 2
     where the machine has two cores or more and 1 on one core (the layers offer two
     independent products, so more threads gain only in the optimiser's updates).  An int
-    >= 1: that many.  "blas": no threads of the package's own and BLAS's threading as it is
+    >= 1: that many; -1: as many as the machine has cores, -2 one fewer, and so on (as in
+    scikit-learn), at least 1.  "blas": no threads of the package's own and BLAS's threading as it is
     (``OPENBLAS_NUM_THREADS``...), one product split among cores: faster on many cores, but
     the numbers depend on the thread count.
 
@@ -51,6 +53,8 @@ def resolve_n_jobs(n_jobs: int | str | None) -> int | None:
     --------
     >>> resolve_n_jobs(1), resolve_n_jobs("blas")
     (1, None)
+    >>> resolve_n_jobs(-1) == (os.cpu_count() or 1)
+    True
     >>> with host_threads(1):
     ...     resolve_n_jobs(None)
     1
@@ -62,8 +66,10 @@ def resolve_n_jobs(n_jobs: int | str | None) -> int | None:
         return min(2, os.cpu_count() or 1)
     if n_jobs == "blas":
         return None
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
-        raise ValueError(f"n_jobs must be an int >= 1, None or 'blas', got {n_jobs!r}")
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
+        raise ValueError(f"n_jobs must be a nonzero int, None or 'blas', got {n_jobs!r}")
+    if n_jobs < 0:  # as in scikit-learn and joblib: -1 all cores, -2 all but one, ...
+        return max(1, (os.cpu_count() or 1) + 1 + int(n_jobs))
     return int(n_jobs)
 
 
@@ -113,16 +119,31 @@ def on_host(array: Any) -> bool:
     return get_array_module(array) is np
 
 
+#: True while the current thread runs one share of work already handed out: a call made from
+#: there runs in that thread, since the workers may all be busy with the other shares
+_SHARING: contextvars.ContextVar = contextvars.ContextVar("dec_np_threads_sharing", default=False)
+
+
 def _pool_for(array: Any) -> tuple[ThreadPoolExecutor, int] | None:
-    """(the active workers, the number of threads) if ``array`` lives on the host, else None."""
+    """(the active workers, the number of threads) if ``array`` lives on the host and the
+    calling thread is not already running a share of other work, else None."""
     active = _POOL.get()
-    return active if active is not None and on_host(array) else None
+    return active if active is not None and on_host(array) and not _SHARING.get() else None
+
+
+def _shared(fn: Callable, *args: Any) -> Any:
+    """``fn(*args)`` as one share of handed-out work (see :data:`_SHARING`)."""
+    token = _SHARING.set(True)
+    try:
+        return fn(*args)
+    finally:
+        _SHARING.reset(token)
 
 
 def _submit(pool: ThreadPoolExecutor, fn: Callable, *args: Any):
     """``pool.submit(fn, *args)`` in a copy of the caller's context, so that the worker sees
     the caller's ``numpy.errstate`` (and any other context variable)."""
-    return pool.submit(contextvars.copy_context().run, fn, *args)
+    return pool.submit(contextvars.copy_context().run, _shared, fn, *args)
 
 
 def beside(first: Callable[[], Any], second: Callable[[], Any], work: int, like: Any) -> Any:
@@ -137,7 +158,7 @@ def beside(first: Callable[[], Any], second: Callable[[], Any], work: int, like:
         return second()
     done = _submit(active[0], first)
     try:
-        return second()
+        return _shared(second)
     finally:
         done.result()
 
@@ -159,7 +180,24 @@ def split(fn: Callable[[Sequence[Any]], None], items: Sequence[Any], work: int, 
     parts = [items[i::n] for i in range(n)]
     done = [_submit(pool, fn, part) for part in parts[1:]]
     try:
-        fn(parts[0])
+        _shared(fn, parts[0])
     finally:
         for d in done:
             d.result()
+
+
+def halves(fn: Callable[[slice], None], n: int, work: int, like: Any) -> None:
+    """``fn(slice(0, h))`` and ``fn(slice(h, n))``, ``h = ceil(n / 2)``; with workers, at once.
+
+    For products whose rows are independent (a layer's ``out = x @ W`` by rows of ``x``,
+    ``dW = x^T dout`` by rows of ``dW``): the two halves are fixed by ``n`` alone, not by the
+    number of threads, so inside ``host_threads(k)`` every ``k`` computes the same two
+    products, in one thread or in two.  Outside an int setting of :func:`host_threads` (under
+    "blas", or with no block at all), ``work`` below :data:`MIN_WORK`, or ``like`` on a GPU:
+    one call ``fn(slice(0, n))``, which BLAS may split among its own threads.
+    """
+    if not isinstance(_SETTING.get(), int) or work < MIN_WORK or n < 2 or not on_host(like):
+        fn(slice(0, n))
+        return
+    h = -(-n // 2)
+    beside(lambda: fn(slice(0, h)), lambda: fn(slice(h, n)), work, like)

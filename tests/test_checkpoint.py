@@ -242,3 +242,70 @@ def test_image_shape_round_trip(tmp_path):
     back = load_dec(save_dec(model, tmp_path / "dec.npz"))
     assert back.image_shape == (8, 8) and back.get_params() == model.get_params()
     np.testing.assert_array_equal(back.predict(X[:200]), model.predict(X[:200]))
+
+
+def _forge(tmp_path, name, edit_meta=None, edit_arrays=None):
+    """A copy of a small saved autoencoder with its metadata or arrays edited."""
+    import json
+    good = save_autoencoder(StackedAutoencoder((64, 16, 4), random_state=0), tmp_path / "g.npz")
+    with np.load(good) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(str(arrays.pop("meta")))
+    if edit_meta:
+        edit_meta(meta["autoencoder"])
+    if edit_arrays:
+        edit_arrays(arrays)
+    np.savez(tmp_path / name, meta=np.array(json.dumps(meta)), **arrays)
+    return tmp_path / name
+
+
+@pytest.mark.parametrize("edit, match", [
+    (lambda m: m.update(dims=[64, 10 ** 8, 4]), r"dims \[64, 100000000, 4\] do not match"),
+    (lambda m: m.update(dims=[64, 16, 4, 2]), "do not match the stored weights"),
+    (lambda m: m.update(dims=[64, 16]), "do not match the stored weights"),
+    (lambda m: m.update(dtype="O"), "dtype 'O' is not one of float32, float64"),
+    (lambda m: m.update(dtype="int8"), "dtype 'int8' is not one of"),
+    (lambda m: m.update(dtype=["float32"]), "is not one of"),
+])
+def test_metadata_that_does_not_match_the_weights_is_refused_before_allocation(
+        tmp_path, monkeypatch, edit, match):
+    path = _forge(tmp_path, "forged.npz", edit_meta=edit)
+    import dec_np.autoencoder
+    built = []
+    monkeypatch.setattr(dec_np.autoencoder, "Dense",   # no layer is allocated before the check
+                        lambda *a, **k: built.append(a) or 1 / 0)
+    with pytest.raises(ValueError, match=r"forged\.npz: .*" + match):
+        load_autoencoder(path)
+    assert built == []
+
+
+def test_weights_of_the_wrong_dtype_or_overflowing_float32_are_refused(tmp_path):
+    def ints(a):
+        a["sae/enc0.W"] = np.ones((64, 16), np.int8)
+    with pytest.raises(ValueError, match=r"'enc0\.W' has dtype int8, not float"):
+        load_autoencoder(_forge(tmp_path, "ints.npz", edit_arrays=ints))
+
+    def huge(a):
+        a["sae/enc0.W"] = np.full((64, 16), 1e300)
+    with pytest.raises(ValueError, match=r"huge\.npz: weight 'enc0\.W' overflows float32"):
+        load_autoencoder(_forge(tmp_path, "huge.npz", edit_arrays=huge))
+
+
+def test_a_member_header_claiming_terabytes_is_refused(tmp_path):
+    import zipfile
+    from numpy.lib import format as npformat
+    path = _forge(tmp_path, "m.npz")
+    with open(tmp_path / "x.npy", "wb") as f:
+        npformat.write_array_header_1_0(f, {"descr": "<f4", "fortran_order": False,
+                                            "shape": (10 ** 9, 10 ** 4)})
+        f.write(bytes(64))
+    with zipfile.ZipFile(path, "a") as z:
+        z.write(tmp_path / "x.npy", "sae/extra.npy")
+    with pytest.raises(ValueError, match=r"m\.npz\[sae/extra\.npy\]: the header claims"):
+        load_autoencoder(path)
+
+
+def test_metadata_nested_too_deep_is_a_value_error(tmp_path):
+    np.savez(tmp_path / "deep.npz", meta=np.array("[" * 100000 + "]" * 100000))
+    with pytest.raises(ValueError, match=r"deep\.npz: not a readable dec_np checkpoint"):
+        load_autoencoder(tmp_path / "deep.npz")

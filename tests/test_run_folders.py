@@ -249,3 +249,24 @@ def test_evaluate_does_not_overwrite_a_fit(files, tmp_path, capsys):
                  str(files / "X.npy"), "--quiet", "--out", str(out)]) == 1
     assert "model.npz" in _one_error_line(capsys)
     assert (out / "labels.npy").read_bytes() == labels
+
+
+def test_locks_are_taken_whole_without_hard_links_too(files, tmp_path, monkeypatch, capsys):
+    def no_links(*a, **k):
+        raise OSError(1, "Operation not permitted")   # e.g. a FAT or some network file system
+    monkeypatch.setattr(runs.os, "link", no_links)
+    out = tmp_path / "run"
+    assert main(_fit(files, out)) == 0
+    assert not (out / LOCK).exists() and (out / "labels.npy").exists()
+
+
+def test_a_lock_retaken_meanwhile_is_not_broken(tmp_path):
+    import socket
+    lock = tmp_path / LOCK
+    live = {"pid": os.getpid(), "host": socket.gethostname(), "command": "fit", "started": "now"}
+    lock.write_text(json.dumps(live))
+    assert runs._break_lock(lock, {}) is False        # it was read empty, now someone holds it
+    assert json.loads(lock.read_text()) == live
+    assert sorted(p.name for p in tmp_path.iterdir()) == [LOCK]
+    lock.write_text("")
+    assert runs._break_lock(lock, {}) is True and not lock.exists()

@@ -42,7 +42,12 @@ def _blas_threads():
 def test_resolve_n_jobs():
     assert threads.resolve_n_jobs(None) == min(2, os.cpu_count() or 1)
     assert threads.resolve_n_jobs(3) == 3 and threads.resolve_n_jobs("blas") is None
-    for bad in (0, -1, 1.5, True, "two"):
+    cores = os.cpu_count() or 1
+    assert threads.resolve_n_jobs(-1) == cores  # as in scikit-learn: all cores
+    assert threads.resolve_n_jobs(-2) == max(1, cores - 1)
+    assert threads.resolve_n_jobs(-1000) == 1
+    assert threads.resolve_n_jobs(np.int64(2)) == 2
+    for bad in (0, 1.5, True, "two", 2.0):
         with pytest.raises(ValueError, match="n_jobs"):
             threads.resolve_n_jobs(bad)
 
@@ -138,3 +143,51 @@ def test_workers_see_the_callers_errstate():
         with np.errstate(over="ignore"), warnings.catch_warnings():
             warnings.simplefilter("error")
             threads.split(lambda part: [big * np.float32(10) for _ in part], range(4), 1 << 30, big)
+
+
+def test_halves_are_fixed_by_the_shape_not_the_thread_count(every_product_threaded):
+    """Dense.forward and a first layer's dW run as two fixed halves under any int n_jobs."""
+    from dec_np.layers import Dense
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((9, 5)).astype(np.float32)
+    dout = rng.standard_normal((9, 4)).astype(np.float32)
+    got = {}
+    for n_jobs in (1, 2, 3, "blas"):
+        layer = Dense(5, 4, random_state=0)
+        seen = []
+        with threads.host_threads(n_jobs):
+            original = threads.beside
+
+            def spy(first, second, work, like):
+                seen.append(work)
+                return original(first, second, work, like)
+
+            threads.beside, keep = spy, threads.beside
+            try:
+                out = layer.forward(x, train=True)
+                layer.backward(dout, need_dx=False)
+            finally:
+                threads.beside = keep
+        got[n_jobs] = (out, layer.grads["W"].copy(), layer.grads["b"].copy())
+        # two products, each cut into two halves, whatever the int; "blas": whole products
+        assert len(seen) == (0 if n_jobs == "blas" else 2)
+    for n_jobs in (2, 3, "blas"):
+        for a, b in zip(got[1], got[n_jobs]):
+            np.testing.assert_allclose(a, b, rtol=1e-6)
+    for a, b in zip(got[1], got[2]):
+        assert np.array_equal(a, b)
+    ref = x @ Dense(5, 4, random_state=0).params["W"]
+    np.testing.assert_allclose(got[1][0], ref, rtol=1e-6)
+    np.testing.assert_allclose(got[1][1], x.T @ dout, rtol=1e-6)
+
+
+def test_nested_work_runs_in_the_calling_thread(every_product_threaded):
+    """Work handed out from inside a share (an encoding's row block calling a layer's halves)
+    runs where it is, so a busy worker never waits for itself."""
+    sae = StackedAutoencoder((16, 12, 3), random_state=0)
+    X = np.random.default_rng(1).random((40, 16)).astype(np.float32)
+    with threads.host_threads(1):
+        ref = sae.encode(X, batch_size=8)
+    with threads.host_threads(2):
+        got = sae.encode(X, batch_size=8)  # row blocks side by side, halves inside each
+    assert np.array_equal(ref, got)

@@ -1,5 +1,5 @@
-"""Reference solutions of tutorial 03 (SGD with momentum, classical and Nesterov, in place; the
-default's Adam stage: its steps and its capped rate)."""
+"""Reference solutions of tutorial 03 (SGD with momentum, classical and Nesterov, in place; a
+fine-tuning stage: its steps with a floor, its rate with a cap)."""
 import math
 
 
@@ -17,9 +17,9 @@ def sgd_nesterov_step(w, g, v, lr, momentum):
     w += momentum * v - lr * g
 
 
-def adam_stage(n, iterations, batch_size, lr, min_epochs, lr_epochs):
+def adam_stage(n, iterations, batch_size, lr, min_epochs=None, lr_epochs=None):
     """The floor, then the cap: steps = max(iterations, ceil(min_epochs * B)), B = ceil(n / batch_size)
-    batches an epoch; rate = lr * min(1, lr_epochs / (steps / B))."""
+    batches an epoch; rate = lr * min(1, lr_epochs / (steps / B)); None skips either."""
     per_epoch = -(-n // batch_size)
-    steps = max(iterations, math.ceil(min_epochs * per_epoch))
-    return steps, lr * min(1.0, lr_epochs / (steps / per_epoch))
+    steps = iterations if min_epochs is None else max(iterations, math.ceil(min_epochs * per_epoch))
+    return steps, lr if lr_epochs is None else lr * min(1.0, lr_epochs / (steps / per_epoch))

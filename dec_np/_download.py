@@ -331,12 +331,10 @@ def download_file(name: str, dest_dir: Union[str, "os.PathLike[str]"], mirrors: 
         otherwise). False: silent.
     deadline : float, optional
         Seconds the whole call may take, over all mirrors, checking the digest included;
-        default :data:`~dec_np._download.DEFAULT_DEADLINE`. A mirror still sending when it
-        passes is abandoned.
+        default :data:`DEFAULT_DEADLINE`. A mirror still sending when it passes is abandoned.
     max_bytes : int, optional
         Largest body accepted; a larger one (by its Content-Length or as it arrives) is
-        refused at once. Default :func:`~dec_np._download.max_download_bytes` of
-        ``name``.
+        refused at once. Default :func:`max_download_bytes` of ``name``.
 
     Returns
     -------

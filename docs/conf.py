@@ -12,10 +12,12 @@ the reference solutions, several at a time (``DEC_NP_DOCS_JOBS``, default one pe
 """
 from __future__ import annotations
 
+import builtins
 import importlib
 import os
 import pkgutil
 import posixpath
+import re
 import sys
 from pathlib import Path
 
@@ -45,12 +47,12 @@ extensions = [
     "executed_tutorials",
 ]
 exclude_patterns = ["_build", "_ext", "conf.py", "**/__pycache__", "**.ipynb_checkpoints"]
-# every cross reference must resolve; names from other packages are not linked (no network
-# at build time, so no intersphinx) and are listed here instead
+# every cross reference must resolve; names from the standard library and other packages are
+# not linked (no network at build time, so no intersphinx) and are listed here instead
 nitpicky = True
-nitpick_ignore_regex = [
-    (r"py:.*", r"(numpy|cupy|scipy|matplotlib|os|gzip|typing)(\..+)?"),
-]
+_OUTSIDE = sorted({*sys.stdlib_module_names, "numpy", "cupy", "scipy", "matplotlib"} - {"this"})
+nitpick_ignore_regex = [(r"py:.*", rf"({'|'.join(map(re.escape, _OUTSIDE))})(\..+)?")]
+nitpick_ignore = [("py:func", name) for name in dir(builtins) if not name.startswith("_")]
 
 # -- the API reference ---------------------------------------------------------------------
 autodoc_default_options = {"members": True, "undoc-members": True, "member-order": "bysource"}
@@ -68,8 +70,9 @@ numpydoc_attributes_as_param_list = True
 def _reexported_names():
     """{one spelling: the other} for every name a module re-exports through ``__all__``:
     ``dec_np.DEC`` <-> ``dec_np.dec.DEC``, ``dec_np.datasets.download_file`` <->
-    ``dec_np._download.download_file``.  Each is documented under one spelling only."""
-    names = {}
+    ``dec_np._download.download_file``.  Each is documented under one spelling only.  And
+    {module: the modules it re-exports from}, where its re-exported docstrings' names live."""
+    names, sources = {}, {}
     modules = ["dec_np"] + [f"dec_np.{m.name}" for m in pkgutil.iter_modules(dec_np.__path__)
                             if not m.name.startswith("_")]
     for modname in modules:
@@ -80,21 +83,30 @@ def _reexported_names():
             if home != f"{modname}.{name}":
                 names.setdefault(f"{modname}.{name}", home)
                 names.setdefault(home, f"{modname}.{name}")
-    return names
+                sources.setdefault(modname, set()).add(getattr(obj, "__module__", modname))
+    return names, sources
 
 
-_REEXPORTED = _reexported_names()
+_REEXPORTED, _REEXPORTED_FROM = _reexported_names()
 
 
 def _reexported_reference(app, env, node, contnode):
     """Resolve a Python reference that failed through the other spelling of a re-exported
-    name: ``DEC.fit`` or ``dec_np.DEC.fit`` to ``dec_np.dec.DEC.fit``, and so on."""
+    name: ``DEC.fit`` or ``dec_np.DEC.fit`` to ``dec_np.dec.DEC.fit``, and so on; a name in a
+    re-exported docstring (``STALL_BYTES`` in ``dec_np.datasets.download_file``) is looked up
+    in the module the docstring comes from as well."""
     if node.get("refdomain") != "py":
         return None
     target = node["reftarget"]
     context = node.get("py:module") or ""
     domain = env.get_domain("py")
-    for candidate in (target, f"dec_np.{target}", f"{context}.{target}"):
+    homes = [f"{home}.{target}" for home in sorted(_REEXPORTED_FROM.get(context, ()))]
+    for candidate in (target, f"dec_np.{target}", f"{context}.{target}", *homes):
+        if candidate != target:  # the target as written has failed already
+            found = domain.resolve_xref(env, node["refdoc"], app.builder, node["reftype"],
+                                        candidate, node, contnode)
+            if found is not None:
+                return found
         parts = candidate.split(".")
         for i in range(len(parts), 0, -1):
             other = _REEXPORTED.get(".".join(parts[:i]))
@@ -114,6 +126,7 @@ nb_custom_formats = {".py": "executed_tutorials.read"}
 nb_execution_mode = "off"
 nb_merge_streams = True
 tutorials_source = "../tutorials"
+tutorials_repo_url = f"{SOURCE_URL}/blob/main"  # where a tutorial's link to a repository file goes
 tutorials_cell_timeout = 300  # seconds per cell (the longest takes seconds in fast mode)
 tutorials_jobs = int(os.environ.get("DEC_NP_DOCS_JOBS", "0"))  # 0: one per available core
 

@@ -247,3 +247,21 @@ def test_links_to_the_published_site_become_relative():
         "https://github.com/dec-np/dec_np"]
     conf._site_links_relative(None, page, "index")
     assert page.children[0]["refuri"] == "../api/dec.html#dec_np.dec.DEC"  # already relative
+
+
+def test_tutorial_links_are_rewritten_for_the_copy_in_docs(executor, tmp_path):
+    repo = tmp_path / "repo"
+    for f in ["tutorials/01_a.py", "tutorials/02_b.py", "tutorials/solutions/01_a.py",
+              "docs/page.md", "docs/figures/f.png", "dec_np/layers.py"]:
+        (repo / f).parent.mkdir(parents=True, exist_ok=True)
+        (repo / f).write_text("x")
+    text = ("# [a](02_b.py) [b](../docs/page.md#sec) [c](../docs/figures/f.png)\n"
+            "# [d](solutions/01_a.py) [e](../dec_np/layers.py) [f](https://x.org/y.md)\n"
+            "# [g](#here) [h](../docs/missing.md)\n"
+            "y = f[0](../docs/page.md)  # code is left alone\n")
+    out = executor.relink(text, repo / "tutorials", repo / "docs", repo, "URL")
+    assert out.splitlines() == [
+        "# [a](02_b.py) [b](../page.md#sec) [c](../figures/f.png)",
+        "# [d](URL/tutorials/solutions/01_a.py) [e](URL/dec_np/layers.py) [f](https://x.org/y.md)",
+        "# [g](#here) [h](../docs/missing.md)",
+        "y = f[0](../docs/page.md)  # code is left alone"]

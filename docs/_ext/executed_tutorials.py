@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import unquote
 
 import jupytext
 import nbclient
@@ -69,11 +71,44 @@ def _execute(path, text):
     return path, nb, None
 
 
+_LINK = re.compile(r"(\]\()([^)\s]+)(\))")  # a Markdown link's target: [text](target)
+
+
+def relink(text, source, docs, repo, repo_url):
+    """A tutorial's text with the relative links of its comment lines rewritten for its copy
+    in ``docs/tutorials/``: to another tutorial, to its copy; into ``docs/``, to that page; to
+    any other file of the repository, to ``repo_url`` + its path.  Code is left as it is."""
+    out = docs / "tutorials"
+
+    def fix(match):
+        target = match.group(2)
+        if re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", target) or target.startswith(("#", "/")):
+            return match.group(0)
+        path, hash_, fragment = target.partition("#")
+        real = (source / unquote(path)).resolve()
+        if not real.exists():
+            new = None  # left as it is: Sphinx reports it
+        elif real.parent == source and real.name[:2].isdigit() and real.suffix == ".py":
+            new = real.name
+        elif docs in real.parents:
+            new = os.path.relpath(real, out).replace(os.sep, "/")
+        elif repo in real.parents:
+            new = f"{repo_url}/{real.relative_to(repo).as_posix()}"
+        else:
+            new = None
+        return match.group(0) if new is None else f"]({new}{hash_}{fragment})"
+
+    return "".join(_LINK.sub(fix, line) if line.lstrip().startswith("#") else line
+                   for line in text.splitlines(keepends=True))
+
+
 def copy_tutorials(app, config):
-    """Copy tutorials/NN_*.py into docs/tutorials/ and drop copies whose tutorial is gone;
-    unchanged copies are left alone, so an incremental build does not re-run them."""
+    """Copy tutorials/NN_*.py into docs/tutorials/ (links rewritten by :func:`relink`) and
+    drop copies whose tutorial is gone; unchanged copies are left alone, so an incremental
+    build does not re-run them."""
     source = Path(app.confdir, config.tutorials_source).resolve()
-    out = Path(app.srcdir, "tutorials")
+    docs = Path(app.srcdir).resolve()
+    out = docs / "tutorials"
     out.mkdir(exist_ok=True)
     wanted = {p.name: p for p in sorted(source.glob("[0-9][0-9]_*.py"))}
     for old in out.glob("*.py"):
@@ -81,9 +116,11 @@ def copy_tutorials(app, config):
             old.unlink()
     for name, src in wanted.items():
         dst = out / name
-        if not dst.exists() or dst.read_bytes() != src.read_bytes():
+        text = relink(src.read_text(encoding="utf-8"), source, docs, docs.parent,
+                      config.tutorials_repo_url)
+        if not dst.exists() or dst.read_text(encoding="utf-8") != text:
             tmp = dst.with_suffix(".tmp")
-            shutil.copyfile(src, tmp)
+            tmp.write_text(text, encoding="utf-8")
             os.replace(tmp, dst)
     figures = Path(tempfile.mkdtemp(prefix="dec_np_docs_figures_"))  # the files show() saves
     _SETTINGS.update(cwd=str(source), timeout=config.tutorials_cell_timeout, figures=figures,
@@ -149,6 +186,7 @@ def read(text):
 
 def setup(app):
     app.add_config_value("tutorials_source", "../tutorials", "env")
+    app.add_config_value("tutorials_repo_url", "", "env")  # + "/path": a repository file
     app.add_config_value("tutorials_cell_timeout", 300, "env")
     app.add_config_value("tutorials_jobs", 0, "env")  # 0: one per available core
     app.connect("config-inited", copy_tutorials)

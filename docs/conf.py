@@ -6,7 +6,7 @@ Build it (warnings are errors, every cross reference must resolve)::
 
     python -m pip install -e ".[docs]" && python -m sphinx -W -b html docs docs/_build/html
 
-The nine tutorials (``tutorials/[0-9][0-9]_*.py``) are executed at each build in fast mode with
+The tutorials (``tutorials/[0-9][0-9]_*.py``) are executed at each build in fast mode with
 the reference solutions, several at a time (``DEC_NP_DOCS_JOBS``, default one per core), by
 ``docs/_ext/executed_tutorials.py``; the pages show what they print and draw.
 """

@@ -6,9 +6,10 @@ Build it (warnings are errors, every cross reference must resolve)::
 
     python -m pip install -e ".[docs]" && python -m sphinx -W -b html docs docs/_build/html
 
-The tutorials (``tutorials/[0-9][0-9]_*.py``) are executed at each build in fast mode with
-the reference solutions, several at a time (``DEC_NP_DOCS_JOBS``, default one per core), by
-``docs/_ext/executed_tutorials.py``; the pages show what they print and draw.
+The tutorials (``tutorials/[0-9][0-9]_*.py``) are executed in fast mode with the reference
+solutions, several at a time (``DEC_NP_DOCS_JOBS``, default one per core), by
+``docs/_ext/executed_tutorials.py``: at a fresh build, and again when they or the code they run
+change; the pages show what they print and draw.
 """
 from __future__ import annotations
 

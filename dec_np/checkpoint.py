@@ -257,7 +257,7 @@ def _sae_from(meta, arrays, backend, path):
 
 
 def save_autoencoder(sae: StackedAutoencoder, path: PathLike) -> Path:
-    """Save a StackedAutoencoder (weights, dims, p_drop, init_std, dtype, history_) to ``path``.
+    """Save a StackedAutoencoder (weights, dims, p_drop, init_std, dtype, ``history_``) to ``path``.
 
     Parameters
     ----------

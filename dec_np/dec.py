@@ -62,7 +62,7 @@ class DEC(ClusterMixin, BaseEstimator):
         default's layer-wise stage, then 16,000 Adam steps) and "fast" (for tests and demos).
     input_scaling : "auto", "paper", "max" or None, default "auto"
         X is multiplied by one scalar learnt in ``fit`` (``scale_``, :mod:`dec_np.scaling`):
-        "paper" makes the mean of (1/d)|x|^2 equal 1, "max" makes max |x| equal 1, None
+        "paper" makes the mean of ``(1/d)|x|^2`` equal 1, "max" makes ``max |x|`` equal 1, None
         keeps X, "auto" takes the schedule's own.  With an ``autoencoder`` given, use the
         scaling it was pretrained with.
     image_shape : (int, int) or None, default None

@@ -12,7 +12,7 @@ __all__ = ["squared_distances", "soft_assignment", "target_distribution", "kl_di
 
 
 def squared_distances(z: Array, mu: Array) -> Array:
-    """|z_i - mu_j|^2 through one matrix product: |z|^2 - 2 z.mu^T + |mu|^2, clipped at 0.
+    """``|z_i - mu_j|^2`` through one matrix product: ``|z|^2 - 2 z.mu^T + |mu|^2``, clipped at 0.
 
     Parameters
     ----------

@@ -109,7 +109,7 @@ def plot_cluster_examples(X, q, image_shape, n_per_cluster=10, path=None):
 
 def plot_gradient_magnitude(dz_norm, q_max, images, image_shape, path=None,
                             percentiles=(0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100)):
-    """Paper Fig. 4: |dL/dz_i| against the rank of q_ij, with images at chosen percentiles.
+    """Paper Fig. 4: ``|dL/dz_i|`` against the rank of q_ij, with images at chosen percentiles.
 
     The paper uses it to examine DEC's premise that confident assignments are mostly right
     (it reports that the points with large q_ij contribute most of the gradient); the
@@ -118,7 +118,7 @@ def plot_gradient_magnitude(dz_norm, q_max, images, image_shape, path=None,
     Parameters
     ----------
     dz_norm : ndarray of shape (N,)
-        |dL/dz_i| of each point (e.g. the norm of a row of ``kl_gradients``' dz).
+        ``|dL/dz_i|`` of each point (e.g. the norm of a row of ``kl_gradients``' dz).
     q_max : ndarray of shape (N,)
         Each point's soft assignment q_ij to the cluster j studied (sorting key, high first).
     images : ndarray of shape (N, prod(image_shape))

@@ -1,7 +1,7 @@
 """How DEC scales its input: one scalar per data set, learnt in ``fit`` and kept as ``scale_``.
 
-"paper" makes the mean of (1/d)|x|^2 equal 1 (the paper's convention), "max" makes max |x|
-equal 1 (pixels in [0, 1] stay as they are), None leaves X as given.  Each pretraining
+"paper" makes the mean of ``(1/d)|x|^2`` equal 1 (the paper's convention), "max" makes
+``max |x|`` equal 1 (pixels in [0, 1] stay as they are), None leaves X as given.  Each pretraining
 schedule names the scaling it was tuned with (:mod:`dec_np.schedules`).
 """
 from __future__ import annotations

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import sys
+import warnings
 from typing import Any
 
 import numpy as np
@@ -206,6 +207,87 @@ def _is_sparse(X: Any) -> bool:
         if sparse is not None and sparse.issparse(X):
             return True
     return False
+
+
+def feature_names(X: Any) -> np.ndarray | None:
+    """The column names of a DataFrame (anything with ``columns``), if all are strings.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        A pandas (or other) DataFrame, or an array.
+
+    Returns
+    -------
+    names : ndarray of shape (n_features,), dtype object, or None
+        None for an array, or for columns that are not strings (e.g. a DataFrame's default
+        integer columns), as in scikit-learn.
+
+    Raises
+    ------
+    TypeError
+        For columns that mix strings with other types.
+    """
+    columns = getattr(X, "columns", None)
+    if columns is None or isinstance(X, np.ndarray):
+        return None
+    names = np.asarray(list(columns), dtype=object)
+    is_str = [isinstance(name, str) for name in names]
+    if names.size and all(is_str):
+        return names
+    if any(is_str):
+        kinds = sorted({type(name).__name__ for name in names})
+        raise TypeError(f"Feature names are only supported if all input features have string "
+                        f"names, but your input has {kinds} as feature name / column name "
+                        "types; convert them all to str, e.g. X.columns = X.columns.astype(str)")
+    return None
+
+
+def check_feature_names(estimator: Any, X: Any, reset: bool) -> None:
+    """Record (``reset``, in ``fit``) or check the column names of X, as scikit-learn does.
+
+    ``fit`` sets ``feature_names_in_`` from a DataFrame with string columns (and deletes
+    it otherwise); later calls raise for other names, and warn when X has names and the
+    model was fitted without, or the other way round.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+        The model; ``feature_names_in_`` is read or written on it.
+    X : array-like of shape (n_samples, n_features)
+        The input, before it is turned into an array.
+    reset : bool
+        True in ``fit``.
+
+    Raises
+    ------
+    ValueError
+        If the names differ from those seen in ``fit``.
+    """
+    names = feature_names(X)
+    owner = type(estimator).__name__
+    if reset:
+        if names is not None:
+            estimator.feature_names_in_ = names
+        elif hasattr(estimator, "feature_names_in_"):
+            del estimator.feature_names_in_
+        return
+    fitted = getattr(estimator, "feature_names_in_", None)
+    if fitted is None and names is None:
+        return
+    if names is None:
+        warnings.warn(f"X does not have valid feature names, but {owner} was fitted with "
+                      "feature names", UserWarning, stacklevel=3)
+    elif fitted is None:
+        warnings.warn(f"X has feature names, but {owner} was fitted without feature names",
+                      UserWarning, stacklevel=3)
+    elif len(names) != len(fitted) or (names != fitted).any():
+        unseen = [n for n in names if n not in set(fitted)]
+        missing = [n for n in fitted if n not in set(names)]
+        detail = (f"; new: {unseen[:5]}" if unseen else "") + \
+            (f"; missing: {missing[:5]}" if missing else "")
+        raise ValueError("The feature names should match those that were passed during fit"
+                         + (detail or "; they are in another order"))
 
 
 def validate_data(X: Any, n_features: int | None = None, owner: str = "the model") -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 import os
 import warnings
 from typing import Any, Callable, Sequence
@@ -23,7 +24,7 @@ from .layers import Dense, Dropout, ReLU, Sequential
 from .losses import mse
 from .optim import SGD, Adam
 from .threads import host_threads, split
-from .utils import BatchStream, Progress, check_array
+from .utils import BatchStream, Progress, check_array, check_bool, check_count, check_real
 
 #: SGD's learning rate when none is given, per element of the loss: the paper's 0.1
 DEFAULT_SGD_LR = 0.1
@@ -94,14 +95,21 @@ class StackedAutoencoder:
                  init_std: float | str = 0.01, loss_reduction: str = "batch",
                  dtype: DTypeLike = DEFAULT_DTYPE, backend: str | None = None,
                  random_state: int | Generator | None = None) -> None:
+        if isinstance(dims, (str, bytes)) or not hasattr(dims, "__len__") or len(dims) < 2 \
+                or not all(isinstance(d, numbers.Integral) and not isinstance(d, (bool, np.bool_))
+                           and d >= 1 for d in dims):
+            raise ValueError(f"dims must be a sequence of at least two positive integers "
+                             f"(widths are never rounded), got {dims!r}")
         dims = tuple(int(d) for d in dims)
-        if len(dims) < 2 or min(dims) < 1:
-            raise ValueError(f"dims needs at least two positive widths, got {dims}")
-        if not 0.0 <= float(p_drop) < 1.0:
-            raise ValueError(f"p_drop must be in [0, 1), got {p_drop}")
+        p_drop = check_real(p_drop, "p_drop", 0.0, 1.0, closed="left")
+        if init_std != "glorot":
+            init_std = check_real(init_std, "init_std (a standard deviation, or 'glorot')")
         if loss_reduction not in ("batch", "mean"):
             raise ValueError(f"loss_reduction must be 'batch' or 'mean', got {loss_reduction!r}")
-        self.dims, self.p_drop, self.init_std = dims, float(p_drop), init_std
+        if np.dtype(dtype).kind != "f":
+            raise TypeError(f"dtype must be a floating-point type (float32 for training, float64 "
+                            f"for checks), got {np.dtype(dtype)}")
+        self.dims, self.p_drop, self.init_std = dims, p_drop, init_std
         self.loss_reduction = loss_reduction
         self.dtype = np.dtype(dtype)
         self.backend = backend
@@ -220,9 +228,16 @@ class StackedAutoencoder:
         return self._named("grads")
 
     # -- inference ------------------------------------------------------------------
-    def _to_model(self, X):
-        X = check_array(X, self.dims[0])
-        return to_device(X, self.xp, self.dtype)
+    def _to_model(self, X, name="X"):
+        X = check_array(X, self.dims[0] if name == "X" else self.dims[-1], name)
+        out = to_device(X, self.xp, self.dtype)
+        if X.dtype.kind == "f" and X.dtype.itemsize > self.dtype.itemsize:
+            # a float64 X finite as given may overflow the model's float32: say so
+            if not bool(self.xp.isfinite(out).all()):
+                raise ValueError(f"{name} overflows {self.dtype}, the model's dtype: its values "
+                                 f"reach {float(abs(X).max()):.3g} (largest {self.dtype} "
+                                 f"{float(self.xp.finfo(self.dtype).max):.3g}); rescale {name}")
+        return out
 
     def _apply(self, net, X, batch_size=4096):
         """net.forward over X in row chunks, written into one preallocated output."""
@@ -253,6 +268,7 @@ class StackedAutoencoder:
         -------
         z : array of shape (n_samples, dims[-1]) on the model's device
         """
+        batch_size = check_count(batch_size, "batch_size")
         return self._apply(self.encoder(), self._to_model(X), batch_size)
 
     def decode(self, Z: ArrayLike, batch_size: int = 4096) -> Any:
@@ -265,8 +281,8 @@ class StackedAutoencoder:
         batch_size : int, default 4096
             Rows per forward pass.
         """
-        Z = to_device(check_array(Z, self.dims[-1], "Z"), self.xp, self.dtype)
-        return self._apply(self.decoder(), Z, batch_size)
+        batch_size = check_count(batch_size, "batch_size")
+        return self._apply(self.decoder(), self._to_model(Z, "Z"), batch_size)
 
     def reconstruct(self, X: ArrayLike, batch_size: int = 4096) -> Any:
         """decode(encode(X)) without dropout, shape (n_samples, dims[0]).
@@ -278,6 +294,7 @@ class StackedAutoencoder:
         batch_size : int, default 4096
             Rows per forward pass.
         """
+        batch_size = check_count(batch_size, "batch_size")
         net = Sequential(*self.encoder().layers, *self.decoder().layers)
         return self._apply(net, self._to_model(X), batch_size)
 
@@ -291,6 +308,7 @@ class StackedAutoencoder:
         batch_size : int, default 4096
             Rows per forward pass.
         """
+        batch_size = check_count(batch_size, "batch_size")
         X = self._to_model(X)
         return float(mse(self.reconstruct(X, batch_size), X, self.loss_reduction)[0])
 
@@ -360,14 +378,18 @@ class StackedAutoencoder:
         FloatingPointError
             If the loss becomes NaN or inf; the message names ``lr``.
         """
+        if lr is None or np.isscalar(lr):
+            lrs = [lr] * self.n_layers
+        else:
+            lrs = list(lr)  # type: ignore[arg-type]
+        if len(lrs) != self.n_layers:
+            raise ValueError(f"lr needs one value per depth ({self.n_layers}), got {len(lrs)}")
+        for v in lrs:
+            check_real(v, "lr", none=True)
+        _check_training(epochs, iterations, batch_size, momentum, lr_step, gamma, weight_decay,
+                        verbose, optimizer, warmup, nesterov)
         with host_threads(n_jobs):  # the enclosing block's threads, if any
             H = self._to_model(X)
-            if lr is None or np.isscalar(lr):
-                lrs = [lr] * self.n_layers
-            else:
-                lrs = list(lr)
-            if len(lrs) != self.n_layers:
-                raise ValueError(f"lr needs one value per depth ({self.n_layers}), got {len(lrs)}")
             prep = None
             for i in range(self.n_layers):
                 net = self.layer_pair(i)
@@ -448,6 +470,15 @@ class StackedAutoencoder:
         FloatingPointError
             If the loss becomes NaN or inf; the message names ``lr``.
         """
+        check_real(lr, "lr", none=True)
+        _check_training(epochs, iterations, batch_size, momentum, lr_step, gamma, weight_decay,
+                        verbose, optimizer, warmup, nesterov)
+        for name, f in (("callback", callback), ("augment", augment)):
+            if f is not None and not callable(f):
+                raise ValueError(f"{name} must be a callable or None, got {f!r}")
+        dropout = check_real(dropout, "dropout", 0.0, 1.0, closed="left")
+        check_real(min_epochs, "min_epochs", none=True)
+        check_real(lr_epochs, "lr_epochs", none=True)
         with host_threads(n_jobs):  # the enclosing block's threads, if any
             H = self._to_model(X)
             if min_epochs is not None:
@@ -461,10 +492,7 @@ class StackedAutoencoder:
                 lr = capped_lr(lr, passes, lr_epochs)
                 if verbose:
                     print(f"[finetune] {passes:g} epochs: lr {lr:g} (lr_epochs={lr_epochs:g})")
-            dropout = float(dropout)
-            if not 0.0 <= dropout < 1.0:
-                raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-            layers = []
+            layers: list[Any] = []
             for layer in (*self.encoder().layers, *self.decoder().layers):
                 layers.append(layer)
                 if dropout > 0 and isinstance(layer, ReLU):
@@ -527,6 +555,25 @@ class StackedAutoencoder:
                 warnings.warn(f"{exc}; retrying {label} from its initial weights at lr "
                               f"{lr * 0.1:g}", RuntimeWarning, stacklevel=4)
                 lr *= 0.1
+
+
+def _check_training(epochs, iterations, batch_size, momentum, lr_step, gamma, weight_decay,
+                    verbose, optimizer, warmup, nesterov):
+    """The settings shared by pretrain_layerwise and finetune, checked before any work."""
+    if (epochs is None) == (iterations is None):
+        raise ValueError("give exactly one of epochs or iterations")
+    check_count(epochs, "epochs", none=True)
+    check_count(iterations, "iterations", none=True)
+    check_count(batch_size, "batch_size")
+    check_real(momentum, "momentum", 0.0, 1.0, closed="left")
+    check_count(lr_step, "lr_step", none=True)
+    check_real(gamma, "gamma")
+    check_real(weight_decay, "weight_decay", closed="left")
+    check_bool(verbose, "verbose")
+    check_bool(nesterov, "nesterov")
+    check_count(warmup, "warmup", low=0)
+    if optimizer not in (None, "sgd", "adam"):
+        raise ValueError(f"optimizer must be 'sgd', 'adam' or None, got {optimizer!r}")
 
 
 def steps_with_min_epochs(n: int, iterations: int, batch_size: int, min_epochs: float) -> int:

@@ -12,7 +12,7 @@ import math
 import numbers
 import os
 import warnings
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
 from numpy.random import Generator
@@ -92,7 +92,8 @@ class StackedAutoencoder:
     """
 
     def __init__(self, dims: Sequence[int] = (784, 500, 500, 2000, 10), p_drop: float = 0.2,
-                 init_std: float | str = 0.01, loss_reduction: str = "batch",
+                 init_std: float | Literal["glorot"] = 0.01,
+                 loss_reduction: Literal["batch", "mean"] = "batch",
                  dtype: DTypeLike = DEFAULT_DTYPE, backend: str | None = None,
                  random_state: int | Generator | None = None) -> None:
         if isinstance(dims, (str, bytes)) or not hasattr(dims, "__len__") or len(dims) < 2 \
@@ -119,7 +120,7 @@ class StackedAutoencoder:
                          for i in range(len(dims) - 1)]
         self.decoders = [Dense(dims[i + 1], dims[i], init_std, self.dtype, self.xp, self.rng)
                          for i in range(len(dims) - 1)]
-        self.history_ = {}
+        self.history_: dict[str, list[float]] = {}
 
     def __repr__(self) -> str:
         shown = {"dims": self.dims, "p_drop": self.p_drop, "init_std": self.init_std,
@@ -176,14 +177,14 @@ class StackedAutoencoder:
 
     def encoder(self) -> Sequential:
         """Sequential d -> ... -> z: ReLU after every layer but the last (z is linear)."""
-        layers = []
+        layers: list[Any] = []
         for i, enc in enumerate(self.encoders):
             layers += [enc] if i == self.n_layers - 1 else [enc, ReLU()]
         return Sequential(*layers)
 
     def decoder(self) -> Sequential:
         """Sequential z -> ... -> x_hat: ReLU after every layer but the last (x_hat is linear)."""
-        layers = []
+        layers: list[Any] = []
         for i in reversed(range(self.n_layers)):
             layers += [self.decoders[i]] if i == 0 else [self.decoders[i], ReLU()]
         return Sequential(*layers)
@@ -201,7 +202,7 @@ class StackedAutoencoder:
         """
         last = i == self.n_layers - 1
         seed = lambda: int(self.rng.integers(2**31 - 1))
-        layers = [] if i == 0 else [Dropout(self.p_drop, seed())]
+        layers: list[Any] = [] if i == 0 else [Dropout(self.p_drop, seed())]
         layers.append(self.encoders[i])
         if not last:
             layers += [ReLU(), Dropout(self.p_drop, seed())]
@@ -486,8 +487,9 @@ class StackedAutoencoder:
                     raise ValueError("min_epochs bounds a count of iterations: give iterations")
                 iterations = steps_with_min_epochs(H.shape[0], iterations, batch_size, min_epochs)
             if lr_epochs is not None:
-                passes = (epochs if iterations is None
-                          else int(iterations) / -(-H.shape[0] // int(batch_size)))
+                per_epoch = -(-H.shape[0] // int(batch_size))
+                steps = int(iterations) if iterations is not None else int(epochs or 0) * per_epoch
+                passes = steps / per_epoch
                 optimizer, lr = self._defaults(optimizer, lr, self.dims[0])
                 lr = capped_lr(lr, passes, lr_epochs)
                 if verbose:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 import sys
 import warnings
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -166,6 +166,10 @@ class BaseEstimator:
 class ClusterMixin:
     """``fit_predict`` and ``fit_transform`` for an estimator whose ``fit`` sets ``labels_``,
     and the unfitted check of its inference methods."""
+
+    # what the estimator itself defines (declared for type checkers only)
+    fit: Callable[..., Any]
+    transform: Callable[..., Any]
 
     def fit_predict(self, X: Any, y: Any = None) -> Any:
         """``fit(X, y)``, then return ``labels_``, shape (n_samples,).

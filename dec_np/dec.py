@@ -206,14 +206,16 @@ class DEC(ClusterMixin, BaseEstimator):
             overflows or underflows float32 (the dtype DEC computes in), or y of another
             length than X or with NaN labels.
         """
-        X = _validate(self, X)
+        data = _validate(self, X)
+        labels = None
         if y is not None:  # checked now, not after pretraining
-            y = check_labels(y, "y")
-            if y.shape[0] != X.shape[0]:
-                raise ValueError(f"y has {y.shape[0]} labels but X has {X.shape[0]} rows")
+            labels = check_labels(y, "y")
+            if labels.shape[0] != data.shape[0]:
+                raise ValueError(f"y has {labels.shape[0]} labels but X has {data.shape[0]} "
+                                 "rows")
         resolve_n_jobs(self.n_jobs)  # a bad n_jobs fails here, before any work
         with host_threads(self.n_jobs):
-            return self._fit(X, y, checkpoint_path, resume_from)
+            return self._fit(data, labels, checkpoint_path, resume_from)
 
     def _fit(self, X, y, checkpoint_path, resume_from):
         xp = get_backend(self.backend)

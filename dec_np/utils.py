@@ -11,7 +11,7 @@ import math
 import numbers
 import sys
 import time
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -58,6 +58,14 @@ def check_array(X: Any, n_features: int | None = None, name: str = "X") -> Any:
     return X
 
 
+@overload
+def check_count(value: Any, name: str, low: int = ..., none: Literal[False] = ...) -> int: ...
+
+
+@overload
+def check_count(value: Any, name: str, low: int = ..., none: bool = ...) -> int | None: ...
+
+
 def check_count(value: Any, name: str, low: int = 1, none: bool = False) -> int | None:
     """An integer parameter >= ``low`` (never a bool, never a float rounded), or ValueError.
 
@@ -84,6 +92,16 @@ def check_count(value: Any, name: str, low: int = 1, none: bool = False) -> int 
         raise ValueError(f"{name} must be an integer >= {low}{' or None' if none else ''}, "
                          f"got {value!r}")
     return int(value)
+
+
+@overload
+def check_real(value: Any, name: str, low: float = ..., high: float = ..., closed: str = ...,
+               none: Literal[False] = ...) -> float: ...
+
+
+@overload
+def check_real(value: Any, name: str, low: float = ..., high: float = ..., closed: str = ...,
+               none: bool = ...) -> float | None: ...
 
 
 def check_real(value: Any, name: str, low: float = 0.0, high: float = math.inf,

@@ -176,14 +176,26 @@ class StackedAutoencoder:
         return len(self.encoders)
 
     def encoder(self) -> Sequential:
-        """Sequential d -> ... -> z: ReLU after every layer but the last (z is linear)."""
+        """Sequential d -> ... -> z: ReLU after every layer but the last (z is linear).
+
+        Returns
+        -------
+        Sequential
+            The encoder f_theta, sharing its Dense layers (live weights) with the model.
+        """
         layers: list[Any] = []
         for i, enc in enumerate(self.encoders):
             layers += [enc] if i == self.n_layers - 1 else [enc, ReLU()]
         return Sequential(*layers)
 
     def decoder(self) -> Sequential:
-        """Sequential z -> ... -> x_hat: ReLU after every layer but the last (x_hat is linear)."""
+        """Sequential z -> ... -> x_hat: ReLU after every layer but the last (x_hat is linear).
+
+        Returns
+        -------
+        Sequential
+            The decoder g, sharing its Dense layers (live weights) with the model.
+        """
         layers: list[Any] = []
         for i in reversed(range(self.n_layers)):
             layers += [self.decoders[i]] if i == 0 else [self.decoders[i], ReLU()]
@@ -199,6 +211,12 @@ class StackedAutoencoder:
         ----------
         i : int
             The depth, 0 (the input) to ``n_layers - 1`` (the embedding).
+
+        Returns
+        -------
+        Sequential
+            Dropout (unless i == 0), ``encoders[i]``, ReLU and dropout (unless the code is
+            z), ``decoders[i]``, ReLU (unless i == 0); its Dense layers are the model's.
         """
         last = i == self.n_layers - 1
         seed = lambda: int(self.rng.integers(2**31 - 1))
@@ -273,7 +291,7 @@ class StackedAutoencoder:
         return self._apply(self.encoder(), self._to_model(X), batch_size)
 
     def decode(self, Z: ArrayLike, batch_size: int = 4096) -> Any:
-        """x_hat = g(Z): array of shape (n_samples, dims[0]) on the model's device.
+        """x_hat = g(Z), computed ``batch_size`` rows at a time.
 
         Parameters
         ----------
@@ -281,12 +299,17 @@ class StackedAutoencoder:
             Embeddings, e.g. from :meth:`encode`.
         batch_size : int, default 4096
             Rows per forward pass.
+
+        Returns
+        -------
+        x_hat : array of shape (n_samples, dims[0])
+            On the model's device, in its dtype.
         """
         batch_size = check_count(batch_size, "batch_size")
         return self._apply(self.decoder(), self._to_model(Z, "Z"), batch_size)
 
     def reconstruct(self, X: ArrayLike, batch_size: int = 4096) -> Any:
-        """decode(encode(X)) without dropout, shape (n_samples, dims[0]).
+        """decode(encode(X)) without dropout.
 
         Parameters
         ----------
@@ -294,13 +317,18 @@ class StackedAutoencoder:
             The data, scaled as the model was trained.
         batch_size : int, default 4096
             Rows per forward pass.
+
+        Returns
+        -------
+        x_hat : array of shape (n_samples, dims[0])
+            On the model's device, in its dtype.
         """
         batch_size = check_count(batch_size, "batch_size")
         net = Sequential(*self.encoder().layers, *self.decoder().layers)
         return self._apply(net, self._to_model(X), batch_size)
 
     def reconstruction_loss(self, X: ArrayLike, batch_size: int = 4096) -> float:
-        """The loss of :func:`dec_np.losses.mse` over all of X (``loss_reduction``), as a float.
+        """The loss of :func:`dec_np.losses.mse` over all of X (``loss_reduction``).
 
         Parameters
         ----------
@@ -308,6 +336,11 @@ class StackedAutoencoder:
             The data, scaled as the model was trained.
         batch_size : int, default 4096
             Rows per forward pass.
+
+        Returns
+        -------
+        float
+            Half the squared reconstruction error, averaged as ``loss_reduction`` says.
         """
         batch_size = check_count(batch_size, "batch_size")
         X = self._to_model(X)
@@ -584,6 +617,22 @@ def steps_with_min_epochs(n: int, iterations: int, batch_size: int, min_epochs: 
     ``max(iterations, ceil(min_epochs * ceil(n / batch_size)))``: an epoch is
     ``ceil(n / batch_size)`` mini-batches, as :meth:`StackedAutoencoder.finetune` counts them.
 
+    Parameters
+    ----------
+    n : int
+        Rows of the training data.
+    iterations : int
+        The stage's own count of steps.
+    batch_size : int
+        Rows per mini-batch.
+    min_epochs : float
+        The passes over the data the stage must make at least, > 0.
+
+    Returns
+    -------
+    int
+        The steps to run.
+
     Examples
     --------
     >>> steps_with_min_epochs(10000, 8000, 256, 44)   # 44 epochs are 1,760 steps
@@ -603,6 +652,20 @@ def capped_lr(lr: float, epochs: float, lr_epochs: float) -> float:
 
     ``lr * min(1, lr_epochs / epochs)``: up to ``lr_epochs`` passes the rate is ``lr``; a
     longer stage runs at a rate that keeps ``rate * epochs == lr * lr_epochs``.
+
+    Parameters
+    ----------
+    lr : float
+        The rate of a stage of at most ``lr_epochs`` passes, > 0.
+    epochs : float
+        The passes over the data the stage makes, > 0.
+    lr_epochs : float
+        The cap on ``lr * epochs``, in units of ``lr``, > 0.
+
+    Returns
+    -------
+    float
+        The learning rate to use.
 
     Examples
     --------

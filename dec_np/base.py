@@ -30,6 +30,16 @@ def not_fitted(message: str) -> NotFittedError:
     """A :class:`NotFittedError` to raise; also scikit-learn's one if scikit-learn is imported.
 
     scikit-learn is never imported here: without it nobody can catch its class.
+
+    Parameters
+    ----------
+    message : str
+        The error's message.
+
+    Returns
+    -------
+    NotFittedError
+        The exception, to be raised by the caller.
     """
     if "sklearn.exceptions" in sys.modules:
         return sys.modules[__name__]._SklearnNotFittedError(message)
@@ -58,7 +68,22 @@ def _is_default(value: Any, default: Any) -> bool:
 
 
 def format_params(obj: Any, params: dict[str, Any], defaults: dict[str, Any]) -> str:
-    """``Name(a=1, b='x')`` with only the entries of ``params`` that differ from ``defaults``."""
+    """``Name(a=1, b='x')`` with only the entries of ``params`` that differ from ``defaults``.
+
+    Parameters
+    ----------
+    obj : object
+        The estimator; its class name opens the string.
+    params : dict
+        Parameter name -> value, in the order to show.
+    defaults : dict
+        Parameter name -> default; parameters without one are always shown.
+
+    Returns
+    -------
+    str
+        The repr.
+    """
     shown = ", ".join(f"{k}={v!r}" for k, v in params.items()
                       if k not in defaults or not _is_default(v, defaults[k]))
     return f"{type(obj).__name__}({shown})"
@@ -180,6 +205,11 @@ class ClusterMixin:
             The data to cluster.
         y : array-like of shape (n_samples,), optional
             Passed on to ``fit`` (only recorded there, never trained on).
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            The cluster of every row of X.
         """
         return self.fit(X, y).labels_
 
@@ -192,6 +222,11 @@ class ClusterMixin:
             The data to cluster.
         y : array-like of shape (n_samples,), optional
             Passed on to ``fit`` (only recorded there, never trained on).
+
+        Returns
+        -------
+        z : ndarray of shape (n_samples, z_dim)
+            The embedding of X after fitting.
         """
         return self.fit(X, y).transform(X)
 

@@ -554,10 +554,21 @@ def _validate(model, X):
     return X
 
 
-def load_dec(path, backend=None):
+def load_dec(path: str | os.PathLike, backend: str | None = None) -> DEC:
     """Load a DEC saved by :func:`dec_np.checkpoint.save_dec`; it predicts as the saved one did.
 
-    ``backend`` None means ``$DEC_NP_BACKEND``, else numpy, whatever backend saved it.
+    Parameters
+    ----------
+    path : str or Path
+        The file written by ``save_dec``.
+    backend : "numpy", "cupy" or None, default None
+        Where to load it; None means ``$DEC_NP_BACKEND``, else numpy, whatever backend
+        saved it.
+
+    Returns
+    -------
+    DEC
+        The fitted model, with ``n_features_in_`` set.
     """
     model = read_dec(path, DEC, backend)
     model.n_features_in_ = model.autoencoder_.dims[0]

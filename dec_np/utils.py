@@ -161,7 +161,19 @@ def check_bool(value: Any, name: str) -> bool:
 
 
 class Progress:
-    """Prints ``label  it/total  loss  it/s  time left`` to stderr at most every ``every`` seconds."""
+    """Prints ``label  it/total  loss  it/s  time left`` to stderr at most every ``every`` seconds.
+
+    Parameters
+    ----------
+    label : str
+        The line's first word (the stage).
+    total : int
+        The iterations of the stage.
+    verbose : bool
+        Print nothing when False.
+    every : float, default 2.0
+        Seconds between two lines, unless a call forces one.
+    """
 
     def __init__(self, label, total, verbose, every=2.0):
         self.label, self.total, self.verbose, self.every = label, total, verbose, every
@@ -228,7 +240,14 @@ class BatchStream:
         return self.epoch, self._perm[start:start + self.batch_size]
 
     def state(self):
-        """A JSON-able dict for ``BatchStream(..., state=)``."""
+        """Where the stream stands, to continue exactly there later.
+
+        Returns
+        -------
+        dict
+            JSON-able: "rng" (the generator's state), "epoch" and "pos"; give it to
+            ``BatchStream(..., state=)``.
+        """
         if self._perm is None or self.pos == self.per_epoch:  # next permutation not drawn yet
             return {"rng": self.rng.bit_generator.state,
                     "epoch": self.epoch + (self._perm is not None), "pos": 0}

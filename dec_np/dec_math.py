@@ -48,7 +48,7 @@ def _check_distribution(a, name, shape=None, shape_of=None):
         raise ValueError(f"{name} must have the shape {shape} of {shape_of}, got {a.shape}")
     if bool((a < 0).any()):
         raise ValueError(f"{name} has negative entries; its rows must be distributions")
-    zero = xp.flatnonzero(~(a > 0).any(axis=1))
+    zero = xp.flatnonzero(xp.logical_not((a > 0).any(axis=1)))
     if zero.size:
         raise ValueError(f"{name} has {int(zero.size)} all-zero row(s) (row {int(zero[0])} first);"
                          " its rows must be distributions")

@@ -64,7 +64,7 @@ def test_the_test_extra_has_what_the_suite_uses(project):
     test = {re.split(r"[<>=!~;\[ ]", d)[0]: d for d in project["optional-dependencies"]["test"]}
     # is_clusterer and check_estimator(expected_failed_checks=) are scikit-learn 1.6
     assert re.search(r"scikit-learn>=1\.(6|[7-9])", test["scikit-learn"])
-    assert {"build", "mypy", "numpydoc", "pytest"} <= set(test)
+    assert {"build", "setuptools", "mypy", "numpydoc", "pytest"} <= set(test)
 
 
 def test_importing_the_package_loads_neither_scipy_optimize_nor_matplotlib():

@@ -157,8 +157,8 @@ def test_kl_gradients_refuse_p_or_q_of_another_shape(xp):
     z, mu = xp.asarray([[0.0], [1.0], [3.0]]), xp.asarray([[0.0], [2.0]])
     p, q = _pq(xp)
     for args, name in (((p[:1], q), "p"), ((p[:, :1], q), "p"), ((p, q[:2]), "q")):
-        with pytest.raises(ValueError, match=rf"{name} must have the shape \(3, 2\) of \(rows of z, "
-                                             r"rows of mu\)"):
+        shape = r"\(3, 2\) of \(rows of z, rows of mu\)"
+        with pytest.raises(ValueError, match=f"{name} must have the shape {shape}"):
             kl_gradients(z, mu, *args)  # broadcast silently
 
 

@@ -233,5 +233,6 @@ def test_scikit_learns_check_estimator_passes():
     pytest.importorskip("sklearn")
     from sklearn.utils.estimator_checks import check_estimator
     results = check_estimator(KMeans(2, n_init=2, random_state=0), on_fail=None)
-    failed = {r["check_name"]: str(r["exception"])[:200] for r in results if r["status"] == "failed"}
+    failed = {r["check_name"]: str(r["exception"])[:200] for r in results
+              if r["status"] == "failed"}
     assert not failed and len(results) > 40

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 import os
 import warnings
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
 from numpy.random import Generator
@@ -23,7 +24,7 @@ from .layers import Dense, Dropout, ReLU, Sequential
 from .losses import mse
 from .optim import SGD, Adam
 from .threads import host_threads, split
-from .utils import BatchStream, Progress, check_array
+from .utils import BatchStream, Progress, check_array, check_bool, check_count, check_real
 
 #: SGD's learning rate when none is given, per element of the loss: the paper's 0.1
 DEFAULT_SGD_LR = 0.1
@@ -91,17 +92,25 @@ class StackedAutoencoder:
     """
 
     def __init__(self, dims: Sequence[int] = (784, 500, 500, 2000, 10), p_drop: float = 0.2,
-                 init_std: float | str = 0.01, loss_reduction: str = "batch",
+                 init_std: float | Literal["glorot"] = 0.01,
+                 loss_reduction: Literal["batch", "mean"] = "batch",
                  dtype: DTypeLike = DEFAULT_DTYPE, backend: str | None = None,
                  random_state: int | Generator | None = None) -> None:
+        if isinstance(dims, (str, bytes)) or not hasattr(dims, "__len__") or len(dims) < 2 \
+                or not all(isinstance(d, numbers.Integral) and not isinstance(d, (bool, np.bool_))
+                           and d >= 1 for d in dims):
+            raise ValueError(f"dims must be a sequence of at least two positive integers "
+                             f"(widths are never rounded), got {dims!r}")
         dims = tuple(int(d) for d in dims)
-        if len(dims) < 2 or min(dims) < 1:
-            raise ValueError(f"dims needs at least two positive widths, got {dims}")
-        if not 0.0 <= float(p_drop) < 1.0:
-            raise ValueError(f"p_drop must be in [0, 1), got {p_drop}")
+        p_drop = check_real(p_drop, "p_drop", 0.0, 1.0, closed="left")
+        if init_std != "glorot":
+            init_std = check_real(init_std, "init_std (a standard deviation, or 'glorot')")
         if loss_reduction not in ("batch", "mean"):
             raise ValueError(f"loss_reduction must be 'batch' or 'mean', got {loss_reduction!r}")
-        self.dims, self.p_drop, self.init_std = dims, float(p_drop), init_std
+        if np.dtype(dtype).kind != "f":
+            raise TypeError(f"dtype must be a floating-point type (float32 for training, float64 "
+                            f"for checks), got {np.dtype(dtype)}")
+        self.dims, self.p_drop, self.init_std = dims, p_drop, init_std
         self.loss_reduction = loss_reduction
         self.dtype = np.dtype(dtype)
         self.backend = backend
@@ -111,7 +120,7 @@ class StackedAutoencoder:
                          for i in range(len(dims) - 1)]
         self.decoders = [Dense(dims[i + 1], dims[i], init_std, self.dtype, self.xp, self.rng)
                          for i in range(len(dims) - 1)]
-        self.history_ = {}
+        self.history_: dict[str, list[float]] = {}
 
     def __repr__(self) -> str:
         shown = {"dims": self.dims, "p_drop": self.p_drop, "init_std": self.init_std,
@@ -167,15 +176,27 @@ class StackedAutoencoder:
         return len(self.encoders)
 
     def encoder(self) -> Sequential:
-        """Sequential d -> ... -> z: ReLU after every layer but the last (z is linear)."""
-        layers = []
+        """Sequential d -> ... -> z: ReLU after every layer but the last (z is linear).
+
+        Returns
+        -------
+        Sequential
+            The encoder f_theta, sharing its Dense layers (live weights) with the model.
+        """
+        layers: list[Any] = []
         for i, enc in enumerate(self.encoders):
             layers += [enc] if i == self.n_layers - 1 else [enc, ReLU()]
         return Sequential(*layers)
 
     def decoder(self) -> Sequential:
-        """Sequential z -> ... -> x_hat: ReLU after every layer but the last (x_hat is linear)."""
-        layers = []
+        """Sequential z -> ... -> x_hat: ReLU after every layer but the last (x_hat is linear).
+
+        Returns
+        -------
+        Sequential
+            The decoder g, sharing its Dense layers (live weights) with the model.
+        """
+        layers: list[Any] = []
         for i in reversed(range(self.n_layers)):
             layers += [self.decoders[i]] if i == 0 else [self.decoders[i], ReLU()]
         return Sequential(*layers)
@@ -190,10 +211,16 @@ class StackedAutoencoder:
         ----------
         i : int
             The depth, 0 (the input) to ``n_layers - 1`` (the embedding).
+
+        Returns
+        -------
+        Sequential
+            Dropout (unless i == 0), ``encoders[i]``, ReLU and dropout (unless the code is
+            z), ``decoders[i]``, ReLU (unless i == 0); its Dense layers are the model's.
         """
         last = i == self.n_layers - 1
         seed = lambda: int(self.rng.integers(2**31 - 1))
-        layers = [] if i == 0 else [Dropout(self.p_drop, seed())]
+        layers: list[Any] = [] if i == 0 else [Dropout(self.p_drop, seed())]
         layers.append(self.encoders[i])
         if not last:
             layers += [ReLU(), Dropout(self.p_drop, seed())]
@@ -220,9 +247,16 @@ class StackedAutoencoder:
         return self._named("grads")
 
     # -- inference ------------------------------------------------------------------
-    def _to_model(self, X):
-        X = check_array(X, self.dims[0])
-        return to_device(X, self.xp, self.dtype)
+    def _to_model(self, X, name="X"):
+        X = check_array(X, self.dims[0] if name == "X" else self.dims[-1], name)
+        out = to_device(X, self.xp, self.dtype)
+        if X.dtype.kind == "f" and X.dtype.itemsize > self.dtype.itemsize:
+            # a float64 X finite as given may overflow the model's float32: say so
+            if not bool(self.xp.isfinite(out).all()):
+                raise ValueError(f"{name} overflows {self.dtype}, the model's dtype: its values "
+                                 f"reach {float(abs(X).max()):.3g} (largest {self.dtype} "
+                                 f"{float(self.xp.finfo(self.dtype).max):.3g}); rescale {name}")
+        return out
 
     def _apply(self, net, X, batch_size=4096):
         """net.forward over X in row chunks, written into one preallocated output."""
@@ -253,10 +287,11 @@ class StackedAutoencoder:
         -------
         z : array of shape (n_samples, dims[-1]) on the model's device
         """
+        batch_size = check_count(batch_size, "batch_size")
         return self._apply(self.encoder(), self._to_model(X), batch_size)
 
     def decode(self, Z: ArrayLike, batch_size: int = 4096) -> Any:
-        """x_hat = g(Z): array of shape (n_samples, dims[0]) on the model's device.
+        """x_hat = g(Z), computed ``batch_size`` rows at a time.
 
         Parameters
         ----------
@@ -264,12 +299,17 @@ class StackedAutoencoder:
             Embeddings, e.g. from :meth:`encode`.
         batch_size : int, default 4096
             Rows per forward pass.
+
+        Returns
+        -------
+        x_hat : array of shape (n_samples, dims[0])
+            On the model's device, in its dtype.
         """
-        Z = to_device(check_array(Z, self.dims[-1], "Z"), self.xp, self.dtype)
-        return self._apply(self.decoder(), Z, batch_size)
+        batch_size = check_count(batch_size, "batch_size")
+        return self._apply(self.decoder(), self._to_model(Z, "Z"), batch_size)
 
     def reconstruct(self, X: ArrayLike, batch_size: int = 4096) -> Any:
-        """decode(encode(X)) without dropout, shape (n_samples, dims[0]).
+        """decode(encode(X)) without dropout.
 
         Parameters
         ----------
@@ -277,12 +317,18 @@ class StackedAutoencoder:
             The data, scaled as the model was trained.
         batch_size : int, default 4096
             Rows per forward pass.
+
+        Returns
+        -------
+        x_hat : array of shape (n_samples, dims[0])
+            On the model's device, in its dtype.
         """
+        batch_size = check_count(batch_size, "batch_size")
         net = Sequential(*self.encoder().layers, *self.decoder().layers)
         return self._apply(net, self._to_model(X), batch_size)
 
     def reconstruction_loss(self, X: ArrayLike, batch_size: int = 4096) -> float:
-        """The loss of :func:`dec_np.losses.mse` over all of X (``loss_reduction``), as a float.
+        """The loss of :func:`dec_np.losses.mse` over all of X (``loss_reduction``).
 
         Parameters
         ----------
@@ -290,7 +336,13 @@ class StackedAutoencoder:
             The data, scaled as the model was trained.
         batch_size : int, default 4096
             Rows per forward pass.
+
+        Returns
+        -------
+        float
+            Half the squared reconstruction error, averaged as ``loss_reduction`` says.
         """
+        batch_size = check_count(batch_size, "batch_size")
         X = self._to_model(X)
         return float(mse(self.reconstruct(X, batch_size), X, self.loss_reduction)[0])
 
@@ -365,6 +417,16 @@ class StackedAutoencoder:
         FloatingPointError
             If the loss becomes NaN or inf; the message names ``lr``.
         """
+        if lr is None or np.isscalar(lr):
+            lrs = [lr] * self.n_layers
+        else:
+            lrs = list(lr)  # type: ignore[arg-type]
+        if len(lrs) != self.n_layers:
+            raise ValueError(f"lr needs one value per depth ({self.n_layers}), got {len(lrs)}")
+        for v in lrs:
+            check_real(v, "lr", none=True)
+        _check_training(epochs, iterations, batch_size, momentum, lr_step, gamma, weight_decay,
+                        verbose, optimizer, warmup, nesterov)
         with host_threads(n_jobs):  # the enclosing block's threads, if any
             H = self._to_model(X)
             if max_epochs is not None:
@@ -372,12 +434,6 @@ class StackedAutoencoder:
                     raise ValueError("max_epochs bounds a count of iterations: give iterations")
                 iterations = stage_steps(H.shape[0], iterations, batch_size,
                                          max_epochs=max_epochs)
-            if lr is None or np.isscalar(lr):
-                lrs = [lr] * self.n_layers
-            else:
-                lrs = list(lr)
-            if len(lrs) != self.n_layers:
-                raise ValueError(f"lr needs one value per depth ({self.n_layers}), got {len(lrs)}")
             prep = None
             for i in range(self.n_layers):
                 net = self.layer_pair(i)
@@ -462,6 +518,15 @@ class StackedAutoencoder:
         FloatingPointError
             If the loss becomes NaN or inf; the message names ``lr``.
         """
+        check_real(lr, "lr", none=True)
+        _check_training(epochs, iterations, batch_size, momentum, lr_step, gamma, weight_decay,
+                        verbose, optimizer, warmup, nesterov)
+        for name, f in (("callback", callback), ("augment", augment)):
+            if f is not None and not callable(f):
+                raise ValueError(f"{name} must be a callable or None, got {f!r}")
+        dropout = check_real(dropout, "dropout", 0.0, 1.0, closed="left")
+        check_real(min_epochs, "min_epochs", none=True)
+        check_real(lr_epochs, "lr_epochs", none=True)
         with host_threads(n_jobs):  # the enclosing block's threads, if any
             H = self._to_model(X)
             if min_epochs is not None or max_epochs is not None:
@@ -471,16 +536,14 @@ class StackedAutoencoder:
                 iterations = stage_steps(H.shape[0], iterations, batch_size, min_epochs,
                                          max_epochs)
             if lr_epochs is not None:
-                passes = (epochs if iterations is None
-                          else int(iterations) / -(-H.shape[0] // int(batch_size)))
+                per_epoch = -(-H.shape[0] // int(batch_size))
+                steps = int(iterations) if iterations is not None else int(epochs or 0) * per_epoch
+                passes = steps / per_epoch
                 optimizer, lr = self._defaults(optimizer, lr, self.dims[0])
                 lr = capped_lr(lr, passes, lr_epochs)
                 if verbose:
                     print(f"[finetune] {passes:g} epochs: lr {lr:g} (lr_epochs={lr_epochs:g})")
-            dropout = float(dropout)
-            if not 0.0 <= dropout < 1.0:
-                raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-            layers = []
+            layers: list[Any] = []
             for layer in (*self.encoder().layers, *self.decoder().layers):
                 layers.append(layer)
                 if dropout > 0 and isinstance(layer, ReLU):
@@ -545,11 +608,46 @@ class StackedAutoencoder:
                 lr *= 0.1
 
 
+def _check_training(epochs, iterations, batch_size, momentum, lr_step, gamma, weight_decay,
+                    verbose, optimizer, warmup, nesterov):
+    """The settings shared by pretrain_layerwise and finetune, checked before any work."""
+    if (epochs is None) == (iterations is None):
+        raise ValueError("give exactly one of epochs or iterations")
+    check_count(epochs, "epochs", none=True)
+    check_count(iterations, "iterations", none=True)
+    check_count(batch_size, "batch_size")
+    check_real(momentum, "momentum", 0.0, 1.0, closed="left")
+    check_count(lr_step, "lr_step", none=True)
+    check_real(gamma, "gamma")
+    check_real(weight_decay, "weight_decay", closed="left")
+    check_bool(verbose, "verbose")
+    check_bool(nesterov, "nesterov")
+    check_count(warmup, "warmup", low=0)
+    if optimizer not in (None, "sgd", "adam"):
+        raise ValueError(f"optimizer must be 'sgd', 'adam' or None, got {optimizer!r}")
+
+
 def steps_with_min_epochs(n: int, iterations: int, batch_size: int, min_epochs: float) -> int:
     """The steps of a stage of ``iterations`` that must cover at least ``min_epochs`` epochs.
 
     ``max(iterations, ceil(min_epochs * ceil(n / batch_size)))``: an epoch is
     ``ceil(n / batch_size)`` mini-batches, as :meth:`StackedAutoencoder.finetune` counts them.
+
+    Parameters
+    ----------
+    n : int
+        Rows of the training data.
+    iterations : int
+        The stage's own count of steps.
+    batch_size : int
+        Rows per mini-batch.
+    min_epochs : float
+        The passes over the data the stage must make at least, > 0.
+
+    Returns
+    -------
+    int
+        The steps to run.
 
     Examples
     --------
@@ -616,6 +714,20 @@ def capped_lr(lr: float, epochs: float, lr_epochs: float) -> float:
 
     ``lr * min(1, lr_epochs / epochs)``: up to ``lr_epochs`` passes the rate is ``lr``; a
     longer stage runs at a rate that keeps ``rate * epochs == lr * lr_epochs``.
+
+    Parameters
+    ----------
+    lr : float
+        The rate of a stage of at most ``lr_epochs`` passes, > 0.
+    epochs : float
+        The passes over the data the stage makes, > 0.
+    lr_epochs : float
+        The cap on ``lr * epochs``, in units of ``lr``, > 0.
+
+    Returns
+    -------
+    float
+        The learning rate to use.
 
     Examples
     --------

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import inspect
 import sys
-from typing import Any
+import warnings
+from typing import Any, Callable
 
 import numpy as np
 
@@ -29,6 +30,16 @@ def not_fitted(message: str) -> NotFittedError:
     """A :class:`NotFittedError` to raise; also scikit-learn's one if scikit-learn is imported.
 
     scikit-learn is never imported here: without it nobody can catch its class.
+
+    Parameters
+    ----------
+    message : str
+        The error's message.
+
+    Returns
+    -------
+    NotFittedError
+        The exception, to be raised by the caller.
     """
     if "sklearn.exceptions" in sys.modules:
         return sys.modules[__name__]._SklearnNotFittedError(message)
@@ -57,7 +68,22 @@ def _is_default(value: Any, default: Any) -> bool:
 
 
 def format_params(obj: Any, params: dict[str, Any], defaults: dict[str, Any]) -> str:
-    """``Name(a=1, b='x')`` with only the entries of ``params`` that differ from ``defaults``."""
+    """``Name(a=1, b='x')`` with only the entries of ``params`` that differ from ``defaults``.
+
+    Parameters
+    ----------
+    obj : object
+        The estimator; its class name opens the string.
+    params : dict
+        Parameter name -> value, in the order to show.
+    defaults : dict
+        Parameter name -> default; parameters without one are always shown.
+
+    Returns
+    -------
+    str
+        The repr.
+    """
     shown = ", ".join(f"{k}={v!r}" for k, v in params.items()
                       if k not in defaults or not _is_default(v, defaults[k]))
     return f"{type(obj).__name__}({shown})"
@@ -166,6 +192,10 @@ class ClusterMixin:
     """``fit_predict`` and ``fit_transform`` for an estimator whose ``fit`` sets ``labels_``,
     and the unfitted check of its inference methods."""
 
+    # what the estimator itself defines (declared for type checkers only)
+    fit: Callable[..., Any]
+    transform: Callable[..., Any]
+
     def fit_predict(self, X: Any, y: Any = None) -> Any:
         """``fit(X, y)``, then return ``labels_``, shape (n_samples,).
 
@@ -175,6 +205,11 @@ class ClusterMixin:
             The data to cluster.
         y : array-like of shape (n_samples,), optional
             Passed on to ``fit`` (only recorded there, never trained on).
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            The cluster of every row of X.
         """
         return self.fit(X, y).labels_
 
@@ -187,6 +222,11 @@ class ClusterMixin:
             The data to cluster.
         y : array-like of shape (n_samples,), optional
             Passed on to ``fit`` (only recorded there, never trained on).
+
+        Returns
+        -------
+        z : ndarray of shape (n_samples, z_dim)
+            The embedding of X after fitting.
         """
         return self.fit(X, y).transform(X)
 
@@ -206,6 +246,87 @@ def _is_sparse(X: Any) -> bool:
         if sparse is not None and sparse.issparse(X):
             return True
     return False
+
+
+def feature_names(X: Any) -> np.ndarray | None:
+    """The column names of a DataFrame (anything with ``columns``), if all are strings.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        A pandas (or other) DataFrame, or an array.
+
+    Returns
+    -------
+    names : ndarray of shape (n_features,), dtype object, or None
+        None for an array, or for columns that are not strings (e.g. a DataFrame's default
+        integer columns), as in scikit-learn.
+
+    Raises
+    ------
+    TypeError
+        For columns that mix strings with other types.
+    """
+    columns = getattr(X, "columns", None)
+    if columns is None or isinstance(X, np.ndarray):
+        return None
+    names = np.asarray(list(columns), dtype=object)
+    is_str = [isinstance(name, str) for name in names]
+    if names.size and all(is_str):
+        return names
+    if any(is_str):
+        kinds = sorted({type(name).__name__ for name in names})
+        raise TypeError(f"Feature names are only supported if all input features have string "
+                        f"names, but your input has {kinds} as feature name / column name "
+                        "types; convert them all to str, e.g. X.columns = X.columns.astype(str)")
+    return None
+
+
+def check_feature_names(estimator: Any, X: Any, reset: bool) -> None:
+    """Record (``reset``, in ``fit``) or check the column names of X, as scikit-learn does.
+
+    ``fit`` sets ``feature_names_in_`` from a DataFrame with string columns (and deletes
+    it otherwise); later calls raise for other names, and warn when X has names and the
+    model was fitted without, or the other way round.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+        The model; ``feature_names_in_`` is read or written on it.
+    X : array-like of shape (n_samples, n_features)
+        The input, before it is turned into an array.
+    reset : bool
+        True in ``fit``.
+
+    Raises
+    ------
+    ValueError
+        If the names differ from those seen in ``fit``.
+    """
+    names = feature_names(X)
+    owner = type(estimator).__name__
+    if reset:
+        if names is not None:
+            estimator.feature_names_in_ = names
+        elif hasattr(estimator, "feature_names_in_"):
+            del estimator.feature_names_in_
+        return
+    fitted = getattr(estimator, "feature_names_in_", None)
+    if fitted is None and names is None:
+        return
+    if names is None:
+        warnings.warn(f"X does not have valid feature names, but {owner} was fitted with "
+                      "feature names", UserWarning, stacklevel=3)
+    elif fitted is None:
+        warnings.warn(f"X has feature names, but {owner} was fitted without feature names",
+                      UserWarning, stacklevel=3)
+    elif len(names) != len(fitted) or (names != fitted).any():
+        unseen = [n for n in names if n not in set(fitted)]
+        missing = [n for n in fitted if n not in set(names)]
+        detail = (f"; new: {unseen[:5]}" if unseen else "") + \
+            (f"; missing: {missing[:5]}" if missing else "")
+        raise ValueError("The feature names should match those that were passed during fit"
+                         + (detail or "; they are in another order"))
 
 
 def validate_data(X: Any, n_features: int | None = None, owner: str = "the model") -> Any:

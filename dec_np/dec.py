@@ -19,11 +19,12 @@ from numpy.typing import ArrayLike
 from .autoencoder import StackedAutoencoder
 from .backend import (DEFAULT_DTYPE, asnumpy, get_array_module, get_backend, seed_sequence,
                       to_device)
-from .base import BaseEstimator, ClusterMixin, validate_data
+from .base import (BaseEstimator, ClusterMixin, check_feature_names, feature_names,
+                   validate_data)
 from .checkpoint import FitCheckpoint, load_fit_state, read_dec, resume_loop
-from .dec_math import kl_divergence, kl_gradients, soft_assignment, target_distribution
+from .dec_math import _kl_divergence, _kl_gradients, _soft_assignment, _target_distribution
 from .kmeans import kmeans
-from .metrics import cluster_accuracy, nmi
+from .metrics import check_labels, cluster_accuracy, nmi
 from .optim import SGD
 from .scaling import input_scale_factor
 from .threads import host_threads, resolve_n_jobs
@@ -44,7 +45,7 @@ class DEC(ClusterMixin, BaseEstimator):
         Number of clusters k, at least 2 and at most the number of samples.
     hidden_dims : tuple of int, default (500, 500, 2000, 10)
         Encoder widths after the input; the input width comes from X at fit time.
-    alpha : float, default 1.0
+    alpha : float in [1e-6, 1e6], default 1.0
         Degrees of freedom of the Student's t kernel (Eq. 1).
     autoencoder : StackedAutoencoder or None, default None
         An already pretrained SAE to start from (it is copied, not modified); None
@@ -111,6 +112,9 @@ class DEC(ClusterMixin, BaseEstimator):
     cluster_centers_ : ndarray of shape (n_clusters, z_dim)
     n_features_in_ : int
         Width of the X seen by ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,), dtype object
+        The column names of X, only when ``fit`` was given a DataFrame with string column
+        names; later calls then check that X has the same names.
     autoencoder_ : StackedAutoencoder, the encoder after DEC
     init_labels_, init_centers_ : the AE + k-means starting point
     scale_ : float
@@ -178,6 +182,7 @@ class DEC(ClusterMixin, BaseEstimator):
             Dense real data without NaN or inf (a sparse matrix is refused: TypeError).
         y : array-like of shape (n_samples,), optional
             Only recorded for monitoring (ACC and NMI in ``history_``); never used to train.
+            Checked before any work: one label per row, no NaN.
         checkpoint_path : str or Path, optional
             Save the state of the clustering phase there (atomically) at target updates, at
             most every 10 s, and on Ctrl-C at the end of the current iteration before raising
@@ -188,12 +193,26 @@ class DEC(ClusterMixin, BaseEstimator):
 
         Returns
         -------
-        self
+        self : DEC
+            The fitted model.
+
+        Raises
+        ------
+        ValueError
+            Before any work, for a parameter out of its range, X that is not finite or
+            overflows or underflows float32 (the dtype DEC computes in), or y of another
+            length than X or with NaN labels.
         """
-        X = _validate(self, X)
+        data = _validate(self, X)
+        labels = None
+        if y is not None:  # checked now, not after pretraining
+            labels = check_labels(y, "y")
+            if labels.shape[0] != data.shape[0]:
+                raise ValueError(f"y has {labels.shape[0]} labels but X has {data.shape[0]} "
+                                 "rows")
         resolve_n_jobs(self.n_jobs)  # a bad n_jobs fails here, before any work
         with host_threads(self.n_jobs):
-            return self._fit(X, y, checkpoint_path, resume_from)
+            return self._fit(data, labels, checkpoint_path, resume_from)
 
     def _fit(self, X, y, checkpoint_path, resume_from):
         xp = get_backend(self.backend)
@@ -267,11 +286,11 @@ class DEC(ClusterMixin, BaseEstimator):
                 # the target from ALL points (Eq. 1 then Eq. 3), held fixed until the next update
                 if train and it > 0:
                     z = sae._apply(encoder, X)
-                q = soft_assignment(z, mu, self.alpha)
-                p = target_distribution(q)
+                q = _soft_assignment(z, mu, self.alpha)
+                p = _target_distribution(q)
                 labels = asnumpy(q.argmax(axis=1))
                 delta = 1.0 if labels_prev is None else float(np.mean(labels != labels_prev))
-                _record(self, hist, it, kl_divergence(p, q) / n, delta, labels, y, mu, xp)
+                _record(self, hist, it, _kl_divergence(p, q) / n, delta, labels, y, mu, xp)
                 progress(it, hist["loss"][-1])
                 # stop when fewer than tol of the points changed cluster since the last update
                 if (labels_prev is not None and delta < self.tol) or it >= self.max_iter:
@@ -280,8 +299,8 @@ class DEC(ClusterMixin, BaseEstimator):
             # one SGD step on a mini-batch: q_i (Eq. 1), dL/dz_i and dL/dmu_j (Eq. 4, 5)
             _, idx = next(stream)
             zb = encoder.forward(X[idx], train=True) if train else z[idx]
-            qb = soft_assignment(zb, mu, self.alpha)
-            dz, dmu = kl_gradients(zb, mu, p[idx], qb, self.alpha)
+            qb = _soft_assignment(zb, mu, self.alpha)
+            dz, dmu = _kl_gradients(zb, mu, p[idx], qb, self.alpha)
             inv = X.dtype.type(1.0 / zb.shape[0])  # the gradient of the batch-mean loss
             if train:
                 encoder.backward(dz * inv, need_dx=False)  # dL/dz_i back-propagated into theta
@@ -299,6 +318,7 @@ class DEC(ClusterMixin, BaseEstimator):
     # -- inference ------------------------------------------------------------------
     def _z(self, X):
         self._check_fitted()
+        check_feature_names(self, X, reset=False)
         X = validate_data(X, self.n_features_in_, type(self).__name__)
         xp = self.autoencoder_.xp
         Xd = _finite(to_device(X, xp, DEFAULT_DTYPE) * DEFAULT_DTYPE(self.scale_), X, self.scale_,
@@ -337,8 +357,40 @@ class DEC(ClusterMixin, BaseEstimator):
         ValueError
             If X overflows the network (its embedding or q is not finite).
         """
-        q = soft_assignment(self._z(X), self._mu, self.alpha)
-        return asnumpy(_finite(q, X, self.scale_, "the soft assignment q"))
+        return asnumpy(self._q(X))
+
+    def _q(self, X):
+        """q of X on the model's device, checked finite."""
+        q = _soft_assignment(self._z(X), self._mu, self.alpha)
+        return _finite(q, X, self.scale_, "the soft assignment q")
+
+    def score(self, X: ArrayLike, y: ArrayLike | None = None) -> float:
+        """Minus DEC's loss on X: ``-KL(P || Q) / n_samples`` (Eq. 2), higher is better.
+
+        Q is :meth:`predict_proba` of X and P its target distribution (Eq. 3) from X's own
+        cluster frequencies, as ``fit`` computes them at a target update; the sum over
+        points is divided by their number, so data sets of any size compare.  This is the
+        number ``fit`` minimises (``history_["loss"]``, negated), so ``GridSearchCV`` without
+        ``scoring`` and ``Pipeline.score`` rank models by how confidently and consistently
+        they assign X, as scikit-learn's ``KMeans.score`` ranks them by minus the inertia.
+        Like the inertia it is no model-selection criterion across ``n_clusters`` or
+        ``alpha``: a model that puts every point confidently in one cluster scores 0, the
+        maximum.  Use a labelled score (``scoring=``) to select those.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data of the width seen by ``fit``, on the scale it had there.
+        y : None
+            Ignored; present for the scikit-learn API.
+
+        Returns
+        -------
+        score : float
+            ``-KL(P || Q) / n_samples``, at most 0.
+        """
+        q = self._q(X)
+        return -_kl_divergence(_target_distribution(q), q) / q.shape[0]
 
     def predict(self, X: ArrayLike) -> np.ndarray:
         """Hard cluster labels argmax_j q_ij.
@@ -397,20 +449,71 @@ def _finite(a, X, scale, what):
                      "scale of the data the model was fitted on")
 
 
+#: the alphas DEC accepts: beyond them the float32 kernel (1 + |z - mu|^2 / alpha) overflows
+#: or loses its digits (1e-300 overflows, 1e300 rounds every distance to 0)
+ALPHA_RANGE = (1e-6, 1e6)
+
+
+def _real(v):
+    return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
+
+
+def _count(v):
+    return isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_))
+
+
+def check_float32_range(X, name="X"):
+    """ValueError if the finite X over- or underflows float32, the dtype DEC computes in.
+
+    float64 X beyond 3.4e38 becomes inf in float32, and X whose largest magnitude is below
+    float32's smallest normal number (1.2e-38) becomes zeros and subnormals; both are
+    reported as what they are, before any work.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Finite real data, NumPy or CuPy.
+    name : str, default "X"
+        How the message calls X.
+    """
+    if X.dtype.kind != "f" or X.size == 0:
+        return  # integers and bools fit float32's range
+    xp = get_array_module(X)
+    big = max(float(X.max()), -float(X.min()))  # max |x| without an |X| temporary
+    f32 = xp.finfo(xp.float32)
+    if big > float(f32.max):
+        raise ValueError(f"{name} has values up to |x| = {big:.3g}: they overflow float32 "
+                         f"(largest {float(f32.max):.3g}), the dtype DEC computes in; divide "
+                         f"{name} by a constant first (its scale does not matter to DEC)")
+    if 0 < big < float(f32.tiny):
+        raise ValueError(f"{name}'s largest |x| is {big:.3g}: it underflows float32 (smallest "
+                         f"normal number {float(f32.tiny):.3g}), the dtype DEC computes in, to "
+                         f"zeros and subnormals; multiply {name} by a constant first")
+
+
 def _validate(model, X):
     """Check X and the settings of ``model`` before any work; ValueError saying what is wrong.
 
-    Sets ``model.n_features_in_`` once everything is valid.
+    Sets ``model.n_features_in_`` (and ``feature_names_in_`` for a DataFrame with string
+    columns) once everything is valid.
     """
+    names = feature_names(X)  # before X becomes an array
     X = validate_data(X, owner=type(model).__name__)
+    check_float32_range(X)
     n, d = X.shape
-    real = lambda v: isinstance(v, numbers.Real) and not isinstance(v, bool)
-    count = lambda v: isinstance(v, numbers.Integral) and not isinstance(v, bool)
+    real, count = _real, _count
     k = model.n_clusters
     if not count(k) or not 2 <= k <= n:
         raise ValueError(f"n_clusters must be an integer in [2, n_samples={n}], got {k!r}")
-    if not (real(model.alpha) and model.alpha > 0):
-        raise ValueError(f"alpha must be > 0, got {model.alpha!r}")
+    dims = model.hidden_dims
+    if isinstance(dims, (str, bytes)) or not hasattr(dims, "__len__") or len(dims) == 0 \
+            or not all(count(v) and v >= 1 for v in dims):
+        raise ValueError(f"hidden_dims must be a non-empty sequence of positive integers "
+                         f"(widths are never rounded), got {dims!r}")
+    lo, hi = ALPHA_RANGE
+    if not (real(model.alpha) and lo <= model.alpha <= hi):
+        raise ValueError(f"alpha must be a number in [{lo:g}, {hi:g}] (beyond, the float32 "
+                         f"kernel overflows or loses its digits), got {model.alpha!r}")
     for name in ("batch_size", "update_interval", "max_iter", "n_init"):
         v = getattr(model, name)
         if not count(v) or v < 1:
@@ -418,7 +521,12 @@ def _validate(model, X):
     for name, lo, hi in (("lr", 0, float("inf")), ("momentum", 0, 1), ("tol", 0, 1)):
         v = getattr(model, name)
         if not (real(v) and (lo < v < hi if name == "lr" else lo <= v < hi)):
-            raise ValueError(f"need lr > 0, 0 <= momentum < 1 and 0 <= tol < 1; got {name}={v!r}")
+            raise ValueError(f"need lr > 0 and finite, 0 <= momentum < 1 and 0 <= tol < 1; "
+                             f"got {name}={v!r}")
+    for name in ("update_encoder", "verbose"):
+        v = getattr(model, name)
+        if not isinstance(v, (bool, np.bool_)):
+            raise ValueError(f"{name} must be True or False, got {v!r}")
     if model.input_scaling not in ("auto", "paper", "max", None):
         raise ValueError(f"input_scaling must be 'auto', 'paper', 'max' or None, got "
                          f"{model.input_scaling!r}")
@@ -437,12 +545,27 @@ def _validate(model, X):
     if model.autoencoder is None or model.input_scaling == "auto":
         get_schedule(model.schedule)  # raises ValueError for an unknown name
     model.n_features_in_ = d
+    model.__dict__.pop("feature_names_in_", None)  # a refit on an array forgets the names
+    if names is not None:
+        model.feature_names_in_ = names
     return X
 
-def load_dec(path, backend=None):
+
+def load_dec(path: str | os.PathLike, backend: str | None = None) -> DEC:
     """Load a DEC saved by :func:`dec_np.checkpoint.save_dec`; it predicts as the saved one did.
 
-    ``backend`` None means ``$DEC_NP_BACKEND``, else numpy, whatever backend saved it.
+    Parameters
+    ----------
+    path : str or Path
+        The file written by ``save_dec``.
+    backend : "numpy", "cupy" or None, default None
+        Where to load it; None means ``$DEC_NP_BACKEND``, else numpy, whatever backend
+        saved it.
+
+    Returns
+    -------
+    DEC
+        The fitted model, with ``n_features_in_`` set.
     """
     model = read_dec(path, DEC, backend)
     model.n_features_in_ = model.autoencoder_.dims[0]

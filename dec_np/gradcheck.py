@@ -94,7 +94,8 @@ def rel_error(a: Any, b: Any) -> float:
     """
     a = asnumpy(a).astype(np.float64).ravel()
     b = asnumpy(b).astype(np.float64).ravel()
-    return float(np.linalg.norm(a - b) / max(1e-8, np.linalg.norm(a) + np.linalg.norm(b)))
+    norm = float(np.linalg.norm(a)) + float(np.linalg.norm(b))
+    return float(np.linalg.norm(a - b)) / max(1e-8, norm)
 
 
 def directional_check(f: Callable[..., Any], x: Array, grad: Array, h: float = 1e-5,

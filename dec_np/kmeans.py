@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from typing import Literal, overload
+
 from .backend import Array, Seed, asnumpy, get_array_module, seed_sequence, to_device
+from .base import BaseEstimator, not_fitted, validate_data
 from .threads import split
+from .utils import check_count, check_real
 
 __all__ = ["squared_distances", "kmeans_plusplus", "lloyd", "kmeans", "KMeans"]
 
@@ -288,6 +292,18 @@ def lloyd(X: Array, centers: Array, max_iter: int = 300, tol: float = 1e-4,
     return centers, labels, inertia, n_iter
 
 
+@overload
+def kmeans(X: Array, n_clusters: int, n_init: int = ..., max_iter: int = ..., tol: float = ...,
+           random_state: Seed = ..., chunk_size: int | None = ...,
+           return_n_iter: Literal[False] = ...) -> tuple[Array, Array, float]: ...
+
+
+@overload
+def kmeans(X: Array, n_clusters: int, n_init: int = ..., max_iter: int = ..., tol: float = ...,
+           random_state: Seed = ..., chunk_size: int | None = ..., *,
+           return_n_iter: Literal[True]) -> tuple[Array, Array, float, int]: ...
+
+
 def kmeans(X: Array, n_clusters: int, n_init: int = 20, max_iter: int = 300, tol: float = 1e-4,
            random_state: Seed = None, chunk_size: int | None = None, return_n_iter: bool = False
            ) -> tuple[Array, Array, float] | tuple[Array, Array, float, int]:
@@ -330,7 +346,8 @@ def kmeans(X: Array, n_clusters: int, n_init: int = 20, max_iter: int = 300, tol
     Raises
     ------
     ValueError
-        X not 2-D, empty or with NaN/inf; n_clusters outside [1, n_samples]; n_init < 1.
+        X not 2-D, empty or with NaN/inf; n_clusters outside [1, n_samples]; n_init or
+        max_iter not an integer >= 1; tol not a finite number >= 0.
 
     Examples
     --------
@@ -347,9 +364,17 @@ def kmeans(X: Array, n_clusters: int, n_init: int = 20, max_iter: int = 300, tol
     >>> round(inertia, 4)
     2.6667
     """
+    best = _kmeans(X, n_clusters, n_init, max_iter, tol, random_state, chunk_size)
+    return best if return_n_iter else best[:3]
+
+
+def _kmeans(X, n_clusters, n_init=20, max_iter=300, tol=1e-4, random_state=None,
+            chunk_size=None):
+    """:func:`kmeans` returning (centers, labels, inertia, n_iter)."""
     xp, X = _check_array(X, n_clusters)
-    if n_init < 1 or max_iter < 1:
-        raise ValueError(f"n_init and max_iter must be >= 1, got {n_init} and {max_iter}")
+    check_count(n_init, "n_init")
+    check_count(max_iter, "max_iter")
+    check_real(tol, "tol", closed="left")
     rng = seed_sequence(random_state)
     mean = xp.mean(X, axis=0)
     X = X - mean
@@ -364,19 +389,21 @@ def kmeans(X: Array, n_clusters: int, n_init: int = 20, max_iter: int = 300, tol
             runs[r] = lloyd(X, seeds[r], max_iter=max_iter, tol=tol, chunk_size=chunk_size)
 
     split(restarts, range(len(seeds)), X.size * int(n_clusters) * len(seeds), X)
-    best = None
-    for run in runs:  # the lowest inertia, the first restart among equals
-        if best is None or run[2] < best[2]:
+    best = runs[0]
+    for run in runs[1:]:  # the lowest inertia, the first restart among equals
+        if run[2] < best[2]:
             best = run
-    best = (best[0] + mean,) + best[1:]
-    return best if return_n_iter else best[:3]
+    return (best[0] + mean,) + best[1:]
 
 
-class KMeans:
+class KMeans(BaseEstimator):
     """k-means estimator in scikit-learn style, on NumPy or CuPy; parameters as :func:`kmeans`.
 
     The fitted attributes stay on the device of the array given to :meth:`fit`;
-    :meth:`predict` copies the centres to its input's device when that differs.
+    :meth:`predict` copies the centres to its input's device when that differs.  On the
+    package's :class:`~dec_np.base.BaseEstimator`: ``get_params``, ``set_params``,
+    ``sklearn.base.clone`` and the unfitted error (:class:`~dec_np.base.NotFittedError`)
+    behave as :class:`dec_np.DEC`'s.
 
     Parameters
     ----------
@@ -427,22 +454,27 @@ class KMeans:
         self.tol = tol
         self.random_state = random_state
 
-    def fit(self, X: Array) -> KMeans:
+    _estimator_type = "clusterer"
+
+    def fit(self, X: Array, y: object = None) -> KMeans:
         """Cluster X; sets the attributes ending in ``_``.
 
         Parameters
         ----------
         X : ndarray of shape (n_samples, n_features)
             Finite data, NumPy or CuPy.
+        y : None
+            Ignored; present for the scikit-learn API.
 
         Returns
         -------
         self : KMeans
+            The fitted estimator.
         """
-        _, X = _check_array(X)
-        centers, labels, inertia, n_iter = kmeans(
+        _, X = _check_array(validate_data(X, owner="KMeans"))
+        centers, labels, inertia, n_iter = _kmeans(
             X, self.n_clusters, n_init=self.n_init, max_iter=self.max_iter, tol=self.tol,
-            random_state=self.random_state, return_n_iter=True)
+            random_state=self.random_state)
         self.cluster_centers_, self.labels_ = centers, labels
         self.inertia_, self.n_iter_, self.n_features_in_ = inertia, n_iter, X.shape[1]
         return self
@@ -462,26 +494,28 @@ class KMeans:
 
         Raises
         ------
+        NotFittedError
+            Before :meth:`fit` (a ValueError and an AttributeError, and scikit-learn's
+            ``NotFittedError`` where scikit-learn is imported).
         ValueError
-            Before :meth:`fit`, or for X of another width.
+            For X of another width.
         """
         if not hasattr(self, "cluster_centers_"):
-            raise ValueError("this KMeans is not fitted yet; call fit first")
-        xp, X = _check_array(X)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} features, KMeans was fitted with "
-                             f"{self.n_features_in_}")
+            raise not_fitted("this KMeans instance is not fitted yet; call fit(X) first")
+        xp, X = _check_array(validate_data(X, self.n_features_in_, "KMeans"))
         centers = to_device(self.cluster_centers_, xp).astype(X.dtype, copy=False)
         rows = _chunk_rows(xp, None, max(centers.shape[0], X.shape[1]))
         return _lloyd_pass(X, centers, rows, with_sums=False)[0]
 
-    def fit_predict(self, X: Array) -> Array:
+    def fit_predict(self, X: Array, y: object = None) -> Array:
         """Fit, then return ``labels_``.
 
         Parameters
         ----------
         X : ndarray of shape (n_samples, n_features)
             Finite data, NumPy or CuPy.
+        y : None
+            Ignored; present for the scikit-learn API.
 
         Returns
         -------

@@ -10,19 +10,53 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.optimize import linear_sum_assignment
 
 from .backend import asnumpy
 
-__all__ = ["contingency_matrix", "best_mapping", "cluster_accuracy", "nmi", "ari"]
+__all__ = ["check_labels", "contingency_matrix", "best_mapping", "cluster_accuracy", "nmi",
+           "ari"]
+
+
+def check_labels(y: ArrayLike, name: str = "y") -> NDArray[Any]:
+    """A labeling as a host 1-D array, refusing missing labels (NaN, None) and infinities.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Labels of any type NumPy can sort (ints, strings), NumPy or CuPy.
+    name : str, default "y"
+        How the error messages call it.
+
+    Returns
+    -------
+    y : ndarray of shape (n_samples,)
+        On the host.
+
+    Raises
+    ------
+    ValueError
+        If y is not 1-D, or holds NaN, inf or None (a NaN label would form a cluster of its
+        own, or none: ``NaN != NaN``).
+    """
+    y = asnumpy(y)
+    if y.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {y.shape}")
+    if y.dtype.kind in "fc":
+        bad = ~np.isfinite(y)
+    elif y.dtype == object:
+        bad = np.array([v is None or (isinstance(v, (float, complex, np.floating))
+                                      and not np.isfinite(v)) for v in y], dtype=bool)
+    else:
+        return y
+    if bad.any():
+        raise ValueError(f"{name} contains {int(bad.sum())} missing or infinite label(s) "
+                         f"(NaN, inf or None; the first at index {int(np.flatnonzero(bad)[0])})")
+    return y
 
 
 def _check_labels(y_true, y_pred):
-    """Both labelings as host 1-D arrays of the same, non-zero length."""
-    y_true, y_pred = asnumpy(y_true), asnumpy(y_pred)
-    if y_true.ndim != 1 or y_pred.ndim != 1:
-        raise ValueError(f"labels must be 1-D, got shapes {y_true.shape} and "
-                         f"{y_pred.shape}")
+    """Both labelings as host 1-D arrays of the same, non-zero length, without NaN."""
+    y_true, y_pred = check_labels(y_true, "y_true"), check_labels(y_pred, "y_pred")
     if y_true.shape[0] != y_pred.shape[0]:
         raise ValueError(f"y_true and y_pred differ in length: {y_true.shape[0]} != "
                          f"{y_pred.shape[0]}")
@@ -60,7 +94,7 @@ def contingency_matrix(y_true: ArrayLike, y_pred: ArrayLike) -> NDArray[np.int64
     Raises
     ------
     ValueError
-        If the labelings are not 1-D, differ in length or are empty.
+        If the labelings are not 1-D, differ in length, are empty or hold NaN, inf or None.
 
     Examples
     --------
@@ -73,6 +107,8 @@ def contingency_matrix(y_true: ArrayLike, y_pred: ArrayLike) -> NDArray[np.int64
 
 def _assignment(table):
     """Rows and columns of the one-to-one class/cluster matching maximising the matches."""
+    # imported here: scipy.optimize takes half a second to import, most uses never need it
+    from scipy.optimize import linear_sum_assignment
     return linear_sum_assignment(table, maximize=True)
 
 

@@ -7,38 +7,44 @@ saved and restored).
 """
 from __future__ import annotations
 
+import math
+import numbers
 import sys
 import time
+from typing import Any, Literal, overload
 
 import numpy as np
 
 from .backend import get_array_module
 
 
-def check_array(X, n_features=None, name="X"):
+def check_array(X: Any, n_features: int | None = None, name: str = "X") -> Any:
     """Validate a data matrix before any work: 2-D, real, finite, of the expected width.
 
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
-        NumPy or CuPy array, or anything ``np.asarray`` takes.
+        NumPy or CuPy array, a DataFrame, or anything ``np.asarray`` takes.
     n_features : int, optional
         The width X must have.
-    name : str
+    name : str, default "X"
         How the error messages call X.
 
     Returns
     -------
-    X : the array (a NumPy array if a list or the like was given)
+    X : ndarray of shape (n_samples, n_features)
+        The array (a NumPy array if a list, a DataFrame or the like was given).
 
     Raises
     ------
     ValueError
         Saying what is wrong: not 2-D, no rows, the wrong width, not real numbers, NaN or inf.
     """
+    if not (isinstance(X, np.ndarray) or type(X).__module__.startswith("cupy")):
+        X = np.asarray(X)  # lists, DataFrames (which have ndim but no dtype)
+        if X.dtype == object:
+            X = X.astype(np.float64)  # numbers stored as objects; else numpy's error
     xp = get_array_module(X)
-    if not hasattr(X, "ndim"):
-        X = np.asarray(X)
     if X.ndim != 2:
         raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}")
     if X.shape[0] < 1:
@@ -52,8 +58,122 @@ def check_array(X, n_features=None, name="X"):
     return X
 
 
+@overload
+def check_count(value: Any, name: str, low: int = ..., none: Literal[False] = ...) -> int: ...
+
+
+@overload
+def check_count(value: Any, name: str, low: int = ..., none: bool = ...) -> int | None: ...
+
+
+def check_count(value: Any, name: str, low: int = 1, none: bool = False) -> int | None:
+    """An integer parameter >= ``low`` (never a bool, never a float rounded), or ValueError.
+
+    Parameters
+    ----------
+    value : int or None
+        The value given.
+    name : str
+        The parameter's name, for the message.
+    low : int, default 1
+        The smallest value allowed.
+    none : bool, default False
+        Whether None is allowed (and returned as is).
+
+    Returns
+    -------
+    int or None
+        ``int(value)``.
+    """
+    if value is None and none:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) \
+            or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}{' or None' if none else ''}, "
+                         f"got {value!r}")
+    return int(value)
+
+
+@overload
+def check_real(value: Any, name: str, low: float = ..., high: float = ..., closed: str = ...,
+               none: Literal[False] = ...) -> float: ...
+
+
+@overload
+def check_real(value: Any, name: str, low: float = ..., high: float = ..., closed: str = ...,
+               none: bool = ...) -> float | None: ...
+
+
+def check_real(value: Any, name: str, low: float = 0.0, high: float = math.inf,
+               closed: str = "neither", none: bool = False) -> float | None:
+    """A finite real parameter in the interval (low, high), or ValueError.
+
+    Parameters
+    ----------
+    value : float or None
+        The value given.
+    name : str
+        The parameter's name, for the message.
+    low, high : float, default 0 and inf
+        The interval's ends.
+    closed : {"neither", "left", "right", "both"}, default "neither"
+        Which ends belong to the interval.
+    none : bool, default False
+        Whether None is allowed (and returned as is).
+
+    Returns
+    -------
+    float or None
+        ``float(value)``.
+    """
+    if value is None and none:
+        return None
+    ok = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) \
+        and math.isfinite(value)
+    if ok:
+        ok = (low <= value if closed in ("left", "both") else low < value) and \
+            (value <= high if closed in ("right", "both") else value < high)
+    if not ok:
+        left = "[" if closed in ("left", "both") else "("
+        right = "]" if closed in ("right", "both") else ")"
+        raise ValueError(f"{name} must be a finite number in {left}{low:g}, {high:g}{right}"
+                         f"{' or None' if none else ''}, got {value!r}")
+    return float(value)
+
+
+def check_bool(value: Any, name: str) -> bool:
+    """``bool(value)`` if value is True or False (NumPy's too), else ValueError.
+
+    Parameters
+    ----------
+    value : bool
+        The value given.
+    name : str
+        The parameter's name, for the message.
+
+    Returns
+    -------
+    bool
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 class Progress:
-    """Prints ``label  it/total  loss  it/s  time left`` to stderr at most every ``every`` seconds."""
+    """Prints ``label  it/total  loss  it/s  time left`` to stderr at most every ``every`` seconds.
+
+    Parameters
+    ----------
+    label : str
+        The line's first word (the stage).
+    total : int
+        The iterations of the stage.
+    verbose : bool
+        Print nothing when False.
+    every : float, default 2.0
+        Seconds between two lines, unless a call forces one.
+    """
 
     def __init__(self, label, total, verbose, every=2.0):
         self.label, self.total, self.verbose, self.every = label, total, verbose, every
@@ -120,7 +240,14 @@ class BatchStream:
         return self.epoch, self._perm[start:start + self.batch_size]
 
     def state(self):
-        """A JSON-able dict for ``BatchStream(..., state=)``."""
+        """Where the stream stands, to continue exactly there later.
+
+        Returns
+        -------
+        dict
+            JSON-able: "rng" (the generator's state), "epoch" and "pos"; give it to
+            ``BatchStream(..., state=)``.
+        """
         if self._perm is None or self.pos == self.per_epoch:  # next permutation not drawn yet
             return {"rng": self.rng.bit_generator.state,
                     "epoch": self.epoch + (self._perm is not None), "pos": 0}

@@ -213,3 +213,81 @@ def test_finetune_dropout_after_every_hidden_relu(monkeypatch):
     assert np.array_equal(sae.encode(X), sae.encode(X))  # no dropout when encoding
     with pytest.raises(ValueError, match="dropout"):
         StackedAutoencoder(dims=(6, 5, 2)).finetune(X, iterations=1, dropout=1.0)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"dims": (6, 16.7, 3)}, ValueError, "dims must be .* positive integers"),  # became 16
+    ({"dims": "64"}, ValueError, "dims must be"),  # built a 6-4 network
+    ({"dims": (6,)}, ValueError, "at least two"),
+    ({"dims": (6, True)}, ValueError, "dims must be"),
+    ({"init_std": float("nan")}, ValueError, "init_std"),  # NaN embeddings
+    ({"init_std": -1.0}, ValueError, "init_std"),
+    ({"init_std": "he"}, ValueError, "init_std"),
+    ({"p_drop": float("nan")}, ValueError, "p_drop"),
+    ({"dtype": np.int32}, TypeError, "dtype must be a floating-point type"),  # zero weights
+    ({"dtype": np.complex64}, TypeError, "dtype must be a floating-point type"),
+])
+def test_constructor_checks_its_parameters(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        StackedAutoencoder(**{"dims": (6, 3), **kwargs})
+
+
+@pytest.fixture
+def no_steps(monkeypatch):
+    import dec_np.autoencoder as ae
+
+    def started(*args, **kwargs):
+        raise AssertionError("training started before the settings were checked")
+
+    monkeypatch.setattr(ae, "_steps", started)
+
+
+@pytest.mark.parametrize("method", ["pretrain_layerwise", "finetune"])
+@pytest.mark.parametrize("kwargs, match", [
+    ({"batch_size": 0}, "batch_size must be an integer >= 1"),  # a ZeroDivisionError
+    ({"batch_size": 16.5}, "batch_size"),
+    ({"lr": float("nan")}, "lr must be a finite number"),  # trained, then failed
+    ({"lr": -0.1}, "lr"),
+    ({"epochs": 1.5}, "epochs must be an integer"),
+    ({"epochs": None, "iterations": 0}, "iterations must be an integer >= 1"),
+    ({"momentum": 1.0}, "momentum"),
+    ({"gamma": 0}, "gamma"),
+    ({"weight_decay": -1e-4}, "weight_decay"),
+    ({"lr_step": 0}, "lr_step"),
+    ({"warmup": -1}, "warmup"),
+    ({"verbose": "yes"}, "verbose must be True or False"),
+    ({"nesterov": 1}, "nesterov must be True or False"),
+    ({"optimizer": "rmsprop"}, "optimizer"),
+])
+def test_training_settings_are_checked_before_any_work(no_steps, method, kwargs, match):
+    X = np.random.default_rng(0).random((20, 6))
+    sae = StackedAutoencoder((6, 4, 3), random_state=0)
+    with pytest.raises(ValueError, match=match):
+        getattr(sae, method)(X, **{"epochs": 1, **kwargs})
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"dropout": 1.0}, "dropout"), ({"dropout": float("nan")}, "dropout"),
+    ({"min_epochs": 0, "epochs": None, "iterations": 5}, "min_epochs"),
+    ({"lr_epochs": float("inf")}, "lr_epochs"), ({"callback": 3}, "callback"),
+    ({"augment": "shift"}, "augment")])
+def test_finetune_settings_are_checked_before_any_work(no_steps, kwargs, match):
+    X = np.random.default_rng(0).random((20, 6))
+    with pytest.raises(ValueError, match=match):
+        StackedAutoencoder((6, 3), random_state=0).finetune(X, **{"epochs": 1, **kwargs})
+
+
+def test_inference_batch_size_dataframes_and_float32_overflow():
+    pd = pytest.importorskip("pandas")
+    X = np.random.default_rng(0).random((20, 6))
+    sae = StackedAutoencoder((6, 3), random_state=0)
+    for method in (sae.encode, sae.reconstruct, sae.reconstruction_loss):
+        with pytest.raises(ValueError, match="batch_size must be an integer >= 1"):
+            method(X, batch_size=0)
+    with pytest.raises(ValueError, match="batch_size"):
+        sae.decode(np.zeros((2, 3)), batch_size=2.0)
+    # a DataFrame, as DEC takes it (encode refused it)
+    np.testing.assert_array_equal(sae.encode(pd.DataFrame(X)), sae.encode(X))
+    # float64 X that float32 cannot hold: said as such, not "NaN or inf"
+    with pytest.warns(RuntimeWarning), pytest.raises(ValueError, match="X overflows float32"):
+        sae.encode(X * 1e200)

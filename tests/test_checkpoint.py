@@ -138,19 +138,19 @@ def test_resume_after_max_iter_equals_uninterrupted(tmp_path, data):
 def test_ctrl_c_saves_and_resume_equals_uninterrupted(tmp_path, data, monkeypatch):
     X, y = data
     full = DEC(max_iter=100, **KW).fit(X, y)
-    real, calls = dec_module.kl_gradients, [0]
+    real, calls = dec_module._kl_gradients, [0]
 
     def ctrl_c_at_step_53(*args, **kw):  # a real SIGINT in the middle of an iteration
         calls[0] += 1
         if calls[0] == 53:
             signal.raise_signal(signal.SIGINT)
         return real(*args, **kw)
-    monkeypatch.setattr(dec_module, "kl_gradients", ctrl_c_at_step_53)
+    monkeypatch.setattr(dec_module, "_kl_gradients", ctrl_c_at_step_53)
     ck = tmp_path / "state.npz"
     with pytest.raises(KeyboardInterrupt):
         DEC(max_iter=100, **KW).fit(X, y, checkpoint_path=ck)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
-    monkeypatch.setattr(dec_module, "kl_gradients", real)
+    monkeypatch.setattr(dec_module, "_kl_gradients", real)
     resumed = DEC(max_iter=100, **KW).fit(X, y, resume_from=ck)
     np.testing.assert_array_equal(resumed.labels_, full.labels_)
     assert resumed.history_ == full.history_

@@ -184,3 +184,75 @@ def test_small_mnist_end_to_end_adam_schedule(data_dir):
     ae_acc = cluster_accuracy(y, model.init_labels_)
     dec_acc = cluster_accuracy(y, model.labels_)
     assert ae_acc > 0.5 and dec_acc >= ae_acc - 0.01, (ae_acc, dec_acc)
+
+
+# -- everything is checked before any work ---------------------------------------------------
+@pytest.fixture
+def no_work(monkeypatch):
+    """Pretraining and k-means fail the test if they start."""
+    import dec_np.dec as dec_module
+
+    def started(*args, **kwargs):
+        raise AssertionError("the work started before the input was checked")
+
+    monkeypatch.setattr(dec_module, "run_schedule", started)
+    monkeypatch.setattr(dec_module, "kmeans", started)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"alpha": float("inf")}, "alpha must be a number in"),  # failed after pretraining
+    ({"alpha": 1e-300}, "alpha must be a number in"),
+    ({"alpha": float("nan")}, "alpha"),
+    ({"alpha": True}, "alpha"),
+    ({"hidden_dims": (16.7, 3)}, "hidden_dims must be .* positive integers"),  # became 16
+    ({"hidden_dims": "64"}, "hidden_dims"),
+    ({"hidden_dims": ()}, "hidden_dims"),
+    ({"hidden_dims": (8, 0)}, "hidden_dims"),
+    ({"update_encoder": "no"}, "update_encoder must be True or False"),  # trained the encoder
+    ({"verbose": "yes"}, "verbose must be True or False"),
+    ({"lr": float("nan")}, "lr"),
+    ({"lr": float("inf")}, "lr"),
+    ({"momentum": float("nan")}, "momentum"),
+    ({"n_clusters": 3.0}, "n_clusters"),
+    ({"batch_size": 2.5}, "batch_size"),
+    ({"max_iter": True}, "max_iter"),
+])
+def test_parameters_are_checked_before_any_work(no_work, kwargs, match):
+    X, _ = blobs(n=30)
+    with pytest.raises(ValueError, match=match):
+        DEC(**{"n_clusters": 3, "hidden_dims": (8, 3), **kwargs}).fit(X)
+
+
+def test_y_is_checked_before_any_work(no_work):
+    X, y = blobs(n=30)
+    with pytest.raises(ValueError, match="y has 29 labels but X has 30 rows"):
+        DEC(3).fit(X, y[:29])  # was refused only after pretraining and k-means
+    with pytest.raises(ValueError, match="y contains 1 missing or infinite label"):
+        DEC(3).fit(X, np.where(np.arange(30) == 4, np.nan, y))  # was accepted
+    with pytest.raises(ValueError, match="y must be 1-D"):
+        DEC(3).fit(X, y[:, None])
+
+
+def test_float32_over_and_underflow_are_reported_as_such(no_work):
+    X, _ = blobs(n=30)
+    X = X.astype(np.float64)
+    # X * 1e200 is finite in float64: it was "X contains NaN or inf"
+    with pytest.raises(ValueError, match=r"values up to \|x\| = .*e\+200: they overflow float32"):
+        DEC(3).fit(X * 1e200)
+    # X * 1e-320 is not all zeros: it was "X is all zeros"
+    with pytest.raises(ValueError, match=r"largest \|x\| is .*e-32\d: it underflows float32"):
+        DEC(3).fit(X * 1e-320)
+    with pytest.raises(ValueError, match="X contains NaN or inf"):
+        DEC(3).fit(np.where(X > 0, np.inf, X))
+    with pytest.raises(ValueError, match="all zeros"):  # the one case that is all zeros
+        DEC(3, input_scaling="paper").fit(np.zeros((30, 4)))
+
+
+def test_the_largest_float32_range_trains():
+    """Values just inside float32's range train once scaled (paper scaling)."""
+    X, _ = blobs(n=60)
+    model = DEC(3, hidden_dims=(8, 3), schedule="fast", n_init=2, max_iter=20,
+                update_interval=10, random_state=0)
+    for factor in (1e37, 1e-36):
+        Xs = X.astype(np.float64) * factor
+        assert model.fit(Xs).predict(Xs).shape == (60,)

@@ -190,3 +190,49 @@ def test_validation(xp):
         km.predict(xp.zeros((3, 3)))
     with pytest.raises(ValueError):
         squared_distances(X, xp.zeros((2, 3)))
+
+
+def test_estimator_contract_as_decs():
+    """Clone, parameters, repr and the unfitted error behave as DEC's (clone raised)."""
+    from dec_np.base import NotFittedError
+    km = KMeans(3, n_init=2, random_state=0)
+    assert km.get_params() == {"n_clusters": 3, "n_init": 2, "max_iter": 300, "tol": 1e-4,
+                               "random_state": 0}
+    assert repr(km) == "KMeans(n_clusters=3, n_init=2, random_state=0)"
+    assert km.set_params(tol=0.0) is km and km.tol == 0.0
+    with pytest.raises(NotFittedError, match="not fitted") as info:
+        km.predict(np.zeros((2, 2)))  # a plain ValueError before
+    assert isinstance(info.value, ValueError) and isinstance(info.value, AttributeError)
+    sklearn_base = pytest.importorskip("sklearn.base")
+    from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+    from sklearn.utils.validation import check_is_fitted
+    with pytest.raises(SklearnNotFittedError):
+        km.predict(np.zeros((2, 2)))
+    with pytest.raises(SklearnNotFittedError):
+        check_is_fitted(km)
+    X = np.random.default_rng(0).normal(size=(30, 2))
+    twin = sklearn_base.clone(km.fit(X))
+    assert twin is not km and not hasattr(twin, "labels_") and twin.get_params() == km.get_params()
+    np.testing.assert_array_equal(twin.fit(X).labels_, km.labels_)
+    assert sklearn_base.is_clusterer(km)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"n_init": 1.5}, "n_init"), ({"max_iter": 0}, "max_iter"), ({"tol": -1.0}, "tol"),
+    ({"tol": float("nan")}, "tol"), ({"n_init": True}, "n_init")])
+def test_settings_are_checked(kwargs, match):
+    X = np.random.default_rng(0).normal(size=(10, 2))
+    with pytest.raises(ValueError, match=match):
+        kmeans(X, 2, **kwargs)
+    with pytest.raises(ValueError, match=match):
+        KMeans(2, **kwargs).fit(X)
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_scikit_learns_check_estimator_passes():
+    pytest.importorskip("sklearn")
+    from sklearn.utils.estimator_checks import check_estimator
+    results = check_estimator(KMeans(2, n_init=2, random_state=0), on_fail=None)
+    failed = {r["check_name"]: str(r["exception"])[:200] for r in results
+              if r["status"] == "failed"}
+    assert not failed and len(results) > 40

@@ -134,3 +134,15 @@ def test_device_arrays(xp):
     assert ari(y_true, y_pred) == pytest.approx(
         sk_metrics.adjusted_rand_score([0, 0, 1, 1, 2], [1, 1, 0, 0, 0]), abs=1e-12, rel=0)
     assert best_mapping(y_true, y_pred) == {1: 0, 0: 1}
+
+
+@pytest.mark.parametrize("metric", [cluster_accuracy, nmi, ari])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, None])
+def test_missing_labels_are_refused(metric, bad):
+    # NaN labels gave ACC 0.667 and NMI 1.0: a NaN formed a class of its own
+    y = np.array([0, 1, bad], dtype=object if bad is None else float)
+    with pytest.raises(ValueError, match="y_true contains 1 missing or infinite label"):
+        metric(y, [0, 1, 1])
+    with pytest.raises(ValueError, match="y_pred contains 1 missing or infinite label"):
+        metric([0, 1, 1], y)
+

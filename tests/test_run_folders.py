@@ -53,15 +53,15 @@ def _one_error_line(capsys):
 
 def _interrupt_at_step(monkeypatch, step):
     """A real SIGINT in the middle of DEC step ``step``: the CLI saves the state, exits 130."""
-    real, calls = dec_module.kl_gradients, [0]
+    real, calls = dec_module._kl_gradients, [0]
 
     def ctrl_c(*args, **kw):
         calls[0] += 1
         if calls[0] == step:
             signal.raise_signal(signal.SIGINT)
         return real(*args, **kw)
-    monkeypatch.setattr(dec_module, "kl_gradients", ctrl_c)
-    return lambda: monkeypatch.setattr(dec_module, "kl_gradients", real)
+    monkeypatch.setattr(dec_module, "_kl_gradients", ctrl_c)
+    return lambda: monkeypatch.setattr(dec_module, "_kl_gradients", real)
 
 
 def _interrupted_run(files, out, monkeypatch, capsys):

@@ -188,3 +188,45 @@ def test_the_package_works_without_scikit_learn():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "n_init=1" in out.stdout and out.stdout.rstrip().endswith("2 (40,)")
+
+
+def test_score_is_minus_the_mean_kl_and_serves_grid_search_and_pipelines():
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from dec_np.dec_math import kl_divergence, target_distribution
+    X, y = blobs(n=120)
+    model = small_dec().fit(X)
+    q = model.predict_proba(X)
+    expected = -kl_divergence(target_distribution(q), q) / len(X)
+    assert model.score(X) == pytest.approx(expected, rel=1e-5) and model.score(X) < 0
+    assert model.score(X, y) == model.score(X)  # y is ignored
+    assert model.score(X) == pytest.approx(-model.history_["loss"][-1], rel=0.5)
+    # without scoring=, GridSearchCV and Pipeline.score use it (both failed: no score)
+    search = GridSearchCV(small_dec(), {"alpha": [0.5, 1.0]}, cv=2).fit(X)
+    assert np.isfinite(search.best_score_) and search.best_score_ <= 0
+    pipe = make_pipeline(StandardScaler(), small_dec()).fit(X)
+    assert np.isfinite(pipe.score(X)) and pipe.score(X) <= 0
+
+
+def test_feature_names_in_from_a_dataframe():
+    pd = pytest.importorskip("pandas")
+    X, _ = blobs()
+    columns = [f"pixel{i}" for i in range(X.shape[1])]
+    df = pd.DataFrame(X, columns=columns)
+    model = tiny_dec(n_clusters=3, random_state=0).fit(df)
+    assert model.feature_names_in_.tolist() == columns and model.feature_names_in_.dtype == object
+    np.testing.assert_array_equal(model.predict(df), model.labels_)
+    with pytest.raises(ValueError, match="The feature names should match .* new: \\['other'\\]"):
+        model.predict(df.rename(columns={"pixel0": "other"}))
+    with pytest.raises(ValueError, match="feature names should match"):
+        model.transform(df[columns[::-1]])
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        model.predict(X)
+    with pytest.warns(UserWarning), pytest.raises(ValueError, match="X has 5 features, but DEC"):
+        model.predict(X[:, :5])
+    assert not hasattr(model.fit(X), "feature_names_in_")  # a refit on an array forgets them
+    with pytest.warns(UserWarning, match="X has feature names, but DEC was fitted without"):
+        model.predict(df)
+    # integer column names are no names, as in scikit-learn
+    assert not hasattr(tiny_dec(n_clusters=3).fit(pd.DataFrame(X)), "feature_names_in_")

@@ -219,7 +219,8 @@ def test_dec_on_strict(strict):
 
 
 # -- static review of host NumPy calls ------------------------------------------------------
-DTYPES = {"float32", "float64", "int64", "integer", "floating", "number", "dtype", "ndarray"}
+DTYPES = {"float32", "float64", "int64", "integer", "floating", "number", "dtype", "ndarray",
+          "bool_"}
 #: Every ``np.<name>`` allowed in the numeric modules, with why it is host-side.
 ALLOWED = {
     "layers": {"sqrt"},  # a scalar: the Glorot limit, computed on the host

@@ -425,6 +425,7 @@ class StackedAutoencoder:
             raise ValueError(f"lr needs one value per depth ({self.n_layers}), got {len(lrs)}")
         for v in lrs:
             check_real(v, "lr", none=True)
+        check_real(max_epochs, "max_epochs", none=True)
         _check_training(epochs, iterations, batch_size, momentum, lr_step, gamma, weight_decay,
                         verbose, optimizer, warmup, nesterov)
         with host_threads(n_jobs):  # the enclosing block's threads, if any
@@ -526,6 +527,7 @@ class StackedAutoencoder:
                 raise ValueError(f"{name} must be a callable or None, got {f!r}")
         dropout = check_real(dropout, "dropout", 0.0, 1.0, closed="left")
         check_real(min_epochs, "min_epochs", none=True)
+        check_real(max_epochs, "max_epochs", none=True)
         check_real(lr_epochs, "lr_epochs", none=True)
         with host_threads(n_jobs):  # the enclosing block's threads, if any
             H = self._to_model(X)

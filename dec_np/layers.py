@@ -71,7 +71,7 @@ class Dense:
             W = rng.standard_normal((n_in, n_out)) * float(init_std)
         self.params = {"W": xp.asarray(W, dtype=dtype), "b": xp.zeros(n_out, dtype=dtype)}
         self.grads = {k: xp.zeros_like(v) for k, v in self.params.items()}
-        self.cache = None
+        self.cache: Array | None = None
 
     def forward(self, x: Array, train: bool = False) -> Array:
         """Affine map of a batch: ``out = x @ W + b``; stores ``x`` for :meth:`backward`.
@@ -118,6 +118,8 @@ class Dense:
             overwritten.
         """
         x = self.cache
+        if x is None:
+            raise RuntimeError("Dense.backward needs a forward pass first")
         xp = get_array_module(dout)
 
         def param_grads():  # dW = x^T dout, db = sum_i dout_i
@@ -138,7 +140,9 @@ class ReLU:
     """Rectified linear unit ``out = max(x, 0)``; no parameters."""
 
     def __init__(self) -> None:
-        self.params, self.grads, self.cache = {}, {}, None
+        self.params: dict[str, Array] = {}
+        self.grads: dict[str, Array] = {}
+        self.cache: Array | None = None
 
     def forward(self, x: Array, train: bool = False) -> Array:
         """``out = max(x, 0)``, element-wise; stores ``out`` for :meth:`backward`.
@@ -173,6 +177,8 @@ class ReLU:
         -------
         dx : Array of shape (N, d)
         """
+        if self.cache is None:
+            raise RuntimeError("ReLU.backward needs a forward pass first")
         return dout * (self.cache > 0)
 
 
@@ -202,9 +208,11 @@ class Dropout:
         if not 0.0 <= p_drop < 1.0:
             raise ValueError(f"p_drop must be in [0, 1), got {p_drop}")
         self.p_drop = p_drop
-        self.params, self.grads, self.cache = {}, {}, None
+        self.params: dict[str, Array] = {}
+        self.grads: dict[str, Array] = {}
+        self.cache: Array | None = None
         self.random_state = random_state
-        self.rng = None
+        self.rng: Any = None
         self.freeze_mask = False
 
     def forward(self, x: Array, train: bool = False) -> Array:

@@ -84,7 +84,7 @@ class SGD:
         self.step_size, self.gamma, self.warmup = step_size, float(gamma), int(warmup)
         self.nesterov = bool(nesterov)
         self.t = 0
-        self.velocity = {}
+        self.velocity: dict[str, Array] = {}
 
     @property
     def current_lr(self) -> float:
@@ -172,9 +172,13 @@ class Adam:
         self.lr, self.beta1, self.beta2, self.eps = float(lr), float(beta1), float(beta2), float(eps)
         self.step_size, self.gamma, self.warmup = step_size, float(gamma), int(warmup)
         self.t = 0
-        self.m, self.v = {}, {}
+        self.m: dict[str, Array] = {}
+        self.v: dict[str, Array] = {}
 
-    current_lr = SGD.current_lr  # t counts the steps taken so far, as in SGD
+    @property
+    def current_lr(self) -> float:
+        """The learning rate the next step will use, as :attr:`SGD.current_lr` computes it."""
+        return SGD.current_lr.fget(self)  # type: ignore[attr-defined,arg-type]
 
     def step(self, params: dict[str, Array], grads: dict[str, Array]) -> None:
         """Apply one Adam update to every array in ``params``, in place.

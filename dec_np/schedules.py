@@ -57,6 +57,7 @@ is in docs/defaults-study.md.
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 from .augment import shifter
 from .scaling import INPUT_SCALINGS
@@ -74,7 +75,7 @@ ADAM = {"iterations": 8000, "batch_size": 256, "lr": 1e-3, "optimizer": "adam"}
 SHIFT = {"shift": 0.1}
 
 #: name -> schedule dict; one entry per schedule
-SCHEDULES = {
+SCHEDULES: dict[str, dict[str, Any]] = {
     "dae-adam-cap-shift": {"model": DAE, "input_scaling": "paper", "layerwise": LAYERWISE,
                            "finetune": dict(ADAM, min_epochs=44, lr_epochs=100),
                            "augment": SHIFT, "lr_width": 500},
@@ -193,7 +194,7 @@ def with_lr(schedule: str | dict, lr: float | None = None, *, layerwise: float |
     return s
 
 
-def layerwise_rates(lr: float, dims: tuple[int, ...], lr_width: float) -> list[float]:
+def layerwise_rates(lr: float | None, dims: tuple[int, ...], lr_width: float) -> list[float]:
     """The learning rate of each depth of a layer-wise stage under ``lr_width``.
 
     Depth i reconstructs ``dims[i]`` units.  Depth 0 (the data, scaled by the input

@@ -32,6 +32,7 @@ def random_shift(X, image_shape, max_shift, rng):
     Returns
     -------
     array of shape (n, H * W), X's dtype and device.
+        The shifted images, zeros where no pixel came in.
 
     Examples
     --------
@@ -62,8 +63,24 @@ def random_shift(X, image_shape, max_shift, rng):
 def shifter(image_shape, shift):
     """The ``augment(xb, rng)`` callable that :meth:`StackedAutoencoder.finetune` takes.
 
-    ``shift`` is the largest offset as a fraction of the image's shorter side (0.1 on a
-    28 x 28 image: up to 3 pixels), rounded to the nearest whole pixel and at least 1.
+    Parameters
+    ----------
+    image_shape : tuple of int
+        (H, W) of the images the rows hold.
+    shift : float
+        The largest offset as a fraction of the image's shorter side, in (0, 0.5): 0.1 on
+        a 28 x 28 image is up to 3 pixels; rounded to the nearest whole pixel, at least 1.
+
+    Returns
+    -------
+    callable
+        ``augment(xb, rng)``: :func:`random_shift` of the batch ``xb`` (n, H * W) with
+        offsets drawn from ``rng``; its attribute ``max_shift`` is the offset in pixels.
+
+    Examples
+    --------
+    >>> shifter((28, 28), 0.1).max_shift
+    3
     """
     H, W = image_shape
     if not 0 < shift < 0.5:

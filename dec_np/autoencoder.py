@@ -286,6 +286,7 @@ class StackedAutoencoder:
         Returns
         -------
         z : array of shape (n_samples, dims[-1]) on the model's device
+            The embedding of each row.
         """
         batch_size = check_count(batch_size, "batch_size")
         return self._apply(self.encoder(), self._to_model(X), batch_size)

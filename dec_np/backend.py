@@ -212,6 +212,7 @@ def seed_sequence(random_state: Seed) -> np.random.Generator:
     Returns
     -------
     numpy.random.Generator
+        The generator to draw from.
     """
     if isinstance(random_state, np.random.Generator):
         return random_state

@@ -149,6 +149,7 @@ class BaseEstimator:
         Returns
         -------
         self
+            The estimator itself.
 
         Raises
         ------
@@ -344,7 +345,8 @@ def validate_data(X: Any, n_features: int | None = None, owner: str = "the model
 
     Returns
     -------
-    X : ndarray of shape (n_samples, n_features), on the device it came from.
+    X : ndarray of shape (n_samples, n_features)
+        The checked data, on the device it came from.
 
     Raises
     ------

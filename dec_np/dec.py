@@ -337,6 +337,7 @@ class DEC(ClusterMixin, BaseEstimator):
         Returns
         -------
         z : ndarray of shape (n_samples, z_dim), float32
+            The embedding of each row.
         """
         return asnumpy(self._z(X))
 
@@ -351,6 +352,7 @@ class DEC(ClusterMixin, BaseEstimator):
         Returns
         -------
         q : ndarray of shape (n_samples, n_clusters), float32
+            The soft assignment of each row to each cluster.
 
         Raises
         ------
@@ -403,6 +405,7 @@ class DEC(ClusterMixin, BaseEstimator):
         Returns
         -------
         labels : ndarray of shape (n_samples,), int64
+            The cluster of each row.
         """
         return self.predict_proba(X).argmax(axis=1)
 

@@ -87,6 +87,7 @@ class Dense:
         Returns
         -------
         out : Array of shape (N, n_out)
+            The layer's output.
         """
         self.cache = x
         xp = get_array_module(x)
@@ -157,6 +158,7 @@ class ReLU:
         Returns
         -------
         out : Array of shape (N, d)
+            The rectified batch.
         """
         xp = get_array_module(x)
         out = xp.maximum(x, 0)
@@ -176,6 +178,7 @@ class ReLU:
         Returns
         -------
         dx : Array of shape (N, d)
+            The gradient with respect to the layer's input.
         """
         if self.cache is None:
             raise RuntimeError("ReLU.backward needs a forward pass first")
@@ -228,6 +231,7 @@ class Dropout:
         Returns
         -------
         out : Array of shape (N, d)
+            The batch with the dropped units zeroed and the others scaled.
         """
         if not train or self.p_drop == 0.0:
             self.cache = None
@@ -254,6 +258,7 @@ class Dropout:
         Returns
         -------
         dx : Array of shape (N, d)
+            The gradient with respect to the layer's input.
         """
         return dout if self.cache is None else dout * self.cache
 
@@ -309,6 +314,7 @@ class Sequential:
         Returns
         -------
         out : Array of shape (N, d_out)
+            The last layer's output.
         """
         for layer in self.layers:
             x = layer.forward(x, train)

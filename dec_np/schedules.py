@@ -238,6 +238,24 @@ def run_schedule(sae, X, schedule: dict, verbose: bool = False, image_shape=None
     rows are trained on as they are.  A schedule's "lr_width" sets the rate of each depth of
     the layer-wise stage (:func:`layerwise_rates`).
 
+    Parameters
+    ----------
+    sae : StackedAutoencoder
+        The network to train, in place.
+    X : array of shape (n_samples, dims[0])
+        The training data, already scaled (:mod:`dec_np.scaling`).
+    schedule : dict
+        A schedule as :func:`get_schedule` returns it.
+    verbose : bool, default False
+        Print progress lines to stderr.
+    image_shape : tuple of int or None, default None
+        (H, W) when the rows are images: a schedule's "augment" then shifts them.
+
+    Returns
+    -------
+    StackedAutoencoder
+        ``sae``, trained.
+
     Raises
     ------
     FloatingPointError

@@ -49,6 +49,21 @@ def resolve_n_jobs(n_jobs: int | str | None) -> int | None:
     (``OPENBLAS_NUM_THREADS``...), one product split among cores: faster on many cores, but
     the numbers depend on the thread count.
 
+    Parameters
+    ----------
+    n_jobs : int, None or "blas"
+        The setting, as ``DEC(n_jobs=...)`` takes it.
+
+    Returns
+    -------
+    int or None
+        The number of threads, at least 1; None for "blas".
+
+    Raises
+    ------
+    ValueError
+        For 0, a float, a bool or another string.
+
     Examples
     --------
     >>> resolve_n_jobs(1), resolve_n_jobs("blas")
@@ -115,7 +130,18 @@ def host_threads(n_jobs: int | str | None = None) -> Iterator[ThreadPoolExecutor
 
 
 def on_host(array: Any) -> bool:
-    """Whether ``array`` is a NumPy array: only host work is cut up and shared out."""
+    """Whether ``array`` is a NumPy array: only host work is cut up and shared out.
+
+    Parameters
+    ----------
+    array : array
+        A NumPy or CuPy array (or anything :func:`dec_np.backend.get_array_module` takes).
+
+    Returns
+    -------
+    bool
+        True on the host.
+    """
     return get_array_module(array) is np
 
 
@@ -151,6 +177,20 @@ def beside(first: Callable[[], Any], second: Callable[[], Any], work: int, like:
 
     The two must not depend on each other.  ``work`` (multiply-adds) below
     :data:`MIN_WORK`, or ``like`` (an operand) on a GPU: one after the other here.
+
+    Parameters
+    ----------
+    first, second : callable
+        Calls without arguments; ``first`` goes to a worker, ``second`` runs here.
+    work : int
+        The multiply-adds of the whole, about: below :data:`MIN_WORK` no thread is worth it.
+    like : array
+        An operand: on a GPU everything runs in the calling thread.
+
+    Returns
+    -------
+    object
+        What ``second()`` returns.
     """
     active = _pool_for(like) if work >= MIN_WORK else None
     if active is None:
@@ -171,6 +211,17 @@ def split(fn: Callable[[Sequence[Any]], None], items: Sequence[Any], work: int, 
     disjoint pieces, say), so that the parts give what the whole gives.  ``work`` (all
     items together, in multiply-adds about) below :data:`MIN_WORK`, or ``like`` on a GPU:
     one call here.
+
+    Parameters
+    ----------
+    fn : callable
+        ``fn(part)`` on a sequence of items.
+    items : sequence
+        The items, shared out as ``items[i::n]`` among ``n`` threads.
+    work : int
+        The multiply-adds of the whole, about: below :data:`MIN_WORK` no thread is worth it.
+    like : array
+        An operand: on a GPU everything runs in the calling thread.
     """
     active = _pool_for(like) if work >= MIN_WORK else None
     if active is None or len(items) < 2:
@@ -195,6 +246,17 @@ def halves(fn: Callable[[slice], None], n: int, work: int, like: Any) -> None:
     products, in one thread or in two.  Outside an int setting of :func:`host_threads` (under
     "blas", or with no block at all), ``work`` below :data:`MIN_WORK`, or ``like`` on a GPU:
     one call ``fn(slice(0, n))``, which BLAS may split among its own threads.
+
+    Parameters
+    ----------
+    fn : callable
+        ``fn(s)`` computes the rows ``s`` (a slice) of the result.
+    n : int
+        The number of rows.
+    work : int
+        The multiply-adds of the whole, about: below :data:`MIN_WORK` no thread is worth it.
+    like : array
+        An operand: on a GPU everything runs in the calling thread.
     """
     if not isinstance(_SETTING.get(), int) or work < MIN_WORK or n < 2 or not on_host(like):
         fn(slice(0, n))

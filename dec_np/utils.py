@@ -154,6 +154,7 @@ def check_bool(value: Any, name: str) -> bool:
     Returns
     -------
     bool
+        The value.
     """
     if not isinstance(value, (bool, np.bool_)):
         raise ValueError(f"{name} must be True or False, got {value!r}")
@@ -206,8 +207,11 @@ class BatchStream:
     n : int
         Number of rows.
     batch_size : int
+        Rows per batch.
     rng : numpy.random.Generator
+        Draws each epoch's permutation, on the host.
     xp : array module, default numpy
+        Where the indices live (numpy or cupy).
     state : dict, optional
         A ``state()`` to continue from (it resets ``rng`` to the saved state).
     """

@@ -95,14 +95,14 @@ def test_every_command_has_a_description_and_every_option_help_with_its_default(
 
 # ----------------------------------------------------------------------------- signals, locks
 def test_a_fit_started_with_sigint_ignored_keeps_ignoring_it(files, tmp_path, monkeypatch):
-    real, calls = dec_module.kl_gradients, [0]
+    real, calls = dec_module._kl_gradients, [0]
 
     def ctrl_c(*args, **kw):
         calls[0] += 1
         if calls[0] == 10:
             signal.raise_signal(signal.SIGINT)
         return real(*args, **kw)
-    monkeypatch.setattr(dec_module, "kl_gradients", ctrl_c)
+    monkeypatch.setattr(dec_module, "_kl_gradients", ctrl_c)
     old = signal.signal(signal.SIGINT, signal.SIG_IGN)       # as `nohup dec-np fit &` starts
     try:
         assert main(_fit(files, tmp_path / "run")) == 0
@@ -195,16 +195,16 @@ def test_fit_demo_and_evaluate_write_one_schema_documented_in_docs(files, tmp_pa
 
 
 def _interrupted(files, out, monkeypatch):
-    real, calls = dec_module.kl_gradients, [0]
+    real, calls = dec_module._kl_gradients, [0]
 
     def ctrl_c(*args, **kw):
         calls[0] += 1
         if calls[0] == 25:
             signal.raise_signal(signal.SIGINT)
         return real(*args, **kw)
-    monkeypatch.setattr(dec_module, "kl_gradients", ctrl_c)
+    monkeypatch.setattr(dec_module, "_kl_gradients", ctrl_c)
     assert main(_fit(files, out)) == 130
-    monkeypatch.setattr(dec_module, "kl_gradients", real)
+    monkeypatch.setattr(dec_module, "_kl_gradients", real)
     assert (out / STATE).exists()
 
 

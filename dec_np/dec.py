@@ -109,16 +109,24 @@ class DEC(ClusterMixin, BaseEstimator):
     Attributes
     ----------
     labels_ : ndarray of shape (n_samples,)
+        The cluster of each row of the X seen by ``fit``: argmax_j q_ij at the end.
     cluster_centers_ : ndarray of shape (n_clusters, z_dim)
+        The centroids mu_j in the embedding.
+    schedule_ : dict or None
+        The pretraining that ran: the schedule dict (:mod:`dec_np.schedules`) with its
+        "augment" entry set to None when the rows were not declared images (they were then
+        never shifted); None when ``autoencoder`` was given.
     n_features_in_ : int
         Width of the X seen by ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,), dtype object
+    feature_names_in_ : ndarray of shape (``n_features_in_``,), dtype object
         The column names of X, only when ``fit`` was given a DataFrame with string column
         names; later calls then check that X has the same names.
     autoencoder_ : StackedAutoencoder, the encoder after DEC
     init_labels_, init_centers_ : the AE + k-means starting point
     scale_ : float
+        The factor X was multiplied by (``input_scaling``).
     n_iter_ : int
+        Iterations of the clustering phase.
     history_ : dict of lists: "iteration", "delta_label", "loss" (mean KL per point),
         and "acc", "nmi" when ``y`` is passed to ``fit``
 
@@ -239,6 +247,7 @@ class DEC(ClusterMixin, BaseEstimator):
             if sae.xp is not xp:
                 raise ValueError("the autoencoder lives on another backend than backend=")
         self.pretrain_time_ = time.perf_counter() - t0
+        self.schedule_ = None if self.autoencoder is not None else _ran(self)
         self.autoencoder_ = sae
 
         z = sae.encode(Xd)
@@ -440,6 +449,14 @@ def _record(model, hist, it, loss, delta, labels, y, mu, xp):
                   f"delta {delta:.4f}", file=sys.stderr, flush=True)
 
 
+def _ran(model):
+    """The schedule dict ``model`` pretrains with, "augment" None where nothing was shifted."""
+    s = get_schedule(model.schedule)
+    if s.get("augment") and model.image_shape is None and not s["augment"].get("image_shape"):
+        s["augment"] = None  # plain features: run_schedule never shifts them
+    return s
+
+
 def _finite(a, X, scale, what):
     """``a`` if it is all finite, else ValueError: X overflowed the network."""
     xp = get_array_module(a)
@@ -452,8 +469,8 @@ def _finite(a, X, scale, what):
                      "scale of the data the model was fitted on")
 
 
-#: the alphas DEC accepts: beyond them the float32 kernel (1 + |z - mu|^2 / alpha) overflows
-#: or loses its digits (1e-300 overflows, 1e300 rounds every distance to 0)
+#: the alphas DEC accepts: beyond them the float32 kernel ``(1 + |z - mu|^2 / alpha)``
+#: overflows or loses its digits (1e-300 overflows, 1e300 rounds every distance to 0)
 ALPHA_RANGE = (1e-6, 1e6)
 
 

@@ -141,8 +141,8 @@ def soft_assignment(z: Array, mu: Array, alpha: float = 1.0) -> Array:
     -------
     q : ndarray of shape (N, k)
         ``q[i, j]``, the probability of assigning point i to cluster j; rows sum to 1.
-        Same dtype and device as ``z``.  Where ``|z|^2`` would overflow float32 (|z| or |mu|
-        beyond about 4.6e18) q is computed in float64 and rounded back.
+        Same dtype and device as ``z``.  Where ``|z|^2`` would overflow float32 (``|z|`` or
+        ``|mu|`` beyond about 4.6e18) q is computed in float64 and rounded back.
 
     Raises
     ------

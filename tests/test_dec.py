@@ -256,3 +256,21 @@ def test_the_largest_float32_range_trains():
     for factor in (1e37, 1e-36):
         Xs = X.astype(np.float64) * factor
         assert model.fit(Xs).predict(Xs).shape == (60,)
+
+
+def test_schedule_says_what_ran():
+    """``schedule_`` is the pretraining that ran: the shifts only for declared images."""
+    from dec_np.datasets import load_digits
+    X, _ = load_digits()
+    X = X[:120]
+    kw = dict(n_clusters=3, hidden_dims=(16, 3), max_iter=5, n_init=2, random_state=0)
+    shifting = {"model": {"p_drop": 0.0, "init_std": "glorot", "loss_reduction": "mean"},
+                "input_scaling": "max", "layerwise": None,
+                "finetune": {"iterations": 5, "batch_size": 32, "optimizer": "adam"},
+                "augment": {"shift": 0.2}}
+    plain = DEC(schedule=shifting, **kw).fit(X)
+    assert plain.schedule_["augment"] is None and plain.schedule_["finetune"]["iterations"] == 5
+    images = DEC(schedule=shifting, image_shape=(8, 8), **kw).fit(X)
+    assert images.schedule_["augment"] == {"shift": 0.2}
+    given = DEC(autoencoder=images.autoencoder_, input_scaling=None, **kw).fit(X)
+    assert given.schedule_ is None

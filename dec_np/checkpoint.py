@@ -32,7 +32,7 @@ FORMAT_VERSION = 1
 #: DEC settings a resumed fit must share with the interrupted one (the others, e.g.
 #: max_iter, tol, verbose, may change).
 RESUME_MUST_MATCH = ("n_clusters", "alpha", "input_scaling", "batch_size", "lr", "momentum",
-                     "update_interval", "update_encoder", "random_state")
+                     "update_interval", "update_encoder", "random_state", "augment")
 
 
 # ----------------------------------------------------------------------------- files

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.random import Generator
 from numpy.typing import ArrayLike
 
+from .augment import shifter
 from .autoencoder import StackedAutoencoder
 from .backend import (DEFAULT_DTYPE, asnumpy, get_array_module, get_backend, seed_sequence,
                       to_device)
@@ -106,6 +107,16 @@ class DEC(ClusterMixin, BaseEstimator):
         on a GPU.
     verbose : bool, default False
         Print progress lines to stderr.
+    augment : dict or None, default None
+        ``{"shift": fraction}`` with ``image_shape`` given: in each step of the clustering
+        phase the encoder learns from the mini-batch with every image shifted at random by
+        up to ``fraction`` of its side (:func:`dec_np.augment.shifter`), as Guo et al. (ACML
+        2018) do.  The step is still the paper's KL(P||Q) step: the target P comes from the
+        clean images at every update, held fixed, so a shifted image is pulled towards the
+        target of its clean self, and the gradients dL/dz_i, dL/dmu_j (Eq. 4, 5) do not
+        change; labels and the stopping test use the clean images.  The shifts of step t
+        come from a generator seeded by ``(random_state, t)``, so a resumed fit shifts as the
+        uninterrupted one does.  None: the paper's step on the images as they are.
 
     Attributes
     ----------
@@ -158,7 +169,7 @@ class DEC(ClusterMixin, BaseEstimator):
                  update_interval: int = 140, tol: float = 0.001, max_iter: int = 20000,
                  n_init: int = 20, update_encoder: bool = True, backend: str | None = None,
                  random_state: int | Generator | None = None, n_jobs: int | str | None = None,
-                 verbose: bool = False) -> None:
+                 verbose: bool = False, augment: dict | None = None) -> None:
         self.n_clusters = n_clusters
         self.hidden_dims = hidden_dims
         self.alpha = alpha
@@ -178,6 +189,7 @@ class DEC(ClusterMixin, BaseEstimator):
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.augment = augment
 
     # -- fitting --------------------------------------------------------------------
     def fit(self, X: ArrayLike, y: ArrayLike | None = None,
@@ -281,6 +293,11 @@ class DEC(ClusterMixin, BaseEstimator):
         grads = {k: v for k, v in sae.grads.items() if train and k.startswith("enc")}
         params["mu"] = mu
         opt = SGD(self.lr, self.momentum)
+        shift, seed = None, None
+        if self.augment is not None and train:
+            shift = shifter(tuple(self.image_shape), **self.augment)
+            seed = (int(self.random_state) if isinstance(self.random_state, numbers.Integral)
+                    else int(rng.integers(2**32)))
         stream = BatchStream(n, self.batch_size, rng, xp, state and state["stream"])
         hist = {"iteration": [], "delta_label": [], "loss": []}
         if y is not None:
@@ -308,7 +325,10 @@ class DEC(ClusterMixin, BaseEstimator):
                 labels_prev = labels
             # one SGD step on a mini-batch: q_i (Eq. 1), dL/dz_i and dL/dmu_j (Eq. 4, 5)
             _, idx = next(stream)
-            zb = encoder.forward(X[idx], train=True) if train else z[idx]
+            xb = X[idx]
+            if shift is not None:  # the encoder learns from shifted images; P stays the clean one's
+                xb = shift(xb, np.random.default_rng((seed, it)))
+            zb = encoder.forward(xb, train=True) if train else z[idx]
             qb = _soft_assignment(zb, mu, self.alpha)
             dz, dmu = _kl_gradients(zb, mu, p[idx], qb, self.alpha)
             inv = X.dtype.type(1.0 / zb.shape[0])  # the gradient of the batch-mean loss
@@ -557,6 +577,17 @@ def _validate(model, X):
                                   and shape[0] * shape[1] == d):
         raise ValueError(f"image_shape must be None or (H, W) with H * W = {d} features, "
                          f"got {shape!r}")
+    aug = model.augment
+    if aug is not None:
+        if not (isinstance(aug, dict) and set(aug) == {"shift"} and _real(aug["shift"])
+                and 0 < aug["shift"] < 0.5):
+            raise ValueError(f'augment must be None or {{"shift": fraction}} with the fraction '
+                             f"in (0, 0.5), got {aug!r}")
+        if shape is None:
+            raise ValueError("augment shifts images: give image_shape=(H, W) too")
+        if model.update_encoder is not True:
+            raise ValueError("augment trains the encoder on shifted images: it needs "
+                             "update_encoder=True")
     if model.autoencoder is not None:
         if not isinstance(model.autoencoder, StackedAutoencoder):
             raise ValueError("autoencoder must be a StackedAutoencoder")

@@ -45,7 +45,7 @@ def test_get_params_set_params_and_clone():
     model = DEC(3, hidden_dims=(8, 2), autoencoder=sae, random_state=0)
     params = model.get_params()
     assert list(params)[:3] == ["n_clusters", "hidden_dims", "alpha"]
-    assert params["n_clusters"] == 3 and params["autoencoder"] is sae and len(params) == 19
+    assert params["n_clusters"] == 3 and params["autoencoder"] is sae and len(params) == 20
     assert params["n_jobs"] is None
     assert model.set_params(alpha=2.0, max_iter=5) is model
     assert model.alpha == 2.0 and model.max_iter == 5

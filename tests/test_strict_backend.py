@@ -216,6 +216,14 @@ def test_dec_on_strict(strict):
                   max_iter=12, n_init=2, random_state=0).fit(X)
     assert est.labels_.shape == (60,) and _all_strict(est._mu) and est._mu.dtype == np.float32
     assert _all_strict(est.autoencoder_.encoders[0].params["W"])
+    # the clustering phase on shifted images (augment) stays on the device too
+    sae = autoencoder.StackedAutoencoder((16, 8, 3), backend="strict", random_state=0)
+    sae.finetune(_s(X16 := np.random.default_rng(1).random((60, 16), dtype=np.float32)),
+                 iterations=3, batch_size=16, lr=0.01)
+    est = dec.DEC(3, autoencoder=sae, backend="strict", batch_size=16, update_interval=5,
+                  max_iter=12, n_init=2, random_state=0, image_shape=(4, 4),
+                  augment={"shift": 0.25}).fit(X16)
+    assert est.labels_.shape == (60,) and _all_strict(est._mu)
 
 
 # -- static review of host NumPy calls ------------------------------------------------------
@@ -231,8 +239,9 @@ ALLOWED = {
     # errstate only silences NumPy's own overflow warnings while a stage trains
     "autoencoder": {"asarray", "isfinite", "isscalar", "errstate"},
     "augment": set(),
-    # input scaling on asnumpy(X); the loss and labels of a target update are host values
-    "dec": {"einsum", "mean", "sqrt", "isfinite", "bincount"},
+    # input scaling on asnumpy(X); the loss and labels of a target update are host values;
+    # np.random: the host generator of a clustering step's shifts (augment), as for batches
+    "dec": {"einsum", "mean", "sqrt", "isfinite", "bincount", "random"},
     # _argmin_axis0's numpy-only branch (xp is np); cluster counts and log k on the host
     "kmeans": {"min_scalar_type", "zeros", "empty", "less", "minimum", "maximum",
                "flatnonzero", "log"},

@@ -1,0 +1,117 @@
+"""DEC(augment=...): the clustering phase's batches shifted, the target and labels clean."""
+import numpy as np
+import pytest
+
+from dec_np import DEC, StackedAutoencoder
+from dec_np import dec as dec_module
+from dec_np.checkpoint import FitCheckpoint
+from dec_np.datasets import load_digits
+
+KW = dict(n_clusters=4, update_interval=10, max_iter=60, tol=0.0, n_init=2, batch_size=32, lr=0.001,
+          random_state=0)
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = load_digits()
+    keep = y < 4
+    return X[keep][:240], y[keep][:240]
+
+
+@pytest.fixture(scope="module")
+def sae(data):
+    X, _ = data
+    sae = StackedAutoencoder((64, 32, 4), init_std="glorot", p_drop=0.0, random_state=0)
+    sae.finetune(X / X.max(), iterations=150, batch_size=32, optimizer="adam")
+    return sae
+
+
+def _fit(data, sae, **kw):
+    X, y = data
+    return DEC(autoencoder=sae, input_scaling="max", image_shape=(8, 8), **{**KW, **kw}).fit(X, y)
+
+
+def test_the_encoder_learns_from_shifted_batches(data, sae, monkeypatch):
+    plain = _fit(data, sae)
+    seen = []
+    real = sae.encoder().layers[0].__class__.forward
+
+    def spy(layer, x, train=False):
+        if train:
+            seen.append(np.asarray(x).copy())
+        return real(layer, x, train)
+
+    monkeypatch.setattr(type(sae.encoder().layers[0]), "forward", spy)
+    shifted = _fit(data, sae, augment={"shift": 0.25})
+    X = data[0] / data[0].max()
+    # the first layer's training inputs are not rows of X: some pixels moved
+    assert seen and not all(any(np.allclose(b, X[i]) for i in range(len(X))) for b in seen[0][:8])
+    assert not np.array_equal(plain.cluster_centers_, shifted.cluster_centers_)
+
+
+def test_the_target_and_labels_come_from_the_clean_images(data, sae, monkeypatch):
+    X = data[0]
+    applied = []
+    real_apply = StackedAutoencoder._apply
+
+    def spy(self, net, H, batch_size=4096):
+        applied.append(np.asarray(H).copy())
+        return real_apply(self, net, H, batch_size)
+
+    monkeypatch.setattr(StackedAutoencoder, "_apply", spy)
+    model = _fit(data, sae, augment={"shift": 0.25})
+    clean = (X / X.max()).astype(np.float32)
+    # every full-data encoding (the target P at each update, the labels) saw the clean rows;
+    # a fit that built P from shifted images would fail here
+    full = [H for H in applied if H.shape[0] == X.shape[0]]
+    assert len(full) >= KW["max_iter"] // KW["update_interval"]
+    assert all(np.array_equal(H, clean) for H in full)
+    monkeypatch.setattr(StackedAutoencoder, "_apply", real_apply)
+    np.testing.assert_array_equal(model.labels_, model.predict(X))
+
+
+def test_the_same_numbers_for_every_n_jobs(data, sae):
+    one = _fit(data, sae, augment={"shift": 0.25}, n_jobs=1)
+    two = _fit(data, sae, augment={"shift": 0.25}, n_jobs=2)
+    np.testing.assert_array_equal(one.labels_, two.labels_)
+    np.testing.assert_array_equal(one.cluster_centers_, two.cluster_centers_)
+    again = _fit(data, sae, augment={"shift": 0.25}, n_jobs=1)
+    np.testing.assert_array_equal(one.cluster_centers_, again.cluster_centers_)
+
+
+def test_resume_equals_the_uninterrupted_fit(data, sae, tmp_path, monkeypatch):
+    monkeypatch.setattr(FitCheckpoint, "EVERY", 0.0)
+    X, y = data
+    full = _fit(data, sae, augment={"shift": 0.25})
+    ck = tmp_path / "state.npz"
+    DEC(autoencoder=sae, input_scaling="max", image_shape=(8, 8), augment={"shift": 0.25},
+        **{**KW, "max_iter": 30}).fit(X, y, checkpoint_path=ck)
+    resumed = DEC(autoencoder=sae, input_scaling="max", image_shape=(8, 8),
+                  augment={"shift": 0.25}, **KW).fit(X, y, resume_from=ck)
+    np.testing.assert_array_equal(resumed.labels_, full.labels_)
+    np.testing.assert_array_equal(resumed.cluster_centers_, full.cluster_centers_)
+    assert resumed.history_ == full.history_
+    with pytest.raises(ValueError, match="augment"):  # another augment: another fit
+        DEC(autoencoder=sae, input_scaling="max", image_shape=(8, 8), augment={"shift": 0.125},
+            **KW).fit(X, y, resume_from=ck)
+
+
+@pytest.mark.parametrize("bad, match", [
+    (dict(augment={"shift": 0.25}, image_shape=None), "image_shape"),
+    (dict(augment={"shift": 0.6}), "augment"),
+    (dict(augment={"shift": 0.1, "rotate": 5}), "augment"),
+    (dict(augment=0.1), "augment"),
+    (dict(augment={"shift": 0.25}, update_encoder=False), "update_encoder"),
+])
+def test_bad_augment_is_refused_before_any_work(data, sae, bad, match):
+    X, _ = data
+    kw = {"image_shape": (8, 8), **bad}
+    with pytest.raises(ValueError, match=match):
+        DEC(autoencoder=sae, input_scaling="max", **{**KW, **kw}).fit(X)
+
+
+def test_augment_is_a_parameter_of_the_estimator():
+    model = DEC(augment={"shift": 0.1}, image_shape=(28, 28))
+    assert model.get_params()["augment"] == {"shift": 0.1}
+    assert "augment={'shift': 0.1}" in repr(model)
+    assert dec_module.DEC().augment is None

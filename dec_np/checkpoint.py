@@ -356,6 +356,14 @@ def _check_param_types(kw, known, path):
             if not ok:
                 raise ValueError(f"{path}: the setting image_shape={v!r} is not None or (H, W)")
             continue
+        if name == "augment":  # None or {"shift": fraction}
+            ok = v is None or (isinstance(v, dict) and set(v) == {"shift"} and isinstance(
+                v["shift"], (int, float)) and not isinstance(v["shift"], bool)
+                and 0 < v["shift"] < 0.5)
+            if not ok:
+                raise ValueError(f"{path}: the setting augment={v!r} is not None or "
+                                 '{"shift": fraction}')
+            continue
         if isinstance(default, bool):
             ok = isinstance(v, bool)
         elif isinstance(default, int):

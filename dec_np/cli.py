@@ -536,6 +536,11 @@ def cmd_fit(args: argparse.Namespace) -> int:
         images = augment_shape(args)  # the shape pretraining may shift; None: not images
         if images is not None:
             settings["image_shape"] = tuple(images)
+        if args.cluster_shift is not None:
+            if images is None:
+                raise ValueError("--cluster-shift shifts images: give --image-shape H,W for "
+                                 "a data file")
+            settings["augment"] = {"shift": args.cluster_shift}
         return _fit_and_report(args, X, y, shape, settings, f"fit {args.dataset}", run)
 
 

@@ -139,6 +139,17 @@ def _fraction(text: str) -> float:
     return v
 
 
+def _shift_fraction(text: str) -> float:
+    """A fraction of the image side in (0, 0.5), for --cluster-shift."""
+    try:
+        v = float(text)
+    except ValueError:
+        v = float("nan")
+    if not 0 < v < 0.5:
+        raise argparse.ArgumentTypeError(f"a fraction in (0, 0.5), got {text!r}")
+    return v
+
+
 SCHEDULES = (f"default ({_schedules.DEFAULT}), "
              + ", ".join(n for n in _schedules.SCHEDULES if n != _schedules.DEFAULT))
 DESCRIPTIONS = {
@@ -214,6 +225,10 @@ def build_parser(commands: "Mapping[str, Callable[[argparse.Namespace], int]]"
             ("--tol", float, "stop when fewer than this fraction of labels change at an update"),
             ("--n-init", int, "k-means restarts on the embedding")):
         p.add_argument(flag, type=kind, help=f"{what} (default: DEC's)")
+    p.add_argument("--cluster-shift", type=_shift_fraction, metavar="F",
+                   help="images only: in every DEC step shift the batch the encoder learns "
+                        "from by up to F of the image side, the target P staying the clean "
+                        "images' (DEC(augment={'shift': F}); default: no shifts)")
     _pretraining_flags(p)
     _image_flag(p)
     _resume_flag(p)

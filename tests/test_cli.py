@@ -307,3 +307,18 @@ def test_jobs_gives_the_same_labels_for_one_thread_or_two_and_refuses_zero(tmp_p
     with pytest.raises(SystemExit):  # argparse: usage error
         main(["fit", "--jobs", "0"])
     assert "--jobs" in capsys.readouterr().err
+
+
+def test_fit_with_shifts_in_the_clustering_phase(tmp_path, capsys):
+    X, y = load_digits()
+    np.save(tmp_path / "X.npy", X[:300])
+    base = ["fit", "--dataset", str(tmp_path / "X.npy"), "--fast", "--quiet", "--no-figures",
+            "--n-clusters", "5", "--cluster-shift", "0.2"]
+    assert main(base + ["--image-shape", "8,8", "--out", str(tmp_path / "run")]) == 0
+    model = load_dec(tmp_path / "run" / "model.npz")
+    assert model.augment == {"shift": 0.2} and model.image_shape == (8, 8)
+    # a data file is no image unless it says so; the fraction is a fraction of the side
+    assert main(base + ["--out", str(tmp_path / "plain")]) != 0
+    assert "--cluster-shift shifts images" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["fit", "--dataset", "digits", "--cluster-shift", "0.7"])

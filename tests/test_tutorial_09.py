@@ -18,9 +18,9 @@ def test_exercise_is_the_generalizability(run):
 
 
 @pytest.mark.parametrize("fragment", [
-    "G at every k from the true k (5) on is below G at every smaller k",
-    "G stays below 1 at every k",
-    "G spans more than 0.2",
+    "The rule picks k = 5, the true number of clusters (5)",
+    "G stays near 1 up to the true k: at least 0.95 at every k <= 5",
+    "G at every k past the true k (5) is below G at every k up to it",
     "The validation NMI is highest at the true k (5)",
     "At r_min = 0.1 the largest class is at least 3 times the smallest",
     "On these well-separated clusters DEC keeps the rare classes",
@@ -49,7 +49,20 @@ def test_the_table_is_the_sweep_and_one_nmi_is_printed(run):
         assert g == pytest.approx(l_tr / l_va, rel=0.02)  # L printed to 4 decimals
     printed = [l for l in run.stdout.splitlines() if "NMI" in l and not l.startswith("[claim")]
     assert "select-k:" not in run.stdout and len(printed) == 1 and "validation" in printed[0]
-    assert "100 training and 500 validation points" in run.stdout
+    assert "1000 training and 1000 validation points" in run.stdout
+
+
+def test_the_rule_is_computed_from_the_printed_table(run):
+    """The k the rule picks is the one before G's largest one-step fall in the table, and the
+    lesson says so with the run's numbers, not numbers of its own."""
+    rows = _table(run)
+    g = [r[3] for r in rows]
+    falls = [a - b for a, b in zip(g, g[1:])]
+    k_rule = rows[falls.index(max(falls))][0]
+    assert k_rule == 5
+    assert f"the rule picks k = {k_rule}" in run.stdout
+    text = (TUTORIALS / "09_choosing_k_imbalance.py").read_text()
+    assert "the rule picks k = {k_rule}" in text and "picks k = 5" not in text
 
 
 def test_the_figure_has_a_fixed_axis(run):

@@ -35,7 +35,8 @@ def test_printed_numbers(run):
                   r"z drift plain ([\d.]+), augmented ([\d.]+)", line)
     agree_plain, agree_aug, drift_plain, drift_aug = (float(v) for v in m.groups())
     assert agree_aug > agree_plain + 0.1 and drift_aug < drift_plain
-    rows = re.findall(r"^\s+0\s+(True|False)\s+\d+\s+(\d+)\s+([\d.]+)\s+([\d.]+)", run.stdout, re.M)
+    rows = re.findall(r"^\s+0\s+(True|False)\s+\d+\s+(\d+)\s+([\d.]+)\s+([\d.]+)",
+                      run.stdout, re.M)
     assert {a: float(v) for a, _, v, _ in rows} == {"False": agree_plain, "True": agree_aug}
     assert {a: float(d) for a, _, _, d in rows} == {"False": drift_plain, "True": drift_aug}
 
@@ -69,7 +70,8 @@ P_FROM_SHIFTED = RIGHT_FLOAT64.replace(
     "from dec_np.dec_math import kl_gradients, soft_assignment",
     "from dec_np.dec_math import kl_gradients, soft_assignment, target_distribution").replace(
     "    dz, dmu = kl_gradients(zb, params[\"mu\"], pb, qb, alpha)",
-    "    pb = target_distribution(qb)\n    dz, dmu = kl_gradients(zb, params[\"mu\"], pb, qb, alpha)")
+    "    pb = target_distribution(qb)\n"
+    "    dz, dmu = kl_gradients(zb, params[\"mu\"], pb, qb, alpha)")
 UNSHIFTED = RIGHT_FLOAT64.replace("encoder.forward(shift(xb, rng), train=True)",
                                   "encoder.forward(xb, train=True)")
 
@@ -82,5 +84,5 @@ def test_the_check_accepts_another_float_scaling_and_catches_the_wrong_targets(t
     for name, source in (("b", P_FROM_SHIFTED), ("c", UNSHIFTED)):
         wrong = run_with_solution("10_dec_augmented.py", source, tmp_path / name)
         assert wrong.checks == [("FAIL", "augmented_dec_step")], wrong.stdout[:3000]
-        assert "differs from 40 iterations of DEC(augment={'shift': 0.1}).fit, enc0.W: " \
-               "at index" in wrong.stdout
+        assert ("differs from 40 iterations of DEC(augment={'shift': 0.1}).fit, "
+                "enc0.W: at index") in wrong.stdout

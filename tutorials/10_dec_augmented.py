@@ -24,7 +24,7 @@ from _common import MODE, check, claim, exercise, show, start, summary
 from dec_np import DEC, StackedAutoencoder
 from dec_np.augment import shifter
 from dec_np.datasets import load_digits
-from dec_np.dec_math import kl_gradients, soft_assignment, target_distribution
+from dec_np.dec_math import kl_gradients, soft_assignment, target_distribution  # noqa: F401 (your step)
 from dec_np.kmeans import kmeans
 from dec_np.metrics import cluster_accuracy
 from dec_np.optim import SGD
@@ -142,7 +142,8 @@ def augmented_dec_step(encoder, xb, pb, params, grads, opt, shift, rng, alpha=1.
 def by_hand(sae, step, seed, n_iter, augment=True):
     """Run ``n_iter`` iterations of the augmented clustering phase with ``step``.
 
-    Returns the encoder's params (dict, on a copy of ``sae``) and mu (k, d_z) at the end.
+    Returns the trained copy of ``sae`` and ``params``: its encoder's arrays by name and
+    "mu" (k, d_z), as they are at the end.
     """
     rng = np.random.default_rng(seed)              # what DEC(random_state=seed) makes
     ae = copy.deepcopy(sae)
@@ -159,7 +160,7 @@ def by_hand(sae, step, seed, n_iter, augment=True):
         _, idx = next(stream)
         step(encoder, Xs[idx], p[idx], params, grads, opt, shift,
              np.random.default_rng((seed, it)), D["alpha"])
-    return params
+    return ae, params
 
 
 N_CHECK = 2 * D["update_interval"]
@@ -174,7 +175,7 @@ expected["mu"] = dec_check.cluster_centers_ - start_mu
 
 
 def moved(step):
-    got = by_hand(sae, step, SEEDS[0], N_CHECK)
+    _, got = by_hand(sae, step, SEEDS[0], N_CHECK)
     return {k: got[k] - (start_mu if k == "mu" else sae.params[k]) for k in expected}
 
 
@@ -206,15 +207,16 @@ for seed in SEEDS:
         z, zt = dec.transform(X), dec.transform(X_shifted)
         drift = np.linalg.norm(zt - z, axis=1) / np.linalg.norm(z - z.mean(0), axis=1).mean()
         drifts.setdefault("augmented" if aug else "plain", []).append(drift)
-        rows.append(dict(seed=seed, aug=bool(aug), agree=float(np.mean(dec.predict(X_shifted)
-                                                                       == dec.labels_)),
+        labels_t = dec.predict(X_shifted)        # the clusters of the shifted copies
+        rows.append(dict(seed=seed, aug=bool(aug), it=dec.n_iter_,
+                         empty=K - len(np.unique(dec.labels_)),
+                         agree=float(np.mean(labels_t == dec.labels_)),
                          drift=float(drift.mean()), acc=cluster_accuracy(y, dec.labels_),
-                         acc_t=cluster_accuracy(y, dec.predict(X_shifted)), it=dec.n_iter_,
-                         empty=K - len(np.unique(dec.labels_))))
+                         acc_t=cluster_accuracy(y, labels_t)))
 print("seed  augment  iterations  empty  label agreement  z drift  ACC clean  ACC shifted")
 for r in rows:
-    print(f"{r['seed']:>4}  {str(r['aug']):>7}  {r['it']:>10}  {r['empty']:>5}  {r['agree']:>15.3f}  "
-          f"{r['drift']:>7.3f}  {r['acc']:>9.3f}  {r['acc_t']:>11.3f}")
+    print(f"{r['seed']:>4}  {str(r['aug']):>7}  {r['it']:>10}  {r['empty']:>5}  "
+          f"{r['agree']:>15.3f}  {r['drift']:>7.3f}  {r['acc']:>9.3f}  {r['acc_t']:>11.3f}")
 plain = [r for r in rows if not r["aug"]]
 aug = [r for r in rows if r["aug"]]
 
@@ -263,6 +265,7 @@ show(fig, "10_shift_stability.png")
 claim("On these 8x8 digits augment lowers ACC on the clean images, for every seed.",
       all(a["acc"] < p["acc"] for p, a in zip(plain, aug)),
       plain=mean("acc", plain), augmented=mean("acc", aug))
+
 # %%
 summary()
 
@@ -277,9 +280,11 @@ summary()
 #    copy is then pulled towards a sharpened copy of its own q, so that two shifts of one
 #    image get two different targets.  Why does the clean target avoid that?
 # 3. Write that wrong step (`pb = target_distribution(qb)` after computing qb) and run the
-#    check: which tensor does it name first?  Then run `by_hand` with it for 600 iterations
-#    and measure the label agreement of section 3 on the result.
-# 4. Set `SHIFT` to 0.2 (still one pixel here: why?) and to 0.3 (two pixels).  How do the
+#    check: which tensor does it name first?  Then train with it,
+#    `ae, params = by_hand(sae, wrong_step, 0, 600)`, label the clean and the shifted images
+#    with `soft_assignment(ae.encode(...), params["mu"]).argmax(1)` and compare the label
+#    agreement with section 3's.
+# 4. Set `SHIFT` to 0.05 (still one pixel here: why?) and to 0.2 (two pixels).  How do the
 #    columns move?  Then try `lr=0.003` in `D`: do the augmented runs still empty a cluster?
 # 5. Pretrain the autoencoder on shifted images too (`SCHEDULE["augment"] =
 #    {"shift": 0.1, "image_shape": (8, 8)}`, tutorial 04) and compare the table.

@@ -1,6 +1,7 @@
 """Tutorial 10 (DEC with augmentation): the claims its text makes, on the fast run; what its
 check says about a right step, a step in another float scaling, and the wrong steps it is
-meant to catch (a target P built from the shifted batch, a batch left unshifted)."""
+meant to catch (a target P built from the shifted batch, a batch left unshifted, a missing
+1/B)."""
 import re
 
 import pytest
@@ -72,16 +73,17 @@ P_FROM_SHIFTED = RIGHT_FLOAT64.replace(
     "    dz, dmu = kl_gradients(zb, params[\"mu\"], pb, qb, alpha)",
     "    pb = target_distribution(qb)\n"
     "    dz, dmu = kl_gradients(zb, params[\"mu\"], pb, qb, alpha)")
+NO_MEAN = RIGHT_FLOAT64.replace("np.float64(1 / xb.shape[0])", "1.0  # forgot 1/B")
 UNSHIFTED = RIGHT_FLOAT64.replace("encoder.forward(shift(xb, rng), train=True)",
                                   "encoder.forward(xb, train=True)")
 
 
-def test_the_check_accepts_another_float_scaling_and_catches_the_wrong_targets(tmp_path):
-    assert P_FROM_SHIFTED != RIGHT_FLOAT64 and UNSHIFTED != RIGHT_FLOAT64
+def test_the_check_accepts_another_float_scaling_and_catches_the_mistakes(tmp_path):
+    assert RIGHT_FLOAT64 not in (P_FROM_SHIFTED, NO_MEAN, UNSHIFTED)
     right = run_with_solution("10_dec_augmented.py", RIGHT_FLOAT64, tmp_path / "a")
     assert right.returncode == 0, right.stderr[-2000:]
     assert right.checks == [("PASS", "augmented_dec_step")], right.stdout[:3000]
-    for name, source in (("b", P_FROM_SHIFTED), ("c", UNSHIFTED)):
+    for name, source in (("b", P_FROM_SHIFTED), ("c", UNSHIFTED), ("d", NO_MEAN)):
         wrong = run_with_solution("10_dec_augmented.py", source, tmp_path / name)
         assert wrong.checks == [("FAIL", "augmented_dec_step")], wrong.stdout[:3000]
         assert ("differs from 40 iterations of DEC(augment={'shift': 0.1}).fit, "

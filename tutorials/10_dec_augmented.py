@@ -24,7 +24,7 @@ from _common import MODE, check, claim, exercise, show, start, summary
 from dec_np import DEC, StackedAutoencoder
 from dec_np.augment import shifter
 from dec_np.datasets import load_digits
-from dec_np.dec_math import kl_gradients, soft_assignment, target_distribution  # noqa: F401 (your step)
+from dec_np.dec_math import kl_gradients, soft_assignment, target_distribution  # noqa: F401
 from dec_np.kmeans import kmeans
 from dec_np.metrics import cluster_accuracy
 from dec_np.optim import SGD
@@ -139,7 +139,7 @@ def augmented_dec_step(encoder, xb, pb, params, grads, opt, shift, rng, alpha=1.
 # shifted batch, a missing 1/B or an unshifted batch is off by far more.
 
 # %%
-def by_hand(sae, step, seed, n_iter, augment=True):
+def by_hand(sae, step, seed, n_iter):
     """Run ``n_iter`` iterations of the augmented clustering phase with ``step``.
 
     Returns the trained copy of ``sae`` and ``params``: its encoder's arrays by name and
@@ -153,7 +153,7 @@ def by_hand(sae, step, seed, n_iter, augment=True):
     grads = {k: g for k, g in ae.grads.items() if k.startswith("enc")}
     params["mu"] = mu
     opt, stream = SGD(D["lr"], D["momentum"]), BatchStream(len(Xs), D["batch_size"], rng)
-    shift = shifter(IMAGE, SHIFT) if augment else (lambda xb, rng: xb)
+    shift = shifter(IMAGE, SHIFT)
     for it in range(n_iter):
         if it % D["update_interval"] == 0:         # the target from ALL CLEAN images
             p = target_distribution(soft_assignment(ae.encode(Xs), mu, D["alpha"]))

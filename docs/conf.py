@@ -1,4 +1,4 @@
-"""Sphinx configuration of the dec_np site: the README as the home page, the nine tutorials
+"""Sphinx configuration of the dec_np site: the README as the home page, the tutorials
 executed in fast mode with their figures, the API reference from the numpydoc docstrings, and
 the pages of docs/.
 

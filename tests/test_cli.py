@@ -313,7 +313,7 @@ def test_fit_with_shifts_in_the_clustering_phase(tmp_path, capsys):
     X, y = load_digits()
     np.save(tmp_path / "X.npy", X[:300])
     base = ["fit", "--dataset", str(tmp_path / "X.npy"), "--fast", "--quiet", "--no-figures",
-            "--n-clusters", "5", "--cluster-shift", "0.2"]
+            "--n-clusters", "5", "--cluster-shift", "0.2", "--lr", "0.001"]
     assert main(base + ["--image-shape", "8,8", "--out", str(tmp_path / "run")]) == 0
     model = load_dec(tmp_path / "run" / "model.npz")
     assert model.augment == {"shift": 0.2} and model.image_shape == (8, 8)

@@ -115,8 +115,8 @@ class DEC(ClusterMixin, BaseEstimator):
         clean images at every update, held fixed, so a shifted image is pulled towards the
         target of its clean self, and the gradients dL/dz_i, dL/dmu_j (Eq. 4, 5) do not
         change; labels and the stopping test use the clean images.  The shifts of step t
-        come from a generator seeded by ``(random_state, t)``, so a resumed fit shifts as the
-        uninterrupted one does.  None: the paper's step on the images as they are.
+        come from a generator seeded by ``(random_state, t)``, so with an int
+        ``random_state`` a resumed fit shifts as the uninterrupted one does.  None: the paper's step on the images as they are.
 
     Attributes
     ----------

@@ -119,35 +119,28 @@ def _resume_flag(p: argparse.ArgumentParser) -> None:
                         "data, seed or settings)")
 
 
-def _positive_float(text: str) -> float:
+def _float_between(text: str, low: float, high: float, what: str) -> float:
+    """``float(text)`` if ``low < value < high``, else an argparse usage error saying ``what``."""
     try:
         v = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not v > 0 or v == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
+    if not low < v < high:
+        raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
     return v
+
+
+def _positive_float(text: str) -> float:
+    return _float_between(text, 0.0, float("inf"), "a finite number > 0")
 
 
 def _fraction(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 < v < 1:
-        raise argparse.ArgumentTypeError(f"must be strictly between 0 and 1, got {text!r}")
-    return v
+    return _float_between(text, 0.0, 1.0, "strictly between 0 and 1")
 
 
 def _shift_fraction(text: str) -> float:
     """A fraction of the image side in (0, 0.5), for --cluster-shift."""
-    try:
-        v = float(text)
-    except ValueError:
-        v = float("nan")
-    if not 0 < v < 0.5:
-        raise argparse.ArgumentTypeError(f"a fraction in (0, 0.5), got {text!r}")
-    return v
+    return _float_between(text, 0.0, 0.5, "a fraction of the image side in (0, 0.5)")
 
 
 SCHEDULES = (f"default ({_schedules.DEFAULT}), "

@@ -1,0 +1,112 @@
+"""Shifted images in the clustering phase against the default, paired: same seed, same pretraining.
+
+For each data set and seed the default schedule pretrains one autoencoder (with the data's
+``image_shape``, as ``DEC(image_shape=...)`` does); from it, two clustering phases run with the
+same k-means start: the paper's step (``augment=None``, recorded as recipe ``default``) and the
+step on shifted images (``augment={"shift": f}``, recorded as ``default+shift``).  One JSON line
+per fit, in the format of ``benchmarks/recipes.py run``, so that
+
+    python benchmarks/augment_runs.py --data-dir ../shared/data --datasets usps --seeds 0 1 2 3 4 \\
+        --out docs/results/augment_paired.jsonl --cache /tmp/sae
+    python benchmarks/paired.py docs/results/augment_paired.jsonl --a default+shift --b default
+
+gives the paired table.  ``total_s`` of a record is the shared pretraining plus that arm's
+clustering phase; ``history`` keeps the ACC at every target update, so the ACC that a cap on the
+clustering iterations would have given can be read from the record.  Fits already recorded in
+--out are skipped (the script resumes); with --cache the pretrained autoencoders are kept there
+(never in the repository) and reused.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+import time
+from pathlib import Path
+
+try:
+    import dec_np  # noqa: F401
+except ImportError:  # run from a checkout without installing
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from dec_np import DEC  # noqa: E402
+from dec_np.checkpoint import load_autoencoder, save_autoencoder  # noqa: E402
+from dec_np.cli import load_data, pretrain  # noqa: E402
+from dec_np.metrics import ari, cluster_accuracy, nmi  # noqa: E402
+from dec_np.threads import host_threads, resolve_n_jobs  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from recipes import DATASETS, _commit, _done, _machine  # noqa: E402
+
+HIDDEN = (500, 500, 2000, 10)
+
+
+def _pretrained(X, shape, seed, n_jobs, cache, name):
+    """The default's autoencoder for ``seed`` (from --cache when there) and its seconds."""
+    path = None if cache is None else Path(cache) / f"sae_{name}_seed{seed}.npz"
+    if path is not None and path.exists():
+        meta = json.loads(path.with_suffix(".json").read_text())
+        return load_autoencoder(path), meta["pretrain_s"]
+    t0 = time.perf_counter()
+    with host_threads(n_jobs):
+        sae = pretrain(X, HIDDEN, "default", None, seed, False, shape)
+    seconds = time.perf_counter() - t0
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_autoencoder(sae, path)
+        path.with_suffix(".json").write_text(json.dumps({"pretrain_s": seconds}))
+    return sae, seconds
+
+
+def main(argv=None):
+    """Run the paired fits; one JSON line each on stdout and in --out."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--datasets", nargs="+", default=["mnist-test", "usps", "fashion-mnist"],
+                    choices=list(DATASETS) + ["mnist", "digits"])
+    ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    ap.add_argument("--shift", type=float, default=0.1,
+                    help="the largest shift, as a fraction of the image's side (default 0.1)")
+    ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--n-jobs", type=int, default=None,
+                    help="DEC's n_jobs (the results do not depend on it)")
+    ap.add_argument("--out", default=None, help="append the JSON lines to this file")
+    ap.add_argument("--cache", default=None, help="keep the pretrained autoencoders here")
+    args = ap.parse_args(argv)
+    commit, jobs = _commit(), resolve_n_jobs(args.n_jobs)
+    arms = (("default", None), ("default+shift", {"shift": args.shift}))
+    for name in args.datasets:
+        X, y, shape = load_data(name, args.data_dir, n_samples=DATASETS.get(name))
+        for seed in args.seeds:
+            todo = [(tag, aug) for tag, aug in arms
+                    if not (args.out and _done(args.out, tag, name, seed, shape))]
+            if not todo:
+                continue
+            sae, t_pre = _pretrained(X, shape, seed, args.n_jobs, args.cache, name)
+            for tag, augment in todo:
+                t0 = time.perf_counter()
+                m = DEC(10, autoencoder=sae, image_shape=shape, random_state=seed,
+                        augment=augment, n_jobs=args.n_jobs).fit(X, y)
+                t_dec = time.perf_counter() - t0
+                h = m.history_
+                row = {"recipe": tag, "dataset": name, "n": len(X), "seed": seed,
+                       "ae_kmeans_acc": cluster_accuracy(y, m.init_labels_),
+                       "dec_acc": cluster_accuracy(y, m.labels_), "dec_nmi": nmi(y, m.labels_),
+                       "dec_ari": ari(y, m.labels_), "n_iter": m.n_iter_,
+                       "pretrain_s": t_pre, "cluster_s": t_dec, "total_s": t_pre + t_dec,
+                       "schedule": "default", "augment": augment,
+                       "n_jobs": jobs or "blas", "image_shape": shape,
+                       "history": {"iteration": [int(i) for i in h["iteration"]],
+                                   "acc": [round(float(a), 4) for a in h["acc"]]},
+                       "commit": commit, "date": datetime.date.today().isoformat(),
+                       "machine": _machine(), "hidden_dims": list(HIDDEN), "backend": "numpy"}
+                line = json.dumps({k: round(v, 4) if isinstance(v, float) else v
+                                   for k, v in row.items()})
+                print(line, flush=True)
+                if args.out:
+                    with open(args.out, "a") as fh:
+                        fh.write(line + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -116,7 +116,8 @@ class DEC(ClusterMixin, BaseEstimator):
         target of its clean self, and the gradients dL/dz_i, dL/dmu_j (Eq. 4, 5) do not
         change; labels and the stopping test use the clean images.  The shifts of step t
         come from a generator seeded by ``(random_state, t)``, so with an int
-        ``random_state`` a resumed fit shifts as the uninterrupted one does.  None: the paper's step on the images as they are.
+        ``random_state`` a resumed fit shifts as the uninterrupted one does.  None: the
+        paper's step on the images as they are.
 
     Attributes
     ----------

@@ -17,8 +17,8 @@
 # pretraining, at most 300 DEC iterations with `update_interval=20`.  Full (the default):
 # MNIST-10k and exactly what `DEC(n_clusters=10, image_shape=(28, 28), random_state=0)
 # .fit(X)` runs: the package's default schedule (printed at the start; tutorial 04) on the
-# paper's 784-500-500-2000-10 network, then DEC with its defaults (the longest run of these
-# lessons).  Medium (`DEC_NP_MEDIUM=1`): the "adam" schedule with 2,000 pretraining steps.
+# paper's 784-500-500-2000-10 network, then DEC with its defaults (the longest run here).
+# Medium (`DEC_NP_MEDIUM=1`): the "adam" schedule with 2,000 pretraining steps.
 
 # %%
 import copy
@@ -159,15 +159,14 @@ def dec_step(encoder, xb, pb, params, grads, opt, alpha=1.0):
 
 
 # %% [markdown]
-# **The check.** The expected numbers come from the package itself:
-# `DEC(..., max_iter=1, update_interval=1)` with the same autoencoder and generator runs
-# k-means, draws the first mini-batch and takes exactly one step.  `first_step`
-# (`tutorials/_dec_check.py`) rebuilds that state (same k-means, same first batch),
-# `take_step` lets your `dec_step` take the step from it, and the check compares what it
-# moved: the change of every encoder array (`enc0.W`, ...) and of `mu`, which from rest is
-# -lr times the gradient.  Float32 rounds differently wherever the order of operations
-# differs (a 1/B in float64, say), so each tensor may be off by **1e-3 of its largest
-# change** (plus 1e-3 relative); a missing 1/B is off by a factor B, a wrong sign by 2.
+# **The check.** `DEC(..., max_iter=1, update_interval=1)` with the same autoencoder and
+# generator runs k-means, draws the first mini-batch and takes exactly one step.
+# `first_step` (`tutorials/_dec_check.py`) rebuilds that state, `take_step` lets your
+# `dec_step` take the step from it, and the check compares the change of every encoder
+# array (`enc0.W`, ...) and of `mu` (from rest: -lr times the gradient).  Float32 rounds
+# differently wherever the order of operations differs (a 1/B in float64, say), so each
+# tensor may be off by **1e-3 of its largest change** (plus 1e-3 relative); a missing 1/B
+# is off by a factor B, a wrong sign by 2.
 
 # %%
 expected, take_step = first_step(sae, X, Xs, K, D, schedule["input_scaling"],
@@ -185,19 +184,21 @@ step_ok = check("dec_step: the change of theta and mu after one step",
 #
 # 1. encodes **all** N points with the current theta (z changes as the encoder learns),
 # 2. computes q for all of them (Eq. 1) and the target p = `target_distribution(q)` (Eq. 3):
-#    the frequencies f_j = sum_i q_ij in it must be those of the whole data set, which a
-#    mini-batch cannot give, and P must stay fixed while SGD chases it: a target that moved
-#    with every step would chase itself;
+#    f_j = sum_i q_ij must be the whole data set's, which a mini-batch cannot give, and P
+#    stays fixed while SGD chases it (a target that moved with every step would chase itself);
 # 3. takes the hard labels argmax_j q_ij and the fraction `delta` of points whose label
 #    changed since the last update: **fewer than `tol`** means the assignment has settled
 #    and the loop stops (so does reaching `max_iter`).
 #
-# Between updates it takes the step of exercise 1.  The loop below writes that step out
-# again from the package functions (so that it runs whatever state your exercise is in);
-# its lines after `next(stream)` are the ones of your `dec_step`.  It starts from the
-# generator state right after pretraining and mirrors `DEC.fit`: a copy of the autoencoder,
-# `kmeans(z, k, n_init, random_state=rng)`, then `BatchStream(n, batch_size, rng)`
-# (`dec_np.utils`: a fresh permutation of the rows every epoch) for the batches.
+# Between updates it takes the step of exercise 1, written out below from the package
+# functions (so it runs whatever state your exercise is in).  It mirrors `DEC.fit` from the
+# generator state right after pretraining: a copy of the autoencoder, `kmeans(z, k, n_init,
+# random_state=rng)`, then `BatchStream(n, batch_size, rng)` (a fresh permutation every epoch).
+#
+# **Shifted batches (lesson 10).** `DEC(augment={"shift": f})` shifts `Xs[idx]` at random
+# before the encoder's forward pass; P, the labels and `delta` still come from the clean `Xs`.
+# Still the paper's step: P is held fixed, Eq. 4 and 5 hold for whatever z_i the batch has,
+# and SGD minimises KL(P || Q) averaged over shifts, each copy pulled to its clean row p_i.
 
 # %%
 t0 = time.perf_counter()
@@ -244,8 +245,7 @@ print(f"by hand: {it} iterations in {t_hand:.1f} s; AE + k-means ACC "
 # %% [markdown]
 # ### The same as `DEC.fit`
 #
-# `DEC(autoencoder=sae)` copies `sae`; from the same generator state it must retrace the
-# loop above operation by operation.
+# `DEC(autoencoder=sae)` copies `sae`; from the same generator state it retraces the loop.
 
 # %%
 t0 = time.perf_counter()
@@ -394,7 +394,7 @@ summary()
 #    rate gives the same steps as `lr=0.01` at batch 256?  At batch 64?
 # 3. Run the loop with `params` holding only "mu": the paper's "DEC w/o backprop" ablation.
 #    Check it against `DEC(update_encoder=False)` as section 3 does, and compare the ACC.
-# 4. Change `update_interval` to 10 and to 500 in fast mode.  How do the number of
-#    iterations to convergence and the final ACC move?
+# 4. Change `update_interval` to 10 and to 500 in fast mode: how do the iterations to
+#    convergence and the final ACC move?
 # 5. Read the confusion matrix: which digits does DEC merge or split (the paper: 4 and 9)?
 #    Does the start-of-training Fig. 4 of that cluster show why?

@@ -3,8 +3,9 @@
 An optional extension of the paper (which trains on the images as they are): each
 mini-batch of the reconstruction stage is shifted by a few pixels, image by image, and the
 autoencoder learns to reconstruct the shifted image from itself, which is meant to make its
-embedding depend less on where in the frame a digit sits.  Clustering (q, p, KL) never sees
-shifted images.
+embedding depend less on where in the frame a digit sits.  The clustering phase sees them
+only with ``DEC(augment=...)``: there the encoder learns from shifted mini-batches while the
+target P, the labels and the stopping test come from the clean images (Guo et al., ACML 2018).
 """
 from __future__ import annotations
 

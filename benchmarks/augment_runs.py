@@ -8,9 +8,9 @@ per fit, in the format of ``benchmarks/recipes.py run``, so that
 
     python benchmarks/augment_runs.py --data-dir ../shared/data --datasets usps --seeds 0 1 2 3 4 \\
         --out docs/results/augment_paired.jsonl --cache /tmp/sae
-    python benchmarks/paired.py docs/results/augment_paired.jsonl --a default+shift --b default
+    python benchmarks/augment_runs.py --table docs/results/augment_paired.jsonl --caps 4200
 
-gives the paired table.  ``total_s`` of a record is the shared pretraining plus that arm's
+gives the paired tables (``benchmarks/paired.py`` reads the same records).  ``total_s`` of a record is the shared pretraining plus that arm's
 clustering phase; ``history`` keeps the ACC at every target update, so the ACC that a cap on the
 clustering iterations would have given can be read from the record.  Fits already recorded in
 --out are skipped (the script resumes); with --cache the pretrained autoencoders are kept there
@@ -24,6 +24,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from statistics import median
 
 try:
     import dec_np  # noqa: F401
@@ -59,9 +60,52 @@ def _pretrained(X, shape, seed, n_jobs, cache, name):
     return sae, seconds
 
 
+def capped(row, cap):
+    """What ``row`` (a fit with y) would have been with ``max_iter=cap``: a derived record.
+
+    The fit stops at the first target update at or past ``cap`` (or where it stopped, if
+    earlier), and its labels are those of that update, so its ACC is the history's there; the
+    clustering time is scaled by the iterations kept (k-means, a second or so, included).
+    """
+    it, acc = row["history"]["iteration"], row["history"]["acc"]
+    stop = next((i for i, t in enumerate(it) if t >= cap), len(it) - 1)
+    kept = min(it[stop], row["n_iter"]) / max(row["n_iter"], 1)
+    cluster_s = row["cluster_s"] * kept
+    return dict(row, recipe=f"{row['recipe']}@{cap}", dec_acc=acc[stop], n_iter=it[stop],
+                dec_nmi=None, dec_ari=None, cluster_s=cluster_s,
+                total_s=row["pretrain_s"] + cluster_s)
+
+
+def table(paths, caps=()):
+    """Print the paired tables: shifts against the default, then each cap against it."""
+    from paired import compare, fmt  # benchmarks/paired.py
+
+    rows = []
+    for path in paths:
+        with open(path) as fh:
+            rows += [json.loads(line) for line in fh if line.strip()]
+    rows += [capped(r, c) for c in caps for r in rows if r["recipe"] == "default+shift"]
+    for a in ["default+shift"] + [f"default+shift@{c}" for c in caps]:
+        print(f"\nA = {a}, B = default (same seed, same pretrained autoencoder): DEC ACC")
+        print("| data set | seeds | A: median [min, max] | B: median [min, max] | A - B: median "
+              "[min, max] | sign test p | spread | time A / B | verdict |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for t in compare(rows, a, "default"):
+            d = t["diffs"]
+            print(f"| {t['dataset']} | {','.join(map(str, t['seeds']))} | {fmt(t['a'])} | "
+                  f"{fmt(t['b'])} | {median(d):+.3f} [{min(d):+.3f}, {max(d):+.3f}] | "
+                  f"{t['sign_p']:.3f} | {t['spread']:.3f} | {t['time_ratio']:.2f} | "
+                  f"{t['verdict']} |")
+
+
 def main(argv=None):
-    """Run the paired fits; one JSON line each on stdout and in --out."""
+    """Run the paired fits; one JSON line each on stdout and in --out (or, with --table,
+    print the paired tables of such records)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--table", nargs="+", default=None, metavar="FILE",
+                    help="print the paired tables of these records instead of running")
+    ap.add_argument("--caps", nargs="*", type=int, default=[],
+                    help="with --table: also the shifted fits cut at these iterations")
     ap.add_argument("--datasets", nargs="+", default=["mnist-test", "usps", "fashion-mnist"],
                     choices=list(DATASETS) + ["mnist", "digits"])
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
@@ -73,6 +117,8 @@ def main(argv=None):
     ap.add_argument("--out", default=None, help="append the JSON lines to this file")
     ap.add_argument("--cache", default=None, help="keep the pretrained autoencoders here")
     args = ap.parse_args(argv)
+    if args.table:
+        return table(args.table, args.caps)
     commit, jobs = _commit(), resolve_n_jobs(args.n_jobs)
     arms = (("default", None), ("default+shift", {"shift": args.shift}))
     for name in args.datasets:

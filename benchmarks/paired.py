@@ -4,7 +4,8 @@ For each data set, the runs of recipe A and recipe B that share a seed are paire
 gives each recipe's median [min, max] DEC ACC, the paired differences A - B (median, min and
 max), a two-sided sign test on them, each recipe's seed-to-seed spread (max - min), and the
 ratio of their median fit times.  A recipe is better only where every paired difference is
-positive and their median exceeds both recipes' spreads; the verdict column says so.
+positive and their median exceeds both recipes' spreads, over at least five seeds; the
+verdict column says so.
 
     python benchmarks/paired.py docs/results/fast_default.jsonl \\
         --a dae-adam-fast-shift --b adam --a-plain --b-plain [--machine EPYC]
@@ -59,7 +60,9 @@ def compare(rows, a, b, a_plain=False, b_plain=False, machine=None, key="dec_acc
         spread = max(max(va) - min(va), max(vb) - min(vb))
         ta = median(A[(ds, s)]["total_s"] for s in seeds)
         tb = median(B[(ds, s)]["total_s"] for s in seeds)
-        if all(d > 0 for d in diffs) and median(diffs) > spread:
+        if len(seeds) < 5:  # one or two seeds have no spread worth the name
+            verdict = f"{len(seeds)} seed(s): no verdict"
+        elif all(d > 0 for d in diffs) and median(diffs) > spread:
             verdict = "A better"
         elif all(d < 0 for d in diffs) and -median(diffs) > spread:
             verdict = "B better"

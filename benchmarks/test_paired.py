@@ -36,3 +36,9 @@ def test_compare_pairs_by_seed_and_judges_against_the_spread():
     rows[0]["dec_acc"] = 0.95
     (t,) = paired.compare(rows, "a", "b", b_plain=True)
     assert t["verdict"] == "within the spread"
+
+
+def test_fewer_than_five_seeds_get_no_verdict():
+    rows = [_row("a", s, 0.9) for s in range(2)] + [_row("b", s, 0.5) for s in range(2)]
+    (t,) = paired.compare(rows, "a", "b")
+    assert t["verdict"] == "2 seed(s): no verdict"

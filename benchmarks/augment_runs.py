@@ -24,7 +24,6 @@ import json
 import sys
 import time
 from pathlib import Path
-from statistics import median
 
 try:
     import dec_np  # noqa: F401
@@ -38,7 +37,7 @@ from dec_np.metrics import ari, cluster_accuracy, nmi  # noqa: E402
 from dec_np.threads import host_threads, resolve_n_jobs  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from recipes import DATASETS, _commit, _done, _machine  # noqa: E402
+from recipes import DATASETS, _commit, _done, _machine, emit  # noqa: E402
 
 HIDDEN = (500, 500, 2000, 10)
 
@@ -78,7 +77,7 @@ def capped(row, cap):
 
 def table(paths, caps=()):
     """Print the paired tables: shifts against the default, then each cap against it."""
-    from paired import compare, fmt  # benchmarks/paired.py
+    from paired import compare, print_table  # benchmarks/paired.py
 
     rows = []
     for path in paths:
@@ -87,15 +86,7 @@ def table(paths, caps=()):
     rows += [capped(r, c) for c in caps for r in rows if r["recipe"] == "default+shift"]
     for a in ["default+shift"] + [f"default+shift@{c}" for c in caps]:
         print(f"\nA = {a}, B = default (same seed, same pretrained autoencoder): DEC ACC")
-        print("| data set | seeds | A: median [min, max] | B: median [min, max] | A - B: median "
-              "[min, max] | sign test p | spread | time A / B | verdict |")
-        print("|---|---|---|---|---|---|---|---|---|")
-        for t in compare(rows, a, "default"):
-            d = t["diffs"]
-            print(f"| {t['dataset']} | {','.join(map(str, t['seeds']))} | {fmt(t['a'])} | "
-                  f"{fmt(t['b'])} | {median(d):+.3f} [{min(d):+.3f}, {max(d):+.3f}] | "
-                  f"{t['sign_p']:.3f} | {t['spread']:.3f} | {t['time_ratio']:.2f} | "
-                  f"{t['verdict']} |")
+        print_table(compare(rows, a, "default"))
 
 
 def main(argv=None):
@@ -146,13 +137,7 @@ def main(argv=None):
                                    "acc": [round(float(a), 4) for a in h["acc"]]},
                        "commit": commit, "date": datetime.date.today().isoformat(),
                        "machine": _machine(), "hidden_dims": list(HIDDEN), "backend": "numpy"}
-                line = json.dumps({k: round(v, 4) if isinstance(v, float) else v
-                                   for k, v in row.items()})
-                print(line, flush=True)
-                if args.out:
-                    with open(args.out, "a") as fh:
-                        fh.write(line + "\n")
-
+                emit(row, args.out)
 
 if __name__ == "__main__":
     sys.exit(main())

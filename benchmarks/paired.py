@@ -95,6 +95,12 @@ def main(argv=None):
     table = compare(rows, args.a, args.b, args.a_plain, args.b_plain, args.machine, args.key)
     name = lambda tag, plain: f"{tag} ({'plain' if plain else 'image_shape'})"
     print(f"A = {name(args.a, args.a_plain)}, B = {name(args.b, args.b_plain)}: {args.key}")
+    print_table(table)
+    return 0 if table else 1
+
+
+def print_table(table):
+    """Print the rows of :func:`compare` as a Markdown table."""
     print("| data set | seeds | A: median [min, max] | B: median [min, max] | A - B: median "
           "[min, max] | sign test p | spread | time A / B | verdict |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -103,7 +109,6 @@ def main(argv=None):
               f"{fmt(t['b'])} | {median(t['diffs']):+.3f} [{min(t['diffs']):+.3f}, "
               f"{max(t['diffs']):+.3f}] | {t['sign_p']:.3f} | {t['spread']:.3f} | "
               f"{t['time_ratio']:.2f} | {t['verdict']} |")
-    return 0 if table else 1
 
 
 if __name__ == "__main__":

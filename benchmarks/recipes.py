@@ -128,12 +128,16 @@ def run(args):
                    "commit": commit, "date": datetime.date.today().isoformat(),
                    "machine": _machine(), "hidden_dims": list(args.hidden_dims),
                    "backend": args.backend or "numpy"}
-            line = json.dumps({k: round(v, 4) if isinstance(v, float) else v
-                               for k, v in row.items()})
-            print(line, flush=True)
-            if args.out:
-                with open(args.out, "a") as fh:
-                    fh.write(line + "\n")
+            emit(row, args.out)
+
+
+def emit(row, out=None):
+    """Print ``row`` as one JSON line (floats to 4 places) and append it to ``out``."""
+    line = json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()})
+    print(line, flush=True)
+    if out:
+        with open(out, "a") as fh:
+            fh.write(line + "\n")
 
 
 def _done(path, tag, dataset, seed, shape):

@@ -44,3 +44,19 @@ def test_capped_reads_the_history_at_the_cap():
     assert (c["recipe"], c["dec_acc"], c["n_iter"]) == ("default+shift@200", 0.7, 280)
     assert c["cluster_s"] == pytest.approx(28.0) and c["total_s"] == pytest.approx(128.0)
     assert augment_runs.capped(row, 10_000)["dec_acc"] == 0.9  # stopped before the cap
+
+
+def test_max_iter_caps_the_shifted_arm_only(tmp_path, monkeypatch):
+    monkeypatch.setattr(augment_runs, "HIDDEN", (16, 10))
+    out, cache = tmp_path / "runs.jsonl", tmp_path / "sae"
+    augment_runs.main(["--datasets", "digits", "--seeds", "0", "--out", str(out),
+                       "--cache", str(cache), "--max-iter", "140"])
+    a, b = [json.loads(line) for line in out.read_text().splitlines()]
+    assert (a["recipe"], b["recipe"]) == ("default", "default+shift@140")
+    assert b["n_iter"] <= 140 and b["history"]["iteration"][-1] == b["n_iter"]
+    # the real capped fit equals what the uncapped one's history gives at the cap
+    augment_runs.main(["--datasets", "digits", "--seeds", "0", "--out", str(out),
+                       "--cache", str(cache)])
+    full = [json.loads(line) for line in out.read_text().splitlines()][-1]
+    assert full["recipe"] == "default+shift"
+    assert augment_runs.capped(full, 140)["dec_acc"] == b["dec_acc"]

@@ -10,10 +10,10 @@ per fit, in the format of ``benchmarks/recipes.py run``, so that
         --out docs/results/augment_paired.jsonl --cache /tmp/sae
     python benchmarks/augment_runs.py --table docs/results/augment_paired.jsonl --caps 4200
 
-(``--max-iter N`` caps the shifted arm itself, recorded as ``default+shift@N``, where the
-uncapped arm would take too long, as on all 70,000 MNIST images.)
-
-gives the paired tables (``benchmarks/paired.py`` reads the same records).  ``total_s`` of a record is the shared pretraining plus that arm's
+gives the paired tables (``benchmarks/paired.py`` reads the same records).  ``--max-iter N``
+caps the shifted arm itself (recorded as ``default+shift@N``) where the uncapped arm would
+take too long, as on all 70,000 MNIST images; ``--rotate D`` also turns its images by up to D
+degrees (``default+shift+rotD``).  ``total_s`` of a record is the shared pretraining plus that arm's
 clustering phase; ``history`` keeps the ACC at every target update, so the ACC that a cap on the
 clustering iterations would have given can be read from the record.  Fits already recorded in
 --out are skipped (the script resumes); with --cache the pretrained autoencoders are kept there
@@ -86,8 +86,12 @@ def table(paths, caps=()):
     for path in paths:
         with open(path) as fh:
             rows += [json.loads(line) for line in fh if line.strip()]
-    rows += [capped(r, c) for c in caps for r in rows if r["recipe"] == "default+shift"]
-    for a in ["default+shift"] + [f"default+shift@{c}" for c in caps]:
+    arms = sorted({r["recipe"] for r in rows if r["recipe"] != "default"},
+                  key=lambda name: ("@" in name, name.count("+"), name))
+    rows += [capped(r, c) for c in caps for r in rows
+             if r["recipe"] != "default" and "@" not in r["recipe"]]
+    names = arms + [f"{a}@{c}" for c in caps for a in arms if "@" not in a]
+    for a in sorted(set(names), key=names.index):  # a real capped arm and a derived one: once
         print(f"\nA = {a}, B = default (same seed, same pretrained autoencoder): DEC ACC")
         print_table(compare(rows, a, "default"))
 
@@ -105,6 +109,9 @@ def main(argv=None):
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     ap.add_argument("--shift", type=float, default=0.1,
                     help="the largest shift, as a fraction of the image's side (default 0.1)")
+    ap.add_argument("--rotate", type=float, default=0.0,
+                    help="the shifted arm also turns each image by up to this many degrees "
+                         "(recorded as default+shift+rotD)")
     ap.add_argument("--max-iter", type=int, default=None,
                     help="cap the shifted arm's clustering iterations (recorded as "
                          "default+shift@N; the arm without shifts keeps DEC's default)")
@@ -117,8 +124,12 @@ def main(argv=None):
     if args.table:
         return table(args.table, args.caps)
     commit, jobs = _commit(), resolve_n_jobs(args.n_jobs)
-    shifted = "default+shift" if args.max_iter is None else f"default+shift@{args.max_iter}"
-    arms = (("default", None, None), (shifted, {"shift": args.shift}, args.max_iter))
+    shifted, augment = "default+shift", {"shift": args.shift}
+    if args.rotate:
+        shifted, augment = f"default+shift+rot{args.rotate:g}", dict(augment, rotate=args.rotate)
+    if args.max_iter is not None:
+        shifted += f"@{args.max_iter}"
+    arms = (("default", None, None), (shifted, augment, args.max_iter))
     for name in args.datasets:
         X, y, shape = load_data(name, args.data_dir, n_samples=DATASETS.get(name))
         for seed in args.seeds:

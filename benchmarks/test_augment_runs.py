@@ -60,3 +60,20 @@ def test_max_iter_caps_the_shifted_arm_only(tmp_path, monkeypatch):
     full = [json.loads(line) for line in out.read_text().splitlines()][-1]
     assert full["recipe"] == "default+shift"
     assert augment_runs.capped(full, 140)["dec_acc"] == b["dec_acc"]
+
+
+def test_table_pairs_every_arm_with_the_default(tmp_path, capsys):
+    def row(recipe, seed, acc, hist=None):
+        return {"recipe": recipe, "dataset": "usps", "seed": seed, "dec_acc": acc,
+                "n_iter": 280, "pretrain_s": 10.0, "cluster_s": 2.0, "total_s": 12.0,
+                "history": {"iteration": [0, 140, 280], "acc": hist or [0.5, acc, acc]}}
+    out = tmp_path / "runs.jsonl"
+    rows = [row("default", 0, 0.7), row("default+shift", 0, 0.8, [0.5, 0.75, 0.8]),
+            row("default+shift+rot10", 0, 0.82), row("default+shift@140", 0, 0.75)]
+    out.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    augment_runs.main(["--table", str(out), "--caps", "140"])
+    text = capsys.readouterr().out
+    heads = [line for line in text.splitlines() if line.startswith("A = ")]
+    assert [h.split(",")[0] for h in heads] == [
+        "A = default+shift", "A = default+shift+rot10", "A = default+shift@140",
+        "A = default+shift+rot10@140"]

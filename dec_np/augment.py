@@ -1,4 +1,4 @@
-"""Random translations of image rows: the data augmentation an autoencoder can train on.
+"""Random translations (and rotations) of image rows: augmentation an autoencoder can train on.
 
 An optional extension of the paper (which trains on the images as they are): each
 mini-batch of the reconstruction stage is shifted by a few pixels, image by image, and the
@@ -8,6 +8,8 @@ only with ``DEC(augment=...)``: there the encoder learns from shifted mini-batch
 target P, the labels and the stopping test come from the clean images (Guo et al., ACML 2018).
 """
 from __future__ import annotations
+
+import math
 
 from .backend import get_array_module
 
@@ -61,7 +63,76 @@ def random_shift(X, image_shape, max_shift, rng):
     return out.reshape(n, H * W)
 
 
-def shifter(image_shape, shift):
+def random_rotate(X, image_shape, max_degrees, rng):
+    """Rotate each image about its centre by its own random angle, bilinear, filling with zeros.
+
+    Row i is read as an image of ``image_shape`` (H, W) and turned by an angle a_i drawn
+    uniformly from [-max_degrees, max_degrees].  With the centre (c_r, c_c) = ((H - 1) / 2,
+    (W - 1) / 2), output pixel (r, c) reads the input at
+
+        r' = c_r + cos(a) (r - c_r) + sin(a) (c - c_c),
+        c' = c_c - sin(a) (r - c_r) + cos(a) (c - c_c),
+
+    interpolated bilinearly between its four neighbours, pixels outside the image counting
+    as 0: what ``scipy.ndimage.rotate(img, a, reshape=False, order=1, mode="grid-constant")``
+    computes.
+
+    Parameters
+    ----------
+    X : array of shape (n, H * W)
+        Images as rows, on the host or the device.
+    image_shape : tuple of int
+        (H, W).
+    max_degrees : float
+        The largest angle either way, in degrees, in [0, 180] (0 returns X itself).
+    rng : numpy.random.Generator
+        Draws the angles on the host, so a seed gives the same angles on every backend.
+
+    Returns
+    -------
+    array of shape (n, H * W), X's dtype and device.
+        The rotated images.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.zeros((1, 9)); x[0, 1] = 1.0  # the top middle pixel of a 3 x 3 image
+    >>> y = random_rotate(x, (3, 3), 0, np.random.default_rng(0))
+    >>> y is x
+    True
+    """
+    xp = get_array_module(X)
+    H, W = (int(s) for s in image_shape)
+    n = X.shape[0]
+    if H * W != X.shape[1]:
+        raise ValueError(f"rows of {X.shape[1]} values are not images of shape {(H, W)}")
+    if not 0 <= max_degrees <= 180:
+        raise ValueError(f"max_degrees must be in [0, 180], got {max_degrees!r}")
+    if max_degrees == 0:
+        return X
+    a = xp.asarray(rng.uniform(-max_degrees, max_degrees, size=n) * (math.pi / 180.0))
+    cos, sin = xp.cos(a)[:, None, None], xp.sin(a)[:, None, None]  # (n, 1, 1), float64
+    dr = (xp.arange(H, dtype=xp.float64) - (H - 1) / 2.0)[None, :, None]  # (1, H, 1)
+    dc = (xp.arange(W, dtype=xp.float64) - (W - 1) / 2.0)[None, None, :]  # (1, 1, W)
+    src_r = (H - 1) / 2.0 + cos * dr + sin * dc  # (n, H, W)
+    src_c = (W - 1) / 2.0 - sin * dr + cos * dc
+    r0, c0 = xp.floor(src_r), xp.floor(src_c)
+    wr, wc = (src_r - r0).astype(X.dtype), (src_c - c0).astype(X.dtype)
+    # two rings of zeros around each image: a corner (r0 or r0 + 1, c0 or c0 + 1) outside
+    # the image reads 0 once r0 and c0 are clipped to [-2, H] and [-2, W]
+    P = W + 4
+    padded = xp.zeros((n, H + 4, P), dtype=X.dtype)
+    padded[:, 2:H + 2, 2:W + 2] = X.reshape(n, H, W)
+    flat = padded.reshape(-1)
+    k = ((xp.arange(n, dtype=xp.int64) * ((H + 4) * P))[:, None, None]
+         + (xp.clip(r0, -2, H).astype(xp.int64) + 2) * P
+         + xp.clip(c0, -2, W).astype(xp.int64) + 2)  # (n, H, W): the top-left corner
+    out = ((1 - wr) * ((1 - wc) * flat[k] + wc * flat[k + 1])
+           + wr * ((1 - wc) * flat[k + P] + wc * flat[k + P + 1]))
+    return out.reshape(n, H * W)
+
+
+def shifter(image_shape, shift, rotate=0.0):
     """The ``augment(xb, rng)`` callable that :meth:`StackedAutoencoder.finetune` takes.
 
     Parameters
@@ -71,12 +142,17 @@ def shifter(image_shape, shift):
     shift : float
         The largest offset as a fraction of the image's shorter side, in (0, 0.5): 0.1 on
         a 28 x 28 image is up to 3 pixels; rounded to the nearest whole pixel, at least 1.
+    rotate : float, default 0.0
+        The largest rotation either way, in degrees, in [0, 180]; 0: no rotation (and
+        ``rng`` draws the offsets alone, as without this parameter).
 
     Returns
     -------
     callable
-        ``augment(xb, rng)``: :func:`random_shift` of the batch ``xb`` (n, H * W) with
-        offsets drawn from ``rng``; its attribute ``max_shift`` is the offset in pixels.
+        ``augment(xb, rng)``: the batch ``xb`` (n, H * W) rotated by :func:`random_rotate`
+        (angles drawn from ``rng`` first) when ``rotate`` > 0, then shifted by
+        :func:`random_shift` (offsets drawn next); its attributes ``max_shift`` (pixels)
+        and ``max_degrees`` say how far.
 
     Examples
     --------
@@ -86,10 +162,16 @@ def shifter(image_shape, shift):
     H, W = image_shape
     if not 0 < shift < 0.5:
         raise ValueError(f"shift is a fraction of the image side in (0, 0.5), got {shift!r}")
+    if isinstance(rotate, bool) or not 0 <= rotate <= 180:
+        raise ValueError(f"rotate is the largest angle in degrees, in [0, 180], got {rotate!r}")
     pixels = max(1, int(shift * min(H, W) + 0.5))
+    degrees = float(rotate)
 
     def augment(xb, rng):
+        if degrees > 0:
+            xb = random_rotate(xb, (H, W), degrees, rng)
         return random_shift(xb, (H, W), pixels, rng)
 
     augment.max_shift = pixels
+    augment.max_degrees = degrees
     return augment

@@ -356,13 +356,15 @@ def _check_param_types(kw, known, path):
             if not ok:
                 raise ValueError(f"{path}: the setting image_shape={v!r} is not None or (H, W)")
             continue
-        if name == "augment":  # None or {"shift": fraction}
-            ok = v is None or (isinstance(v, dict) and set(v) == {"shift"} and isinstance(
-                v["shift"], (int, float)) and not isinstance(v["shift"], bool)
-                and 0 < v["shift"] < 0.5)
+        if name == "augment":  # None or {"shift": fraction} with an optional "rotate"
+            def number(x):
+                return isinstance(x, (int, float)) and not isinstance(x, bool)
+            ok = v is None or (isinstance(v, dict) and {"shift"} <= set(v) <= {"shift", "rotate"}
+                               and number(v["shift"]) and 0 < v["shift"] < 0.5
+                               and number(v.get("rotate", 0)) and 0 <= v.get("rotate", 0) <= 180)
             if not ok:
                 raise ValueError(f"{path}: the setting augment={v!r} is not None or "
-                                 '{"shift": fraction}')
+                                 '{"shift": fraction} with an optional "rotate": degrees')
             continue
         if isinstance(default, bool):
             ok = isinstance(v, bool)

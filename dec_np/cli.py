@@ -541,6 +541,10 @@ def cmd_fit(args: argparse.Namespace) -> int:
                 raise ValueError("--cluster-shift shifts images: give --image-shape H,W for "
                                  "a data file")
             settings["augment"] = {"shift": args.cluster_shift}
+            if args.cluster_rotate:
+                settings["augment"]["rotate"] = args.cluster_rotate
+        elif args.cluster_rotate is not None:
+            raise ValueError("--cluster-rotate turns the shifted batches: give --cluster-shift")
         return _fit_and_report(args, X, y, shape, settings, f"fit {args.dataset}", run)
 
 

@@ -143,6 +143,17 @@ def _shift_fraction(text: str) -> float:
     return _float_between(text, 0.0, 0.5, "a fraction of the image side in (0, 0.5)")
 
 
+def _degrees(text: str) -> float:
+    """An angle in degrees in [0, 180], for --cluster-rotate."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 <= v <= 180:
+        raise argparse.ArgumentTypeError(f"must be an angle in degrees in [0, 180], got {text!r}")
+    return v
+
+
 SCHEDULES = (f"default ({_schedules.DEFAULT}), "
              + ", ".join(n for n in _schedules.SCHEDULES if n != _schedules.DEFAULT))
 DESCRIPTIONS = {
@@ -223,6 +234,10 @@ def build_parser(commands: "Mapping[str, Callable[[argparse.Namespace], int]]"
                         "from by up to F of the image side, the target P staying the clean "
                         "images' (DEC(augment={'shift': F}); default: no shifts); with "
                         "--max-iter 4200 for about the time of a fit without")
+    p.add_argument("--cluster-rotate", type=_degrees, metavar="DEG",
+                   help="with --cluster-shift: also turn each image of the batch by a random "
+                        "angle of up to DEG degrees either way (DEC(augment={'shift': F, "
+                        "'rotate': DEG}); default: no rotation)")
     _pretraining_flags(p)
     _image_flag(p)
     _resume_flag(p)

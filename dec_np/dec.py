@@ -119,8 +119,10 @@ class DEC(ClusterMixin, BaseEstimator):
         ``random_state`` a resumed fit shifts as the uninterrupted one does.  With shifts a
         few tenths of a per cent of the labels keep changing between updates, so the ``tol``
         test is met late or not at all: ``max_iter=4200`` keeps nearly all the gain for about
-        1.1 times the fit's time without shifts (measured: docs/experiments.md).  None: the
-        paper's step on the images as they are.
+        1.1 times the fit's time without shifts (measured: docs/experiments.md).
+        ``{"shift": fraction, "rotate": degrees}`` also turns each image by a random angle
+        of up to ``degrees`` either way before the shift (:func:`dec_np.augment.random_rotate`,
+        bilinear).  None: the paper's step on the images as they are.
 
     Attributes
     ----------
@@ -583,10 +585,12 @@ def _validate(model, X):
                          f"got {shape!r}")
     aug = model.augment
     if aug is not None:
-        if not (isinstance(aug, dict) and set(aug) == {"shift"} and _real(aug["shift"])
-                and 0 < aug["shift"] < 0.5):
+        if not (isinstance(aug, dict) and {"shift"} <= set(aug) <= {"shift", "rotate"}
+                and _real(aug["shift"]) and 0 < aug["shift"] < 0.5
+                and _real(aug.get("rotate", 0)) and 0 <= aug.get("rotate", 0) <= 180):
             raise ValueError(f'augment must be None or {{"shift": fraction}} with the fraction '
-                             f"in (0, 0.5), got {aug!r}")
+                             f'in (0, 0.5), and optionally "rotate": degrees in [0, 180]; '
+                             f"got {aug!r}")
         if shape is None:
             raise ValueError("augment shifts images: give image_shape=(H, W) too")
         if model.update_encoder is not True:

@@ -7,10 +7,11 @@ A schedule is a dict: "model" (:class:`~dec_np.StackedAutoencoder` settings), "i
 "finetune" (keywords of :meth:`~dec_np.StackedAutoencoder.finetune`).  Two optional keys are
 read here:
 
-* ``"augment": {"shift": fraction}`` (optionally with ``"image_shape": (H, W)``): fine-tuning
-  reconstructs images shifted at random by up to that fraction of their side
-  (:func:`dec_np.augment.shifter`), when the rows are known to be images (the entry's
-  image_shape or ``DEC(image_shape=...)``); other data train as they are.
+* ``"augment": {"shift": fraction}`` (optionally with ``"rotate": degrees`` and
+  ``"image_shape": (H, W)``): fine-tuning reconstructs images shifted at random by up to that
+  fraction of their side, and turned by up to that angle (:func:`dec_np.augment.shifter`),
+  when the rows are known to be images (the entry's image_shape or
+  ``DEC(image_shape=...)``); other data train as they are.
 * ``"lr_width"``: in the layer-wise stage, a depth that reconstructs a hidden layer narrower
   than ``lr_width`` units trains at ``lr * width / lr_width`` (:func:`layerwise_rates`).  The
   schedules whose layer-wise SGD runs at lr 1.0 (the default, "paper-short", "paper-epochs",
@@ -138,9 +139,9 @@ def get_schedule(schedule: str | dict) -> dict:
             raise ValueError(f"a schedule dict needs the keys model, layerwise, finetune; missing {missing}")
         augment = schedule.get("augment")
         if augment is not None and not (isinstance(augment, dict) and "shift" in augment
-                                        and set(augment) <= {"shift", "image_shape"}):
+                                        and set(augment) <= {"shift", "rotate", "image_shape"}):
             raise ValueError('a schedule\'s "augment" is None or {"shift": fraction} with an '
-                             f'optional "image_shape"; got {augment!r}')
+                             f'optional "rotate" (degrees) and "image_shape"; got {augment!r}')
         width = schedule.get("lr_width")
         if width is not None and (isinstance(width, bool) or not isinstance(width, (int, float))
                                   or not width > 0):

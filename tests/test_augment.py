@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from dec_np import StackedAutoencoder
-from dec_np.augment import random_shift, shifter
+from dec_np.augment import random_rotate, random_shift, shifter
 from dec_np.schedules import END_TO_END, SCHEDULES, run_schedule
 
 
@@ -29,6 +29,55 @@ def test_random_shift_matches_the_definition():
     # some images moved, and the offsets cover the range
     assert (out != X).any(axis=1).sum() > 30
     assert set(offsets.ravel()) == {-2, -1, 0, 1, 2}
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 1e-5)])
+def test_random_rotate_matches_scipy(dtype, tol):
+    ndimage = pytest.importorskip("scipy.ndimage")
+    X = np.random.default_rng(3).random((40, 5 * 7)).astype(dtype)
+    angles = np.random.default_rng(8).uniform(-170, 170, size=40)
+    out = random_rotate(X, (5, 7), 170, np.random.default_rng(8))
+    assert out.shape == X.shape and out.dtype == X.dtype
+    for x, o, a in zip(X, out, angles):
+        ref = ndimage.rotate(x.reshape(5, 7).astype(np.float64), a, reshape=False, order=1,
+                             mode="grid-constant", cval=0.0)
+        np.testing.assert_allclose(o.reshape(5, 7), ref, atol=tol)
+
+
+def test_random_rotate_quarter_turn_and_small_angles():
+    img = np.random.default_rng(0).random((6, 6))
+
+    class Fixed:  # a generator that draws the angles it is given
+        def __init__(self, a):
+            self.a = np.asarray(a, dtype=float)
+
+        def uniform(self, low, high, size):
+            return self.a[:size]
+
+    out = random_rotate(img.reshape(1, 36), (6, 6), 90, Fixed([90.0]))
+    np.testing.assert_allclose(out.reshape(6, 6), np.rot90(img), atol=1e-12)
+    out = random_rotate(img.reshape(1, 36), (6, 6), 90, Fixed([-90.0]))
+    np.testing.assert_allclose(out.reshape(6, 6), np.rot90(img, -1), atol=1e-12)
+    # a turn of a fraction of a degree moves every pixel by a fraction of a pixel
+    out = random_rotate(img.reshape(1, 36), (6, 6), 0.5, Fixed([0.5]))
+    assert 0 < np.abs(out.reshape(6, 6) - img)[1:-1, 1:-1].max() < 0.1
+
+
+def test_shifter_rotates_then_shifts():
+    X = np.random.default_rng(1).random((30, 64)).astype(np.float32)
+    aug = shifter((8, 8), 0.25, rotate=12.0)
+    assert (aug.max_shift, aug.max_degrees) == (2, 12.0)
+    rng = np.random.default_rng(4)
+    expect = random_shift(random_rotate(X, (8, 8), 12.0, rng), (8, 8), 2, rng)
+    np.testing.assert_array_equal(aug(X, np.random.default_rng(4)), expect)
+    # without rotate the generator draws the offsets alone, as before the parameter existed
+    np.testing.assert_array_equal(shifter((8, 8), 0.25)(X, np.random.default_rng(4)),
+                                  random_shift(X, (8, 8), 2, np.random.default_rng(4)))
+    with pytest.raises(ValueError, match="rotate"):
+        shifter((8, 8), 0.25, rotate=-1)
+    with pytest.raises(ValueError, match="max_degrees"):
+        random_rotate(X, (8, 8), 181, rng)
+    assert random_rotate(X, (8, 8), 0, rng) is X
 
 
 def test_random_shift_checks_its_arguments():
@@ -81,7 +130,10 @@ def test_schedule_augment_entry():
     with pytest.raises(ValueError, match="not images"):
         run_schedule(StackedAutoencoder((12, 4), **END_TO_END, random_state=0), X,
                      dict(s, augment={"shift": 0.25, "image_shape": (4, 4)}))
-    for bad in ({"shift": 0.1, "rotate": 10}, {"image_shape": (3, 4)}, 0.1):
+    turned = dict(s, augment={"shift": 0.25, "rotate": 10.0, "image_shape": (3, 4)})
+    assert get_schedule(turned)["augment"]["rotate"] == 10.0
+    run_schedule(StackedAutoencoder((12, 4), **END_TO_END, random_state=0), X, turned)
+    for bad in ({"shift": 0.1, "scale": 10}, {"image_shape": (3, 4)}, 0.1):
         with pytest.raises(ValueError, match="augment"):
             get_schedule(dict(s, augment=bad))
 

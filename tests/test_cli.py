@@ -322,3 +322,13 @@ def test_fit_with_shifts_in_the_clustering_phase(tmp_path, capsys):
     assert "--cluster-shift shifts images" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["fit", "--dataset", "digits", "--cluster-shift", "0.7"])
+    capsys.readouterr()
+    # rotations ride on the shifts
+    assert main(base + ["--image-shape", "8,8", "--cluster-rotate", "10",
+                        "--out", str(tmp_path / "turned")]) == 0
+    assert load_dec(tmp_path / "turned" / "model.npz").augment == {"shift": 0.2, "rotate": 10.0}
+    assert main(base[:-4] + ["--lr", "0.001", "--image-shape", "8,8", "--cluster-rotate", "10",
+                             "--out", str(tmp_path / "alone")]) != 0
+    assert "--cluster-rotate turns the shifted batches" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["fit", "--dataset", "digits", "--cluster-rotate", "-3"])

@@ -99,7 +99,10 @@ def test_resume_equals_the_uninterrupted_fit(data, sae, tmp_path, monkeypatch):
 @pytest.mark.parametrize("bad, match", [
     (dict(augment={"shift": 0.25}, image_shape=None), "image_shape"),
     (dict(augment={"shift": 0.6}), "augment"),
-    (dict(augment={"shift": 0.1, "rotate": 5}), "augment"),
+    (dict(augment={"shift": 0.1, "rotate": 200}), "augment"),
+    (dict(augment={"shift": 0.1, "rotate": -5}), "augment"),
+    (dict(augment={"shift": 0.1, "scale": 0.1}), "augment"),
+    (dict(augment={"rotate": 5}), "augment"),
     (dict(augment=0.1), "augment"),
     (dict(augment={"shift": 0.25}, update_encoder=False), "update_encoder"),
 ])
@@ -115,3 +118,15 @@ def test_augment_is_a_parameter_of_the_estimator():
     assert model.get_params()["augment"] == {"shift": 0.1}
     assert "augment={'shift': 0.1}" in repr(model)
     assert dec_module.DEC().augment is None
+
+
+def test_rotations_change_the_fit_and_keep_every_n_jobs_equal(data, sae):
+    shifted = _fit(data, sae, augment={"shift": 0.25})
+    turned = _fit(data, sae, augment={"shift": 0.25, "rotate": 15.0}, n_jobs=1)
+    assert not np.array_equal(turned.cluster_centers_, shifted.cluster_centers_)
+    again = _fit(data, sae, augment={"shift": 0.25, "rotate": 15.0}, n_jobs=2)
+    np.testing.assert_array_equal(turned.cluster_centers_, again.cluster_centers_)
+    np.testing.assert_array_equal(turned.labels_, again.labels_)
+    # rotate 0 is the shifts alone, to the bit
+    none = _fit(data, sae, augment={"shift": 0.25, "rotate": 0})
+    np.testing.assert_array_equal(none.cluster_centers_, shifted.cluster_centers_)

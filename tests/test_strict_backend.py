@@ -183,8 +183,11 @@ def test_augment_on_strict(strict):
     X = _s(np.random.default_rng(0).random((40, 16)))
     out = augment.random_shift(X, (4, 4), 1, np.random.default_rng(0))
     assert _all_strict(out) and out.dtype == np.float32 and out.shape == (40, 16)
+    out = augment.random_rotate(X, (4, 4), 10.0, np.random.default_rng(0))
+    assert _all_strict(out) and out.dtype == np.float32 and out.shape == (40, 16)
     sae = autoencoder.StackedAutoencoder((16, 8, 3), backend="strict", random_state=0)
-    sae.finetune(X, iterations=3, batch_size=16, lr=0.01, augment=augment.shifter((4, 4), 0.25))
+    sae.finetune(X, iterations=3, batch_size=16, lr=0.01,
+                 augment=augment.shifter((4, 4), 0.25, rotate=10.0))
     assert _all_strict(*sae.params.values()) and np.isfinite(sae.history_["finetune"]).all()
 
 
@@ -222,7 +225,7 @@ def test_dec_on_strict(strict):
                  iterations=3, batch_size=16, lr=0.01)
     est = dec.DEC(3, autoencoder=sae, backend="strict", batch_size=16, update_interval=5,
                   max_iter=12, n_init=2, random_state=0, image_shape=(4, 4),
-                  augment={"shift": 0.25}).fit(X16)
+                  augment={"shift": 0.25, "rotate": 10.0}).fit(X16)
     assert est.labels_.shape == (60,) and _all_strict(est._mu)
 
 

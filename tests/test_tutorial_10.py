@@ -3,6 +3,7 @@ check says about a right step, a step in another float scaling, and the wrong st
 meant to catch (a target P built from the shifted batch, a batch left unshifted, a missing
 1/B)."""
 import re
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +15,7 @@ run = run_fixture("10_dec_augmented.py")
 
 
 def test_exercise_is_the_augmented_step(run):
-    assert run.checks == [("PASS", "augmented_dec_step")]
+    assert run.checks == [("PASS", "augmented_dec_step"), ("PASS", "rotate_bilinear")]
     assert "(max relative error" in run.stdout
 
 
@@ -23,6 +24,7 @@ def test_exercise_is_the_augmented_step(run):
     "the embedding moves less under the shift",
     "ACC on the shifted copies is higher for every seed",
     "On these 8x8 digits augment lowers ACC on the clean images",
+    "random_rotate turns each image as scipy.ndimage.rotate",
 ])
 def test_claims_hold(run, fragment):
     assert_claim(run, fragment)
@@ -44,9 +46,11 @@ def test_printed_numbers(run):
 
 def test_stubs_and_mutants_fail():
     stub = run_tutorial("10_dec_augmented.py", "")
-    assert stub.returncode == 0 and stub.checks == [("TODO", "augmented_dec_step")]
+    assert stub.returncode == 0
+    assert stub.checks == [("TODO", "augmented_dec_step"), ("TODO", "rotate_bilinear")]
     mutant = run_tutorial("10_dec_augmented.py", "mutant")
-    assert mutant.returncode == 0 and mutant.checks == [("FAIL", "augmented_dec_step")]
+    assert mutant.returncode == 0
+    assert mutant.checks == [("FAIL", "augmented_dec_step"), ("FAIL", "rotate_bilinear")]
 
 
 def test_figure(run):
@@ -66,6 +70,20 @@ def augmented_dec_step(encoder, xb, pb, params, grads, opt, shift, rng, alpha=1.
     grads["mu"] = dmu * inv
     opt.step(params, grads)
 '''
+# exercise 2's reference, as tutorials/solutions/ has it, and three wrong rotations: turned
+# the wrong way, nearest neighbour instead of bilinear, edges repeated instead of zeros
+_SOLUTIONS = Path(__file__).resolve().parents[1] / "tutorials" / "solutions"
+ROTATE = "\n\n\ndef rotate_bilinear" + (_SOLUTIONS / "10_dec_augmented.py").read_text().split(
+    "def rotate_bilinear", 1)[1]
+RIGHT_FLOAT64 += ROTATE
+WRONG_WAY = ROTATE.replace("np.deg2rad(degrees)", "np.deg2rad(-degrees)")
+NEAREST = ROTATE.replace("t, u = sr - r0, sc - c0",
+                         "r0, c0 = int(round(sr)), int(round(sc))\n            t, u = 0.0, 0.0")
+CLAMPED = ROTATE.replace(
+    "                if 0 <= r0 + dr < H and 0 <= c0 + dc < W:  # outside the image: 0\n"
+    "                    out[r, c] += w * img[r0 + dr, c0 + dc]",
+    "                out[r, c] += w * img[min(max(r0 + dr, 0), H - 1), min(max(c0 + dc, 0), W - 1)]")
+
 # the mistake section 1 warns of: a target from the shifted batch instead of the clean P
 P_FROM_SHIFTED = RIGHT_FLOAT64.replace(
     "from dec_np.dec_math import kl_gradients, soft_assignment",
@@ -80,11 +98,17 @@ UNSHIFTED = RIGHT_FLOAT64.replace("encoder.forward(shift(xb, rng), train=True)",
 
 def test_the_check_accepts_another_float_scaling_and_catches_the_mistakes(tmp_path):
     assert RIGHT_FLOAT64 not in (P_FROM_SHIFTED, NO_MEAN, UNSHIFTED)
+    assert len({ROTATE, WRONG_WAY, NEAREST, CLAMPED}) == 4
     right = run_with_solution("10_dec_augmented.py", RIGHT_FLOAT64, tmp_path / "a")
     assert right.returncode == 0, right.stderr[-2000:]
-    assert right.checks == [("PASS", "augmented_dec_step")], right.stdout[:3000]
-    for name, source in (("b", P_FROM_SHIFTED), ("c", UNSHIFTED), ("d", NO_MEAN)):
-        wrong = run_with_solution("10_dec_augmented.py", source, tmp_path / name)
-        assert wrong.checks == [("FAIL", "augmented_dec_step")], wrong.stdout[:3000]
+    assert right.checks == [("PASS", "augmented_dec_step"), ("PASS", "rotate_bilinear")], \
+        right.stdout[:3000]
+    # each run: one wrong step and one wrong rotation (a run of the lesson per mistake pair)
+    for name, step, rotate in (("b", P_FROM_SHIFTED, WRONG_WAY), ("c", UNSHIFTED, NEAREST),
+                               ("d", NO_MEAN, CLAMPED)):
+        wrong = run_with_solution("10_dec_augmented.py", step.replace(ROTATE, "") + rotate,
+                                  tmp_path / name)
+        assert wrong.checks == [("FAIL", "augmented_dec_step"), ("FAIL", "rotate_bilinear")], \
+            wrong.stdout[:3000]
         assert ("differs from 40 iterations of DEC(augment={'shift': 0.1}).fit, "
                 "enc0.W: at index") in wrong.stdout

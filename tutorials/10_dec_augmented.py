@@ -7,7 +7,8 @@
 # derive; write that step yourself (exercise 1) and see it match
 # `DEC(augment={"shift": f}, image_shape=(H, W))` step for step; and measure what it
 # changes: how much the embedding and the labels of an image move when the image moves by
-# one pixel.  Tutorial 07 wrote the plain loop by hand; this one changes one line of it.
+# one pixel; and write the other augmentation, a rotation by bilinear interpolation
+# (exercise 2).  Tutorial 07 wrote the plain loop by hand; this one changes one line of it.
 #
 # **Data and modes.** The embedded 8x8 digits (`dec_np.datasets.load_digits`, 1,797 images,
 # no download), a 64-64-64-10 autoencoder pretrained by Adam on the clean images.  Fast
@@ -19,10 +20,11 @@ import copy
 
 import matplotlib.pyplot as plt
 import numpy as np
+from scipy import ndimage
 from _common import MODE, check, claim, exercise, show, start, summary
 
 from dec_np import DEC, StackedAutoencoder
-from dec_np.augment import shifter
+from dec_np.augment import random_rotate, shifter
 from dec_np.datasets import load_digits
 from dec_np.dec_math import kl_gradients, soft_assignment, target_distribution  # noqa: F401
 from dec_np.kmeans import kmeans
@@ -269,6 +271,65 @@ show(fig, "10_shift_stability.png")
 claim("On these 8x8 digits augment lowers ACC on the clean images, for every seed.",
       all(a["acc"] < p["acc"] for p, a in zip(plain, aug)),
       plain=mean("acc", plain), augmented=mean("acc", aug))
+
+# %% [markdown]
+# ## 4. The other augmentation: rotations, by bilinear interpolation
+#
+# Guo et al. also turn each image by a small random angle.  A rotation moves the pixel
+# centres off the grid, so each output pixel (r, c) asks where it came from: with the centre
+# (c_r, c_c) = ((H - 1)/2, (W - 1)/2) and the angle a, the source point is
+#
+#     r' = c_r + cos(a) (r - c_r) + sin(a) (c - c_c)
+#     c' = c_c - sin(a) (r - c_r) + cos(a) (c - c_c)
+#
+# (the output grid turned back by a: every output pixel gets exactly one value, no holes).
+# Between pixels the value is bilinear: with r0 = floor(r'), c0 = floor(c'), t = r' - r0 and
+# u = c' - c0,
+#
+#     out[r, c] = (1-t)(1-u) x[r0, c0] + (1-t) u x[r0, c0+1] + t (1-u) x[r0+1, c0] + t u x[r0+1, c0+1],
+#
+# a neighbour outside the image counting as 0.  `DEC(augment={"shift": f, "rotate": deg})`
+# turns every image of a clustering step's batch by an angle drawn uniformly from
+# [-deg, deg] (`dec_np.augment.random_rotate`, all images at once), then shifts it; the step
+# is section 1's with T a rotation followed by a shift, so nothing in its derivation changes.
+#
+# **Exercise 2.** Write `rotate_bilinear` for one image.  The check gives it 20 digits at 20
+# angles from -170 to 170 degrees and compares with `random_rotate`, which draws its angles
+# with `rng.uniform(-deg, deg, size=n)`: a generator seeded alike gives the same angles.
+
+# %%
+@exercise
+def rotate_bilinear(img, degrees):
+    """Turn one image about its centre by ``degrees``, bilinear, zeros outside.
+
+    Parameters
+    ----------
+    img : ndarray of shape (H, W)
+    degrees : float
+
+    Returns
+    -------
+    ndarray of shape (H, W), img's dtype: out[r, c] as in the formulas above.
+    """
+    # YOUR CODE HERE (about twelve lines; loops over r and c are fine)
+    raise NotImplementedError("rotate_bilinear: the source point, its four neighbours, "
+                              "their weights")
+    # END OF YOUR CODE
+
+
+# %%
+digits = (X[:20] / 16.0).astype(np.float64)
+angles = np.random.default_rng(7).uniform(-170, 170, size=20)
+turned = random_rotate(digits, IMAGE, 170, np.random.default_rng(7)).reshape(20, *IMAGE)
+check("rotate_bilinear",
+      lambda: np.stack([rotate_bilinear(d.reshape(IMAGE), a) for d, a in zip(digits, angles)]),
+      turned, rtol=1e-9, atol=1e-12, against="dec_np.augment.random_rotate")
+scipy_turned = np.stack([ndimage.rotate(d.reshape(IMAGE), a, reshape=False, order=1,
+                                        mode="grid-constant", cval=0.0)
+                         for d, a in zip(digits, angles)])
+gap = float(np.abs(scipy_turned - turned).max())
+claim("random_rotate turns each image as scipy.ndimage.rotate(img, a, reshape=False, order=1, "
+      "mode='grid-constant') does, to 1e-12.", gap < 1e-12, max_difference=gap)
 
 # %%
 summary()

@@ -1,4 +1,6 @@
 """Reference solution of tutorial 10 (DEC with augmentation): a clustering step, batch shifted."""
+import numpy as np
+
 from dec_np.dec_math import kl_gradients, soft_assignment
 
 
@@ -12,3 +14,22 @@ def augmented_dec_step(encoder, xb, pb, params, grads, opt, shift, rng, alpha=1.
     encoder.backward(dz * inv, need_dx=False)        # fills grads["enc*"] in place
     grads["mu"] = dmu * inv
     opt.step(params, grads)                          # theta and mu in one step
+
+
+def rotate_bilinear(img, degrees):
+    """Each output pixel reads its source point, bilinear between four neighbours."""
+    H, W = img.shape
+    a = np.deg2rad(degrees)
+    cr, cc = (H - 1) / 2.0, (W - 1) / 2.0
+    out = np.zeros_like(img)
+    for r in range(H):
+        for c in range(W):
+            sr = cr + np.cos(a) * (r - cr) + np.sin(a) * (c - cc)  # the output grid turned back
+            sc = cc - np.sin(a) * (r - cr) + np.cos(a) * (c - cc)
+            r0, c0 = int(np.floor(sr)), int(np.floor(sc))
+            t, u = sr - r0, sc - c0
+            for dr, dc, w in ((0, 0, (1 - t) * (1 - u)), (0, 1, (1 - t) * u),
+                              (1, 0, t * (1 - u)), (1, 1, t * u)):
+                if 0 <= r0 + dr < H and 0 <= c0 + dc < W:  # outside the image: 0
+                    out[r, c] += w * img[r0 + dr, c0 + dc]
+    return out

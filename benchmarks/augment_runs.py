@@ -78,8 +78,9 @@ def capped(row, cap):
                 total_s=row["pretrain_s"] + cluster_s)
 
 
-def table(paths, caps=()):
-    """Print the paired tables: shifts against the default, then each cap against it."""
+def table(paths, caps=(), against="default"):
+    """Print the paired tables: each arm against ``against`` (the default without shifts,
+    or another arm such as ``default+shift@4200``), then each cap against it."""
     from paired import compare, print_table  # benchmarks/paired.py
 
     rows = []
@@ -92,8 +93,10 @@ def table(paths, caps=()):
              if r["recipe"] != "default" and "@" not in r["recipe"]]
     names = arms + [f"{a}@{c}" for c in caps for a in arms if "@" not in a]
     for a in sorted(set(names), key=names.index):  # a real capped arm and a derived one: once
-        print(f"\nA = {a}, B = default (same seed, same pretrained autoencoder): DEC ACC")
-        print_table(compare(rows, a, "default"))
+        if a == against:
+            continue
+        print(f"\nA = {a}, B = {against} (same seed, same pretrained autoencoder): DEC ACC")
+        print_table(compare(rows, a, against))
 
 
 def main(argv=None):
@@ -104,6 +107,8 @@ def main(argv=None):
                     help="print the paired tables of these records instead of running")
     ap.add_argument("--caps", nargs="*", type=int, default=[],
                     help="with --table: also the shifted fits cut at these iterations")
+    ap.add_argument("--against", default="default",
+                    help="with --table: the arm every other is paired with (default: default)")
     ap.add_argument("--datasets", nargs="+", default=["mnist-test", "usps", "fashion-mnist"],
                     choices=list(DATASETS) + ["mnist", "digits"])
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
@@ -122,7 +127,7 @@ def main(argv=None):
     ap.add_argument("--cache", default=None, help="keep the pretrained autoencoders here")
     args = ap.parse_args(argv)
     if args.table:
-        return table(args.table, args.caps)
+        return table(args.table, args.caps, args.against)
     commit, jobs = _commit(), resolve_n_jobs(args.n_jobs)
     shifted, augment = "default+shift", {"shift": args.shift}
     if args.rotate:

@@ -66,6 +66,7 @@ def test_table_pairs_every_arm_with_the_default(tmp_path, capsys):
     def row(recipe, seed, acc, hist=None):
         return {"recipe": recipe, "dataset": "usps", "seed": seed, "dec_acc": acc,
                 "n_iter": 280, "pretrain_s": 10.0, "cluster_s": 2.0, "total_s": 12.0,
+                "image_shape": [16, 16],
                 "history": {"iteration": [0, 140, 280], "acc": hist or [0.5, acc, acc]}}
     out = tmp_path / "runs.jsonl"
     rows = [row("default", 0, 0.7), row("default+shift", 0, 0.8, [0.5, 0.75, 0.8]),
@@ -77,3 +78,9 @@ def test_table_pairs_every_arm_with_the_default(tmp_path, capsys):
     assert [h.split(",")[0] for h in heads] == [
         "A = default+shift", "A = default+shift+rot10", "A = default+shift@140",
         "A = default+shift+rot10@140"]
+    augment_runs.main(["--table", str(out), "--caps", "140", "--against", "default+shift@140"])
+    text = capsys.readouterr().out
+    heads = [line.split(",")[0] for line in text.splitlines() if line.startswith("A = ")]
+    assert heads == ["A = default+shift", "A = default+shift+rot10",
+                     "A = default+shift+rot10@140"]
+    assert "B = default+shift@140" in text and "| usps | 0 |" in text

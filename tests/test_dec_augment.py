@@ -79,15 +79,16 @@ def test_the_same_numbers_for_every_n_jobs(data, sae):
     np.testing.assert_array_equal(one.cluster_centers_, again.cluster_centers_)
 
 
-def test_resume_equals_the_uninterrupted_fit(data, sae, tmp_path, monkeypatch):
+@pytest.mark.parametrize("aug", [{"shift": 0.25}, {"shift": 0.25, "rotate": 15.0}])
+def test_resume_equals_the_uninterrupted_fit(data, sae, tmp_path, monkeypatch, aug):
     monkeypatch.setattr(FitCheckpoint, "EVERY", 0.0)
     X, y = data
-    full = _fit(data, sae, augment={"shift": 0.25})
+    full = _fit(data, sae, augment=aug)
     ck = tmp_path / "state.npz"
-    DEC(autoencoder=sae, input_scaling="max", image_shape=(8, 8), augment={"shift": 0.25},
+    DEC(autoencoder=sae, input_scaling="max", image_shape=(8, 8), augment=aug,
         **{**KW, "max_iter": 30}).fit(X, y, checkpoint_path=ck)
     resumed = DEC(autoencoder=sae, input_scaling="max", image_shape=(8, 8),
-                  augment={"shift": 0.25}, **KW).fit(X, y, resume_from=ck)
+                  augment=aug, **KW).fit(X, y, resume_from=ck)
     np.testing.assert_array_equal(resumed.labels_, full.labels_)
     np.testing.assert_array_equal(resumed.cluster_centers_, full.cluster_centers_)
     assert resumed.history_ == full.history_

@@ -90,8 +90,8 @@ def random_rotate(X, image_shape, max_degrees, rng):
 
     Returns
     -------
-    array of shape (n, H * W), X's dtype and device.
-        The rotated images.
+    array of shape (n, H * W), X's device
+        The rotated images; X's dtype when it is a float type, else float64.
 
     Examples
     --------
@@ -117,11 +117,12 @@ def random_rotate(X, image_shape, max_degrees, rng):
     src_r = (H - 1) / 2.0 + cos * dr + sin * dc  # (n, H, W)
     src_c = (W - 1) / 2.0 - sin * dr + cos * dc
     r0, c0 = xp.floor(src_r), xp.floor(src_c)
-    wr, wc = (src_r - r0).astype(X.dtype), (src_c - c0).astype(X.dtype)
+    dtype = X.dtype if X.dtype.kind == "f" else xp.float64  # integer images: float64 out
+    wr, wc = (src_r - r0).astype(dtype), (src_c - c0).astype(dtype)
     # two rings of zeros around each image: a corner (r0 or r0 + 1, c0 or c0 + 1) outside
     # the image reads 0 once r0 and c0 are clipped to [-2, H] and [-2, W]
     P = W + 4
-    padded = xp.zeros((n, H + 4, P), dtype=X.dtype)
+    padded = xp.zeros((n, H + 4, P), dtype=dtype)
     padded[:, 2:H + 2, 2:W + 2] = X.reshape(n, H, W)
     flat = padded.reshape(-1)
     k = ((xp.arange(n, dtype=xp.int64) * ((H + 4) * P))[:, None, None]

@@ -78,6 +78,12 @@ def test_shifter_rotates_then_shifts():
     with pytest.raises(ValueError, match="max_degrees"):
         random_rotate(X, (8, 8), 181, rng)
     assert random_rotate(X, (8, 8), 0, rng) is X
+    # integer images turn into float64 ones (a bilinear mean is no integer)
+    ints = (X * 255).astype(np.uint8)
+    out = random_rotate(ints, (8, 8), 12.0, np.random.default_rng(2))
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out, random_rotate(ints.astype(np.float64), (8, 8), 12.0,
+                                                  np.random.default_rng(2)))
 
 
 def test_random_shift_checks_its_arguments():

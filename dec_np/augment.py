@@ -6,6 +6,7 @@ autoencoder learns to reconstruct the shifted image from itself, which is meant 
 embedding depend less on where in the frame a digit sits.  The clustering phase sees them
 only with ``DEC(augment=...)``: there the encoder learns from shifted mini-batches while the
 target P, the labels and the stopping test come from the clean images (Guo et al., ACML 2018).
+Either phase may also turn each image by a few degrees first (:func:`random_rotate`).
 """
 from __future__ import annotations
 

@@ -105,6 +105,7 @@ def run(args):
     commit = _commit()  # the code these runs import, whatever the checkout becomes meanwhile
     tag = args.tag or args.recipe
     jobs = resolve_n_jobs(args.n_jobs)  # None: BLAS's own threads
+    dec_kw = dec_options(args.dec)
     for name in args.datasets:
         X, y, shape = load_data(name, args.data_dir, n_samples=DATASETS.get(name))
         shape = None if args.plain else shape  # --plain: the rows as plain features
@@ -115,7 +116,7 @@ def run(args):
             # the rows are images: a recipe that augments shifts them (the others ignore it)
             m = DEC(10, hidden_dims=tuple(args.hidden_dims), schedule=schedule,
                     image_shape=shape, random_state=seed, verbose=args.verbose,
-                    backend=args.backend, n_jobs=args.n_jobs).fit(X, y)
+                    backend=args.backend, n_jobs=args.n_jobs, **dec_kw).fit(X, y)
             row = {"recipe": tag, "dataset": name, "n": len(X), "seed": seed,
                    "ae_kmeans_acc": cluster_accuracy(y, m.init_labels_),
                    "dec_acc": cluster_accuracy(y, m.labels_), "dec_nmi": nmi(y, m.labels_),
@@ -124,11 +125,27 @@ def run(args):
                    "cpu_s": time.process_time() - c0, "schedule": schedule,
                    "blas_threads": (os.environ.get("OPENBLAS_NUM_THREADS")
                                     if jobs is None else "1"),
-                   "n_jobs": jobs or "blas", "image_shape": shape,
+                   "n_jobs": jobs or "blas", "image_shape": shape, "dec": dec_kw,
                    "commit": commit, "date": datetime.date.today().isoformat(),
                    "machine": _machine(), "hidden_dims": list(args.hidden_dims),
                    "backend": args.backend or "numpy"}
             emit(row, args.out)
+
+
+def dec_options(changes):
+    """DEC's own parameters from ``KEY=JSON`` texts (``--dec``), e.g. ``max_iter=4200``.
+
+    >>> dec_options(['augment={"shift": 0.1}', "max_iter=4200"])
+    {'augment': {'shift': 0.1}, 'max_iter': 4200}
+    """
+    out = {}
+    for change in changes:
+        key, value = change.split("=", 1)
+        if key in ("n_clusters", "hidden_dims", "schedule", "image_shape", "random_state",
+                   "backend", "n_jobs", "verbose"):
+            raise SystemExit(f"--dec {key}: set by the script's own options")
+        out[key] = json.loads(value)
+    return out
 
 
 def emit(row, out=None):
@@ -301,6 +318,9 @@ def main(argv=None):
     r.add_argument("--recipe", required=True, choices=sorted(set(SCHEDULES) | set(RECIPES)))
     r.add_argument("--set", nargs="+", action="extend", default=[], metavar="PART.KEY=JSON",
                    help="change a recipe: --set a=1 b=2 or --set a=1 --set b=2 (both kept)")
+    r.add_argument("--dec", nargs="+", action="extend", default=[], metavar="KEY=JSON",
+                   help="DEC's own parameters, e.g. --dec 'augment={\"shift\": 0.1}' "
+                        "max_iter=4200 (recorded under \"dec\")")
     r.add_argument("--tag", default=None, help="the name recorded (default: the recipe's)")
     r.add_argument("--datasets", nargs="+", default=list(DATASETS),
                    choices=list(DATASETS) + list(EXTRA))

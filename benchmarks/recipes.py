@@ -1,15 +1,18 @@
 """Cross-data-set study of pretraining recipes: DEC on MNIST-10k, USPS and Fashion-MNIST-10k.
 
 Each run is ``DEC(10, schedule=<recipe>, image_shape=<the images' shape>,
-random_state=seed).fit(X, y)`` with every other setting at its default (y is only recorded,
-never trained on; the image shape matters only to a recipe that augments); one JSON line per
-run.
+random_state=seed).fit(X, y)`` with every other setting at its default or as ``--dec`` sets
+it (y is only recorded, never trained on; the image shape matters only to a recipe that
+augments); one JSON line per run.
 
     # one recipe on the three data sets, three seeds (about 5 minutes a run on 2 cores)
     OPENBLAS_NUM_THREADS=1 python benchmarks/recipes.py run --recipe adam \\
         --data-dir ../shared/data --seeds 0 1 2 --out docs/results/recipes_cpu.jsonl
     # a change to a recipe: --set PART.KEY=JSON (PART is model, layerwise or finetune)
     python benchmarks/recipes.py run --recipe sgd --set finetune.lr=8 --tag sgd-lr8 ...
+    # DEC's own parameters: --dec KEY=JSON (recorded under "dec")
+    python benchmarks/recipes.py run --recipe dae-adam-cap-shift --tag T \
+        --dec 'augment={"shift": 0.1}' max_iter=2520 ...
     # the table: median [min, max] per recipe and data set, the median over all runs, and
     # which recipe the selection rule picks (--tune-records FILE=RECIPE adds tune_defaults.py
     # records of the same protocol on MNIST-10k: only those made on the same machine;

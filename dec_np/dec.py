@@ -72,9 +72,9 @@ class DEC(ClusterMixin, BaseEstimator):
         "augment" entry (the default, "adam-shift", "long") then fine-tunes on images
         shifted at random by up to 10% of their side; None treats X as plain features and
         never shifts them; the schedule is the same either way (on plain arrays the default
-        measured no worse than "adam" on three data sets, five seeds each).  Give it for images: on
-        the MNIST test set the shifts lift the median DEC ACC of "adam" from 0.775 to 0.871
-        (docs/defaults-study.md).
+        measured no worse than "adam" on three data sets, five seeds each).  Give it for
+        images: on the MNIST test set the shifts lift the median DEC ACC of "adam" from
+        0.775 to 0.871 (docs/defaults-study.md).
     batch_size : int, default 256
         Mini-batch size of the clustering phase.
     lr : float, default 0.01

@@ -38,7 +38,9 @@ def runs(rows, tag, plain, machine=None):
     for r in rows:
         if r.get("recipe") != tag or "dec_acc" not in r:
             continue
-        if (r.get("image_shape") is None) != plain:
+        # records older than recipes.py's --plain (commit 1d2590d) have no "image_shape":
+        # every one of them was fitted with the data set's image shape
+        if ("image_shape" in r and r["image_shape"] is None) != plain:
             continue
         if machine and machine not in r.get("machine", ""):
             continue

@@ -42,3 +42,11 @@ def test_fewer_than_five_seeds_get_no_verdict():
     rows = [_row("a", s, 0.9) for s in range(2)] + [_row("b", s, 0.5) for s in range(2)]
     (t,) = paired.compare(rows, "a", "b")
     assert t["verdict"] == "2 seed(s): no verdict"
+
+
+def test_records_without_an_image_shape_field_were_image_runs():
+    old = [{k: v for k, v in _row("b", s, 0.5).items() if k != "image_shape"} for s in range(2)]
+    rows = [_row("a", s, 0.9) for s in range(2)] + old
+    (t,) = paired.compare(rows, "a", "b")
+    assert t["seeds"] == [0, 1]
+    assert paired.compare(rows, "a", "b", b_plain=True) == []

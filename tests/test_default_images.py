@@ -110,3 +110,23 @@ def test_bad_auto_settings_are_refused(kw, match):
     X = np.random.default_rng(0).random((20, 64))
     with pytest.raises(ValueError, match=match):
         DEC(3, **kw).fit(X)
+
+
+@pytest.mark.parametrize("flags, said", [
+    ([], "then DEC on images shifted by up to 0.1 of their side and turned by up to 10 degrees, "
+         "at most 40 iterations"),
+    (["--no-cluster-augment"], "then DEC, at most 40 iterations"),
+    (["--cluster-shift", "0.2"], "then DEC on images shifted by up to 0.2 of their side, at most "
+                                 "40 iterations")])
+def test_the_command_line_says_what_the_clustering_phase_runs(tmp_path, capsys, flags, said):
+    from dec_np.cli import main
+    assert main(["fit", "--dataset", "digits", "--fast", "--out", str(tmp_path / "run"),
+                 *flags]) == 0
+    assert said in capsys.readouterr().err
+
+
+def test_no_cluster_augment_and_cluster_shift_contradict(tmp_path, capsys):
+    from dec_np.cli import main
+    assert main(["fit", "--dataset", "digits", "--fast", "--out", str(tmp_path / "run"),
+                 "--no-cluster-augment", "--cluster-shift", "0.1"]) != 0
+    assert "contradict" in capsys.readouterr().err

@@ -8,7 +8,12 @@ each stage's share of a whole fit (the clustering phase's iteration count is the
 ``--dec-iterations``, about what a fit on 10,000 MNIST images runs).
 
     python benchmarks/profile_default.py --data-dir ../shared/data [--n-jobs 2|blas]
-        [--schedule NAME] [--image-shape 28,28 | --no-image-shape] [--json out.json]
+        [--schedule NAME] [--no-image-shape] [--augment auto|none] [--json out.json]
+
+``--schedule default`` is the images' default (the plain arrays' one with
+``--no-image-shape``); the clustering iterations run as ``DEC(augment=...)`` does (``auto``:
+DEC's default, shifted and rotated batches on images).  The previous default pipeline:
+``--schedule dae-adam-cap-shift --augment none``.
 """
 from __future__ import annotations
 
@@ -26,10 +31,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from dec_np import augment, dec_math, kmeans as kmeans_mod, layers, optim  # noqa: E402
 from dec_np.autoencoder import StackedAutoencoder, capped_lr, stage_steps  # noqa: E402
-from dec_np.dec import DEC  # noqa: E402
+from dec_np.dec import DEC, clustering_settings  # noqa: E402
 from dec_np.datasets import load_mnist  # noqa: E402
 from dec_np.scaling import input_scale_factor  # noqa: E402
-from dec_np.schedules import get_schedule  # noqa: E402
+from dec_np.schedules import finetune_lr, get_schedule  # noqa: E402
 from dec_np.threads import host_threads, resolve_n_jobs  # noqa: E402
 
 CLOCK = collections.defaultdict(float)
@@ -58,7 +63,7 @@ def patched():
                (layers.Dropout, "forward", "dropout masks"),
                (layers.ReLU, "forward", "relu"), (layers.ReLU, "backward", "relu"),
                (optim.SGD, "step", "optimiser update"), (optim.Adam, "step", "optimiser update"),
-               (augment, "random_shift", "shifts")]
+               (augment, "random_shift", "shifts"), (augment, "random_rotate", "rotations")]
     saved = [(obj, name, getattr(obj, name)) for obj, name, _ in targets]
     for obj, name, label in targets:
         setattr(obj, name, timed(label, getattr(obj, name)))
@@ -87,6 +92,8 @@ def main(argv=None):
     ap.add_argument("--schedule", default="default")
     ap.add_argument("--n-jobs", default=None, help="int or 'blas' (default: DEC's default)")
     ap.add_argument("--no-image-shape", action="store_true", help="X as plain features")
+    ap.add_argument("--augment", choices=("auto", "none"), default="auto",
+                    help="the clustering phase's augment (default: DEC's 'auto')")
     ap.add_argument("--steps", type=int, default=300, help="steps timed per stage")
     ap.add_argument("--dec-iterations", type=int, default=3000,
                     help="clustering iterations a whole fit is taken to run (for the shares)")
@@ -96,8 +103,8 @@ def main(argv=None):
                                                 else int(args.n_jobs))
     X, _ = load_mnist(subset="test", data_dir=args.data_dir)
     n = X.shape[0]
-    s = get_schedule(args.schedule)
     shape = None if args.no_image_shape else (28, 28)
+    s = get_schedule(args.schedule, shape is not None)
     Xs = X * np.float32(input_scale_factor(X, s["input_scaling"]))
     rows = []
     with host_threads(n_jobs):
@@ -116,6 +123,7 @@ def main(argv=None):
         kw.pop("epochs", None)
         total = stage_steps(n, total, kw["batch_size"], kw.pop("min_epochs", None),
                             kw.pop("max_epochs", None))
+        kw["lr"] = finetune_lr(s, n)
         if kw.get("lr_epochs"):
             kw["lr"] = capped_lr(kw["lr"], total / -(-n // kw["batch_size"]), kw.pop("lr_epochs"))
         if s.get("augment") and shape is not None:
@@ -130,7 +138,9 @@ def main(argv=None):
         kmeans_s = time.perf_counter() - t
         its = 2 * 140
         model = DEC(10, autoencoder=sae, input_scaling=None, max_iter=its, tol=0.0,
-                    random_state=0, n_jobs=n_jobs)
+                    random_state=0, n_jobs=n_jobs, image_shape=shape,
+                    augment=None if args.augment == "none" else "auto")
+        dec_augment = clustering_settings(model)[0]
         CLOCK.clear()
         t = time.perf_counter()
         with patched():
@@ -141,6 +151,7 @@ def main(argv=None):
             1e3 * dec_total / its - sum(pieces.values())
         rows.append(("clustering iteration", args.dec_iterations, pieces))
     print(f"profile of schedule {args.schedule!r} on {n} MNIST rows, image_shape={shape}, "
+          f"clustering augment={dec_augment}, "
           f"n_jobs={args.n_jobs or 'default'} ({resolve_n_jobs(n_jobs) or 'blas'} threads)")
     print(f"| stage | steps in a fit | ms per step | seconds in a fit | pieces (ms per step) |")
     print("|---|---|---|---|---|")
@@ -156,6 +167,7 @@ def main(argv=None):
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"schedule": args.schedule, "image_shape": shape, "n_jobs": args.n_jobs,
+                       "augment": dec_augment,
                        "rows": out, "kmeans_s": kmeans_s, "estimated_fit_s": whole}, fh, indent=1)
 
 

@@ -356,14 +356,18 @@ def _check_param_types(kw, known, path):
             if not ok:
                 raise ValueError(f"{path}: the setting image_shape={v!r} is not None or (H, W)")
             continue
-        if name == "augment":  # None or {"shift": fraction} with an optional "rotate"
+        if name == "max_iter":  # "auto" or a count
+            if not (v == "auto" or (isinstance(v, int) and not isinstance(v, bool))):
+                raise ValueError(f"{path}: the setting max_iter={v!r} is not 'auto' or a count")
+            continue
+        if name == "augment":  # "auto", None or {"shift": fraction} with an optional "rotate"
             def number(x):
                 return isinstance(x, (int, float)) and not isinstance(x, bool)
-            ok = v is None or (isinstance(v, dict) and {"shift"} <= set(v) <= {"shift", "rotate"}
+            ok = v is None or v == "auto" or (isinstance(v, dict) and {"shift"} <= set(v) <= {"shift", "rotate"}
                                and number(v["shift"]) and 0 < v["shift"] < 0.5
                                and number(v.get("rotate", 0)) and 0 <= v.get("rotate", 0) <= 180)
             if not ok:
-                raise ValueError(f"{path}: the setting augment={v!r} is not None or "
+                raise ValueError(f"{path}: the setting augment={v!r} is not 'auto', None or "
                                  '{"shift": fraction} with an optional "rotate": degrees')
             continue
         if isinstance(default, bool):

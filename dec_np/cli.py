@@ -30,13 +30,13 @@ from .cli_args import _dims  # noqa: F401  (benchmarks import it from here)
 from .checkpoint import data_fingerprint, load_autoencoder, save_autoencoder, save_dec
 from .datasets import load_dataset, load_digits, load_labels
 from .gradcheck import check_all
-from .dec import DEC, _validate as _check_dec, load_dec
+from .dec import DEC, _validate as _check_dec, clustering_settings, load_dec
 from .dec_math import kl_divergence, target_distribution
 from .metrics import ari, cluster_accuracy, nmi
 from .scaling import input_scale_factor
 from .threads import host_threads
 from .runs import STATE, STATE_ID, RunFolder, metrics_record, resume_or_fresh, run_identity
-from .schedules import DEFAULT, get_schedule, run_schedule, with_lr
+from .schedules import default_name, get_schedule, run_schedule, with_lr
 
 PathLike = Union[str, "os.PathLike[str]"]
 IMAGE_SHAPES = {"mnist": (28, 28), "mnist-test": (28, 28), "fashion-mnist": (28, 28),
@@ -127,7 +127,8 @@ def load_data(name: PathLike, data_dir: Optional[PathLike] = None,
     return X, y, shape
 
 
-def dec_input(X: Any, schedule: Union[str, dict] = "default") -> np.ndarray:
+def dec_input(X: Any, schedule: Union[str, dict] = "default",
+              images: bool = False) -> np.ndarray:
     """X scaled as ``DEC(schedule=schedule)`` scales it (the schedule's input_scaling).
 
     Parameters
@@ -136,13 +137,15 @@ def dec_input(X: Any, schedule: Union[str, dict] = "default") -> np.ndarray:
         The data.
     schedule : str or dict
         A schedule name or dict (:func:`~dec_np.schedules.get_schedule`).
+    images : bool, default False
+        Whether the rows are images ("default" then names the images' schedule).
 
     Returns
     -------
     ndarray of shape (n_samples, n_features), float32
         ``X`` times the schedule's input scale factor.
     """
-    scale = input_scale_factor(asnumpy(X), get_schedule(schedule)["input_scaling"])
+    scale = input_scale_factor(asnumpy(X), get_schedule(schedule, images)["input_scaling"])
     return np.asarray(X, DEFAULT_DTYPE) * DEFAULT_DTYPE(scale)
 
 
@@ -173,10 +176,11 @@ def pretrain(X: Any, hidden_dims: Sequence[int], schedule: Union[str, dict],
     StackedAutoencoder
         Pretrained.
     """
-    s = get_schedule(schedule)
+    images = image_shape is not None
+    s = get_schedule(schedule, images)
     sae = StackedAutoencoder((X.shape[1],) + tuple(hidden_dims), backend=backend,
                              random_state=seed, **s["model"])
-    return run_schedule(sae, dec_input(X, schedule), s, verbose, image_shape)
+    return run_schedule(sae, dec_input(X, schedule, images), s, verbose, image_shape)
 
 
 def augment_shape(args: argparse.Namespace) -> Optional[Tuple[int, ...]]:
@@ -395,7 +399,7 @@ def _schedule(args, name):
     lr, scaling = getattr(args, "pretrain_lr", None), getattr(args, "input_scaling", None)
     if lr is None and scaling is None:
         return name
-    s = with_lr(name, lr)
+    s = with_lr(name, lr, images=augment_shape(args) is not None)
     if scaling is not None:
         s["input_scaling"] = None if scaling == "none" else scaling
     return s
@@ -436,10 +440,11 @@ def _fit_and_report(args, X, y, image_shape, settings, title, run):
     elif loaded is not None:
         sae = loaded
     else:
-        shifted = settings.get("image_shape") and get_schedule(settings["schedule"]).get("augment")
+        images = settings.get("image_shape") is not None
+        shifted = images and get_schedule(settings["schedule"], images).get("augment")
         name = settings["schedule"] if isinstance(settings["schedule"], str) else "a dict"
         if name == "default":
-            name = f"default ({DEFAULT})"
+            name = f"default ({default_name(images)})"
         say(f"pretraining the autoencoder {X.shape[1]}-"
             f"{'-'.join(map(str, settings['hidden_dims']))}: schedule {name}, "
             f"{'images shifted' if shifted else 'no shifts'} ...")
@@ -451,7 +456,11 @@ def _fit_and_report(args, X, y, image_shape, settings, title, run):
     t_pre = time.perf_counter() - t0
     model = DEC(args.n_clusters, autoencoder=sae, backend=args.backend, random_state=args.seed,
                 verbose=not args.quiet, n_jobs=args.jobs, **settings)
-    say("k-means on the embedding, then DEC ..." if resume is None else "DEC ...")
+    augment, max_iter = clustering_settings(model)
+    phase = (f"DEC on images shifted by up to {augment['shift']:g} of their side"
+             + (f" and turned by up to {augment['rotate']:g} degrees" if augment.get("rotate")
+                else "") if augment else "DEC") + f", at most {max_iter} iterations"
+    say(f"k-means on the embedding, then {phase} ..." if resume is None else f"{phase} ...")
     try:
         model.fit(X, y, checkpoint_path=state, resume_from=resume)
     except FloatingPointError as exc:
@@ -545,6 +554,10 @@ def cmd_fit(args: argparse.Namespace) -> int:
                 settings["augment"]["rotate"] = args.cluster_rotate
         elif args.cluster_rotate is not None:
             raise ValueError("--cluster-rotate turns the shifted batches: give --cluster-shift")
+        if args.no_cluster_augment:
+            if args.cluster_shift is not None:
+                raise ValueError("--no-cluster-augment and --cluster-shift contradict each other")
+            settings["augment"] = None
         return _fit_and_report(args, X, y, shape, settings, f"fit {args.dataset}", run)
 
 

@@ -154,8 +154,9 @@ def _degrees(text: str) -> float:
     return v
 
 
-SCHEDULES = (f"default ({_schedules.DEFAULT}), "
-             + ", ".join(n for n in _schedules.SCHEDULES if n != _schedules.DEFAULT))
+SCHEDULES = (f"default ({_schedules.DEFAULT_IMAGES} for images, {_schedules.DEFAULT} "
+             "otherwise), " + ", ".join(n for n in _schedules.SCHEDULES
+                                       if n not in (_schedules.DEFAULT, _schedules.DEFAULT_IMAGES)))
 DESCRIPTIONS = {
     "demo": "Pretrain an autoencoder and run DEC on the embedded UCI digits (1,797 8x8 images), "
             "then write labels.npy, metrics.json, model.npz and figures into --out.",
@@ -232,12 +233,16 @@ def build_parser(commands: "Mapping[str, Callable[[argparse.Namespace], int]]"
     p.add_argument("--cluster-shift", type=_shift_fraction, metavar="F",
                    help="images only: in every DEC step shift the batch the encoder learns "
                         "from by up to F of the image side, the target P staying the clean "
-                        "images' (DEC(augment={'shift': F}); default: no shifts); with "
-                        "--max-iter 4200 for about the time of a fit without")
+                        "images' (DEC(augment={'shift': F}); default: DEC's "
+                        "augment='auto', shifts of 0.1 and turns of 10 degrees for images, "
+                        "at most 2,520 iterations)")
     p.add_argument("--cluster-rotate", type=_degrees, metavar="DEG",
                    help="with --cluster-shift: also turn each image of the batch by a random "
                         "angle of up to DEG degrees either way (DEC(augment={'shift': F, "
                         "'rotate': DEG}); default: no rotation)")
+    p.add_argument("--no-cluster-augment", action="store_true",
+                   help="the paper's clustering phase on the images as they are "
+                        "(DEC(augment=None); at most 20,000 iterations unless --max-iter)")
     _pretraining_flags(p)
     _image_flag(p)
     _resume_flag(p)

@@ -55,9 +55,12 @@ class DEC(ClusterMixin, BaseEstimator):
     schedule : str or dict, default "default"
         Pretraining schedule by name or as a dict (:mod:`dec_np.schedules`, which
         describes each; :func:`~dec_np.schedules.with_lr` changes its rates).  "default"
-        is :data:`~dec_np.schedules.DEFAULT`: the paper's greedy layer-wise denoising stage
-        (6,000 SGD steps per depth), then the whole autoencoder fine-tuned by Adam, on
-        images shifted at random when ``image_shape`` is given.  Others: "paper" (the
+        chooses by ``image_shape``: both run the paper's greedy layer-wise denoising stage
+        (6,000 SGD steps per depth) and then fine-tune the whole autoencoder by Adam; on
+        images (:data:`~dec_np.schedules.DEFAULT_IMAGES`, "dae-adam-short-shift") 3,000
+        Adam steps on images shifted at random, on plain arrays
+        (:data:`~dec_np.schedules.DEFAULT`, "dae-adam-cap-shift") 8,000.  ``schedule_``
+        holds the one that ran.  Others: "paper" (the
         paper's schedule, about 300,000 steps), "paper-short" and "paper-epochs" (its
         CPU-budget forms, in steps and in epochs),
         "adam", "adam-shift" and "sgd" (end to end, no layer-wise stage), "long" (the
@@ -68,13 +71,14 @@ class DEC(ClusterMixin, BaseEstimator):
         keeps X, "auto" takes the schedule's own.  With an ``autoencoder`` given, use the
         scaling it was pretrained with.
     image_shape : (int, int) or None, default None
-        (H, W) when each row of X is an H x W image (row-major).  A schedule with an
-        "augment" entry (the default, "adam-shift", "long") then fine-tunes on images
-        shifted at random by up to 10% of their side; None treats X as plain features and
-        never shifts them; the schedule is the same either way (on plain arrays the default
-        measured no worse than "adam" on three data sets, five seeds each).  Give it for
-        images: on the MNIST test set the shifts lift the median DEC ACC of "adam" from
-        0.775 to 0.871 (docs/defaults-study.md).
+        (H, W) when each row of X is an H x W image (row-major).  Then the default schedule
+        is the images' one, a schedule with an "augment" entry (the defaults, "adam-shift",
+        "long") fine-tunes on images shifted at random by up to 10% of their side, and
+        ``augment="auto"`` runs the clustering phase on shifted and rotated images.  None
+        treats X as plain features and never shifts or turns them (on plain arrays the
+        default measured no worse than "adam" on three data sets, five seeds each).  Give
+        it for images: about half the time and a better median ACC on 10,000 MNIST images
+        (docs/defaults-study.md, round 20).
     batch_size : int, default 256
         Mini-batch size of the clustering phase.
     lr : float, default 0.01
@@ -87,8 +91,10 @@ class DEC(ClusterMixin, BaseEstimator):
         Iterations between recomputations of the target P from all points (lambda).
     tol : float, default 0.001
         Stop when fewer than this fraction of points change cluster between two updates.
-    max_iter : int, default 20000
-        Most SGD iterations of the clustering phase.
+    max_iter : int or "auto", default "auto"
+        Most SGD iterations of the clustering phase; "auto": 2,520 when the phase augments
+        (``augment``), where the ``tol`` test is met late or not at all, else 20,000
+        (:func:`clustering_settings`).
     n_init : int, default 20
         k-means restarts for the initial centroids.
     update_encoder : bool, default True
@@ -109,8 +115,10 @@ class DEC(ClusterMixin, BaseEstimator):
         on a GPU.
     verbose : bool, default False
         Print progress lines to stderr.
-    augment : dict or None, default None
-        ``{"shift": fraction}`` with ``image_shape`` given: in each step of the clustering
+    augment : "auto", dict or None, default "auto"
+        "auto": ``{"shift": 0.1, "rotate": 10}`` when ``image_shape`` is given (and
+        ``update_encoder``), else None (:func:`clustering_settings`; ``augment_`` holds what
+        ran).  ``{"shift": fraction}`` with ``image_shape`` given: in each step of the clustering
         phase the encoder learns from the mini-batch with every image shifted at random by
         up to ``fraction`` of its side (:func:`dec_np.augment.shifter`), as Guo et al. (ACML
         2018) do.  The step is still the paper's KL(P||Q) step: the target P comes from the
@@ -133,6 +141,10 @@ class DEC(ClusterMixin, BaseEstimator):
         The cluster of each row of the X seen by ``fit``: argmax_j q_ij at the end.
     cluster_centers_ : ndarray of shape (n_clusters, z_dim)
         The centroids mu_j in the embedding.
+    augment_ : dict or None
+        The clustering phase's augmentation that ran (``augment`` with "auto" resolved).
+    max_iter_ : int
+        The clustering phase's cap that applied (``max_iter`` with "auto" resolved).
     schedule_ : dict or None
         The pretraining that ran: the schedule dict (:mod:`dec_np.schedules`) with its
         "augment" entry set to None when the rows were not declared images (they were then
@@ -175,10 +187,11 @@ class DEC(ClusterMixin, BaseEstimator):
                  schedule: str | dict = "default", input_scaling: str | None = "auto",
                  image_shape: tuple[int, int] | None = None, batch_size: int = 256,
                  lr: float = 0.01, momentum: float = 0.9,
-                 update_interval: int = 140, tol: float = 0.001, max_iter: int = 20000,
+                 update_interval: int = 140, tol: float = 0.001,
+                 max_iter: int | str = "auto",
                  n_init: int = 20, update_encoder: bool = True, backend: str | None = None,
                  random_state: int | Generator | None = None, n_jobs: int | str | None = None,
-                 verbose: bool = False, augment: dict | None = None) -> None:
+                 verbose: bool = False, augment: dict | str | None = "auto") -> None:
         self.n_clusters = n_clusters
         self.hidden_dims = hidden_dims
         self.alpha = alpha
@@ -250,7 +263,7 @@ class DEC(ClusterMixin, BaseEstimator):
         y = None if y is None else asnumpy(y)
         scaling = self.input_scaling
         if scaling == "auto":
-            scaling = get_schedule(self.schedule)["input_scaling"]
+            scaling = get_schedule(self.schedule, self.image_shape is not None)["input_scaling"]
         self.scale_ = input_scale_factor(asnumpy(X), scaling)
         Xd = to_device(X, xp, DEFAULT_DTYPE) * DEFAULT_DTYPE(self.scale_)
 
@@ -260,7 +273,7 @@ class DEC(ClusterMixin, BaseEstimator):
             sae = state["autoencoder"]
             t0 -= state["pretrain_time"]
         elif self.autoencoder is None:
-            s = get_schedule(self.schedule)
+            s = get_schedule(self.schedule, self.image_shape is not None)
             sae = StackedAutoencoder((X.shape[1],) + tuple(self.hidden_dims), backend=self.backend,
                                      random_state=rng, **s["model"])
             run_schedule(sae, Xd, s, self.verbose, self.image_shape)
@@ -270,6 +283,7 @@ class DEC(ClusterMixin, BaseEstimator):
                 raise ValueError("the autoencoder lives on another backend than backend=")
         self.pretrain_time_ = time.perf_counter() - t0
         self.schedule_ = None if self.autoencoder is not None else _ran(self)
+        self.augment_, self.max_iter_ = clustering_settings(self)
         self.autoencoder_ = sae
 
         z = sae.encode(Xd)
@@ -303,15 +317,15 @@ class DEC(ClusterMixin, BaseEstimator):
         params["mu"] = mu
         opt = SGD(self.lr, self.momentum)
         shift, seed = None, None
-        if self.augment is not None and train:
-            shift = shifter(tuple(self.image_shape), **self.augment)
+        if self.augment_ is not None and train:
+            shift = shifter(tuple(self.image_shape), **self.augment_)
             seed = (int(self.random_state) if isinstance(self.random_state, numbers.Integral)
                     else int(rng.integers(2**32)))
         stream = BatchStream(n, self.batch_size, rng, xp, state and state["stream"])
         hist = {"iteration": [], "delta_label": [], "loss": []}
         if y is not None:
             hist.update(acc=[], nmi=[])
-        progress = Progress("dec", self.max_iter, self.verbose)
+        progress = Progress("dec", self.max_iter_, self.verbose)
         it, labels_prev, p = 0, None, None
         if state is not None:
             it, labels_prev, p = resume_loop(state, opt, hist)
@@ -329,7 +343,7 @@ class DEC(ClusterMixin, BaseEstimator):
                 _record(self, hist, it, _kl_divergence(p, q) / n, delta, labels, y, mu, xp)
                 progress(it, hist["loss"][-1])
                 # stop when fewer than tol of the points changed cluster since the last update
-                if (labels_prev is not None and delta < self.tol) or it >= self.max_iter:
+                if (labels_prev is not None and delta < self.tol) or it >= self.max_iter_:
                     break
                 labels_prev = labels
             # one SGD step on a mini-batch: q_i (Eq. 1), dL/dz_i and dL/dmu_j (Eq. 4, 5)
@@ -479,9 +493,57 @@ def _record(model, hist, it, loss, delta, labels, y, mu, xp):
                   f"delta {delta:.4f}", file=sys.stderr, flush=True)
 
 
+#: the clustering phase's augmentation of images under ``augment="auto"``
+AUTO_AUGMENT = {"shift": 0.1, "rotate": 10}
+#: ``max_iter="auto"``: the cap of a clustering phase that augments, and of one that does not
+AUTO_MAX_ITER = {"augmented": 2520, "plain": 20000}
+
+
+def clustering_settings(model: DEC) -> tuple[dict | None, int]:
+    """The augmentation and the iteration cap of ``model``'s clustering phase, "auto" resolved.
+
+    ``augment="auto"`` is :data:`AUTO_AUGMENT` (shifts of up to 10% of the side and turns of
+    up to 10 degrees) when ``image_shape`` is given and the encoder trains, else None;
+    ``max_iter="auto"`` is 2,520 when the phase augments and 20,000 when it does not
+    (:data:`AUTO_MAX_ITER`).
+
+    Parameters
+    ----------
+    model : DEC
+        The estimator; only its parameters are read.
+
+    Returns
+    -------
+    augment : dict or None
+        What ``augment`` stands for.
+    max_iter : int
+        What ``max_iter`` stands for.
+
+    Examples
+    --------
+    >>> clustering_settings(DEC(image_shape=(28, 28)))
+    ({'shift': 0.1, 'rotate': 10}, 2520)
+    >>> clustering_settings(DEC())
+    (None, 20000)
+    >>> clustering_settings(DEC(image_shape=(28, 28), augment=None, max_iter=500))
+    (None, 500)
+    """
+    given = model.augment
+    aug: dict | None
+    if isinstance(given, str):  # "auto"; other strings are refused by fit
+        aug = (dict(AUTO_AUGMENT) if model.image_shape is not None and model.update_encoder
+               else None)
+    else:
+        aug = None if given is None else dict(given)
+    cap = model.max_iter
+    max_iter = (AUTO_MAX_ITER["augmented" if aug is not None else "plain"]
+                if isinstance(cap, str) else int(cap))
+    return aug, max_iter
+
+
 def _ran(model):
     """The schedule dict ``model`` pretrains with, "augment" None where nothing was shifted."""
-    s = get_schedule(model.schedule)
+    s = get_schedule(model.schedule, model.image_shape is not None)
     if s.get("augment") and model.image_shape is None and not s["augment"].get("image_shape"):
         s["augment"] = None  # plain features: run_schedule never shifts them
     return s
@@ -566,8 +628,11 @@ def _validate(model, X):
                          f"kernel overflows or loses its digits), got {model.alpha!r}")
     for name in ("batch_size", "update_interval", "max_iter", "n_init"):
         v = getattr(model, name)
+        if name == "max_iter" and isinstance(v, str) and v == "auto":
+            continue
         if not count(v) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+            also = ' or "auto"' if name == "max_iter" else ""
+            raise ValueError(f"{name} must be a positive integer{also}, got {v!r}")
     for name, lo, hi in (("lr", 0, float("inf")), ("momentum", 0, 1), ("tol", 0, 1)):
         v = getattr(model, name)
         if not (real(v) and (lo < v < hi if name == "lr" else lo <= v < hi)):
@@ -587,11 +652,11 @@ def _validate(model, X):
         raise ValueError(f"image_shape must be None or (H, W) with H * W = {d} features, "
                          f"got {shape!r}")
     aug = model.augment
-    if aug is not None:
+    if not (isinstance(aug, str) and aug == "auto") and aug is not None:
         if not (isinstance(aug, dict) and {"shift"} <= set(aug) <= {"shift", "rotate"}
                 and _real(aug["shift"]) and 0 < aug["shift"] < 0.5
                 and _real(aug.get("rotate", 0)) and 0 <= aug.get("rotate", 0) <= 180):
-            raise ValueError(f'augment must be None or {{"shift": fraction}} with the fraction '
+            raise ValueError(f'augment must be "auto", None or {{"shift": fraction}} with the fraction '
                              f'in (0, 0.5), and optionally "rotate": degrees in [0, 180]; '
                              f"got {aug!r}")
         if shape is None:
@@ -606,7 +671,7 @@ def _validate(model, X):
             raise ValueError(f"the autoencoder expects {model.autoencoder.dims[0]} features, "
                              f"X has {d}")
     if model.autoencoder is None or model.input_scaling == "auto":
-        get_schedule(model.schedule)  # raises ValueError for an unknown name
+        get_schedule(model.schedule, shape is not None)  # raises ValueError for an unknown name
     model.n_features_in_ = d
     model.__dict__.pop("feature_names_in_", None)  # a refit on an array forgets the names
     if names is not None:

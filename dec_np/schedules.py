@@ -12,6 +12,10 @@ read here:
   fraction of their side, and turned by up to that angle (:func:`dec_np.augment.shifter`),
   when the rows are known to be images (the entry's image_shape or
   ``DEC(image_shape=...)``); other data train as they are.
+* ``"lr_below"``: ``[rows, lr]``: on fewer than ``rows`` rows the fine-tuning stage runs at
+  ``lr`` instead of its own rate (before its ``lr_epochs`` cap): the images' default
+  (``"dae-adam-short-shift"``) runs its Adam stage at 0.0005 below 20,000 rows and at 0.001
+  from there (:func:`finetune_lr`).
 * ``"lr_width"``: in the layer-wise stage, a depth that reconstructs a hidden layer narrower
   than ``lr_width`` units trains at ``lr * width / lr_width`` (:func:`layerwise_rates`).  The
   schedules whose layer-wise SGD runs at lr 1.0 (the default, "paper-short", "paper-epochs",
@@ -20,9 +24,15 @@ read here:
 
 Steps are counted in iterations, as the paper counts them, unless a stage gives "epochs".
 
-The schedules (``DEC(schedule=NAME)``; "default" is :data:`DEFAULT`):
+The schedules (``DEC(schedule=NAME)``; "default" is :data:`DEFAULT_IMAGES` when the rows are
+declared images, :data:`DEFAULT` otherwise, :func:`default_name`):
 
-* "dae-adam-cap-shift" (the default): the paper's greedy layer-wise denoising stage (SGD with
+* "dae-adam-short-shift" (the default for images): the default's layer-wise stage, then
+  3,000 Adam steps (at least 44 epochs: 12,031 steps on 70,000 rows) at lr 0.0005 below 20,000
+  rows and 0.001 from there, on images shifted at random by up to 10% of their side.  With
+  ``DEC``'s clustering phase on shifted and rotated images (``augment="auto"``), about half
+  the time of "dae-adam-cap-shift" on 10,000 images (docs/defaults-study.md, round 20).
+* "dae-adam-cap-shift" (the default for plain arrays): the paper's greedy layer-wise denoising stage (SGD with
   momentum 0.9, 20% dropout, N(0, 0.01^2) weights, the paper's input scaling, 6,000 steps per
   depth at batch 64, lr 1.0), then the whole autoencoder fine-tuned end to end by Adam
   (batch 256, no dropout, 8,000 steps and at least 44 epochs: 12,056 steps on 70,000 rows) at
@@ -80,6 +90,10 @@ SCHEDULES: dict[str, dict[str, Any]] = {
     "dae-adam-cap-shift": {"model": DAE, "input_scaling": "paper", "layerwise": LAYERWISE,
                            "finetune": dict(ADAM, min_epochs=44, lr_epochs=100),
                            "augment": SHIFT, "lr_width": 500},
+    "dae-adam-short-shift": {"model": DAE, "input_scaling": "paper", "layerwise": LAYERWISE,
+                             "finetune": dict(ADAM, iterations=3000, min_epochs=44,
+                                              lr_epochs=100),
+                             "lr_below": [20000, 5e-4], "augment": SHIFT, "lr_width": 500},
     "paper": {"model": DAE, "input_scaling": "paper",
               "layerwise": {"iterations": 50000, "batch_size": 256, "lr": 0.1, "lr_step": 20000},
               "finetune": {"iterations": 100000, "batch_size": 256, "lr": 0.1,
@@ -104,22 +118,48 @@ SCHEDULES: dict[str, dict[str, Any]] = {
              "finetune": {"epochs": 10, "batch_size": 64, "lr": 0.5}, "lr_width": 500},
 }
 
-#: the schedule that "default" stands for
+#: the schedule that "default" stands for on plain arrays
 DEFAULT = "dae-adam-cap-shift"
+#: the schedule that "default" stands for when the rows are declared images
+DEFAULT_IMAGES = "dae-adam-short-shift"
 
 #: other names a schedule answers to
 ALIASES = {"b64-steps": "paper-short", "b64-epochs": "paper-epochs"}
 
 
-def get_schedule(schedule: str | dict) -> dict:
+def default_name(images: bool = False) -> str:
+    """The schedule "default" stands for: :data:`DEFAULT_IMAGES` for images, else :data:`DEFAULT`.
+
+    Parameters
+    ----------
+    images : bool, default False
+        Whether the rows are declared images (``DEC(image_shape=...)``).
+
+    Returns
+    -------
+    str
+        A name of :data:`SCHEDULES`.
+
+    Examples
+    --------
+    >>> default_name(), default_name(images=True)
+    ('dae-adam-cap-shift', 'dae-adam-short-shift')
+    """
+    return DEFAULT_IMAGES if images else DEFAULT
+
+
+def get_schedule(schedule: str | dict, images: bool = False) -> dict:
     """A copy of a named schedule, or of a schedule dict after checking it.
 
     Parameters
     ----------
     schedule : str or dict
-        A name of :data:`SCHEDULES` or :data:`ALIASES`, "default" (:data:`DEFAULT`), or a
-        dict with the keys "model", "layerwise" and "finetune" (its "input_scaling" defaults
-        to "paper").
+        A name of :data:`SCHEDULES` or :data:`ALIASES`, "default" (:func:`default_name`), or
+        a dict with the keys "model", "layerwise" and "finetune" (its "input_scaling"
+        defaults to "paper").
+    images : bool, default False
+        Whether the rows are declared images: "default" then stands for
+        :data:`DEFAULT_IMAGES`.
 
     Returns
     -------
@@ -142,6 +182,13 @@ def get_schedule(schedule: str | dict) -> dict:
                                         and set(augment) <= {"shift", "rotate", "image_shape"}):
             raise ValueError('a schedule\'s "augment" is None or {"shift": fraction} with an '
                              f'optional "rotate" (degrees) and "image_shape"; got {augment!r}')
+        below = schedule.get("lr_below")
+        if below is not None and not (
+                isinstance(below, (list, tuple)) and len(below) == 2
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+                        for v in below)):
+            raise ValueError(f"a schedule's lr_below is None or [rows, lr], both > 0; got "
+                             f"{below!r}")
         width = schedule.get("lr_width")
         if width is not None and (isinstance(width, bool) or not isinstance(width, (int, float))
                                   or not width > 0):
@@ -149,7 +196,7 @@ def get_schedule(schedule: str | dict) -> dict:
         if schedule.get("input_scaling", "paper") not in INPUT_SCALINGS:
             raise ValueError(f"a schedule's input_scaling must be one of {INPUT_SCALINGS}")
         return dict(copy.deepcopy(schedule), input_scaling=schedule.get("input_scaling", "paper"))
-    name = DEFAULT if schedule == "default" else ALIASES.get(schedule, schedule)
+    name = default_name(images) if schedule == "default" else ALIASES.get(schedule, schedule)
     if name not in SCHEDULES:
         raise ValueError(f"unknown schedule {schedule!r}; choose 'default', one of "
                          f"{sorted(SCHEDULES)} or pass a dict")
@@ -157,7 +204,7 @@ def get_schedule(schedule: str | dict) -> dict:
 
 
 def with_lr(schedule: str | dict, lr: float | None = None, *, layerwise: float | None = None,
-            finetune: float | None = None) -> dict:
+            finetune: float | None = None, images: bool = False) -> dict:
     """A copy of ``schedule`` with other pretraining learning rates.
 
     Parameters
@@ -169,13 +216,16 @@ def with_lr(schedule: str | dict, lr: float | None = None, *, layerwise: float |
     layerwise, finetune : float, optional
         The learning rate of one stage; they override ``lr``.  A schedule without a
         layer-wise stage ignores ``layerwise``.
+    images : bool, default False
+        Whether the rows are images, for "default" (:func:`get_schedule`).
 
     Returns
     -------
     dict
         A schedule for ``DEC(schedule=...)`` or :func:`run_schedule`; the step schedule
         (``lr_step``), the caps ``lr_epochs`` (the default's fine-tuning then runs at
-        ``lr * min(1, 100 / epochs)``) and ``lr_width``, and everything else are kept.
+        ``lr * min(1, 100 / epochs)``) and ``lr_width``, and everything else are kept,
+        except ``lr_below`` when the fine-tuning rate is given.
 
     Examples
     --------
@@ -184,7 +234,7 @@ def with_lr(schedule: str | dict, lr: float | None = None, *, layerwise: float |
     >>> s["layerwise"]["lr"], s["finetune"]["lr"]
     (1.0, 0.1)
     """
-    s = get_schedule(schedule)
+    s = get_schedule(schedule, images)
     for stage, value in (("layerwise", layerwise if layerwise is not None else lr),
                          ("finetune", finetune if finetune is not None else lr)):
         if value is None or s[stage] is None:
@@ -192,6 +242,8 @@ def with_lr(schedule: str | dict, lr: float | None = None, *, layerwise: float |
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
             raise ValueError(f"the {stage} learning rate must be a number > 0, got {value!r}")
         s[stage]["lr"] = float(value)
+        if stage == "finetune":
+            s.pop("lr_below", None)  # the rate given is the rate at every size
     return s
 
 
@@ -230,6 +282,36 @@ def layerwise_rates(lr: float | None, dims: tuple[int, ...], lr_width: float) ->
     return [float(lr)] + [float(lr) * min(1.0, w / lr_width) for w in dims[1:-1]]
 
 
+def finetune_lr(schedule: dict, n_samples: int) -> float | None:
+    """The fine-tuning rate a schedule gives on ``n_samples`` rows, before ``lr_epochs``' cap.
+
+    ``schedule["lr_below"] = [rows, lr]`` gives ``lr`` on fewer than ``rows`` rows; otherwise,
+    and on ``rows`` rows or more, the stage's own "lr" (None: the optimiser's default).
+
+    Parameters
+    ----------
+    schedule : dict
+        A schedule as :func:`get_schedule` returns it.
+    n_samples : int
+        The rows the stage trains on.
+
+    Returns
+    -------
+    float or None
+        The rate handed to :meth:`~dec_np.StackedAutoencoder.finetune`.
+
+    Examples
+    --------
+    >>> s = get_schedule("default", images=True)
+    >>> finetune_lr(s, 10000), finetune_lr(s, 70000)
+    (0.0005, 0.001)
+    """
+    below = schedule.get("lr_below")
+    if below is not None and n_samples < below[0]:
+        return float(below[1])
+    return schedule["finetune"].get("lr")
+
+
 def run_schedule(sae, X, schedule: dict, verbose: bool = False, image_shape=None):
     """Pretrain ``sae`` on X (already scaled) with a schedule dict from :func:`get_schedule`.
 
@@ -237,7 +319,8 @@ def run_schedule(sae, X, schedule: dict, verbose: bool = False, image_shape=None
     then end-to-end fine-tuning.  Returns ``sae``.  A schedule's "augment" applies only to
     images: when ``image_shape`` (H, W) is given or the entry names its own; otherwise the
     rows are trained on as they are.  A schedule's "lr_width" sets the rate of each depth of
-    the layer-wise stage (:func:`layerwise_rates`).
+    the layer-wise stage (:func:`layerwise_rates`), its "lr_below" the fine-tuning rate on
+    few rows (:func:`finetune_lr`).
 
     Parameters
     ----------
@@ -276,6 +359,8 @@ def run_schedule(sae, X, schedule: dict, verbose: bool = False, image_shape=None
         kw = dict(kw)
         if stage == "layerwise" and schedule.get("lr_width") is not None:
             kw["lr"] = layerwise_rates(kw.get("lr"), sae.dims, schedule["lr_width"])
+        if stage == "finetune" and schedule.get("lr_below") is not None:
+            kw["lr"] = lr = finetune_lr(schedule, X.shape[0])
         if stage == "finetune" and augment:
             kw["augment"] = augment
         train = sae.pretrain_layerwise if stage == "layerwise" else sae.finetune

@@ -8,7 +8,7 @@ from dec_np.checkpoint import FitCheckpoint
 from dec_np.datasets import load_digits
 
 KW = dict(n_clusters=4, update_interval=10, max_iter=60, tol=0.0, n_init=2, batch_size=32, lr=0.001,
-          random_state=0)
+          random_state=0, augment=None)  # plain unless a test augments
 
 
 @pytest.fixture(scope="module")
@@ -85,16 +85,16 @@ def test_resume_equals_the_uninterrupted_fit(data, sae, tmp_path, monkeypatch, a
     X, y = data
     full = _fit(data, sae, augment=aug)
     ck = tmp_path / "state.npz"
-    DEC(autoencoder=sae, input_scaling="max", image_shape=(8, 8), augment=aug,
-        **{**KW, "max_iter": 30}).fit(X, y, checkpoint_path=ck)
+    DEC(autoencoder=sae, input_scaling="max", image_shape=(8, 8),
+        **{**KW, "max_iter": 30, "augment": aug}).fit(X, y, checkpoint_path=ck)
     resumed = DEC(autoencoder=sae, input_scaling="max", image_shape=(8, 8),
-                  augment=aug, **KW).fit(X, y, resume_from=ck)
+                  **{**KW, "augment": aug}).fit(X, y, resume_from=ck)
     np.testing.assert_array_equal(resumed.labels_, full.labels_)
     np.testing.assert_array_equal(resumed.cluster_centers_, full.cluster_centers_)
     assert resumed.history_ == full.history_
     with pytest.raises(ValueError, match="augment"):  # another augment: another fit
-        DEC(autoencoder=sae, input_scaling="max", image_shape=(8, 8), augment={"shift": 0.125},
-            **KW).fit(X, y, resume_from=ck)
+        DEC(autoencoder=sae, input_scaling="max", image_shape=(8, 8),
+            **{**KW, "augment": {"shift": 0.125}}).fit(X, y, resume_from=ck)
 
 
 @pytest.mark.parametrize("bad, match", [
@@ -118,7 +118,8 @@ def test_augment_is_a_parameter_of_the_estimator():
     model = DEC(augment={"shift": 0.1}, image_shape=(28, 28))
     assert model.get_params()["augment"] == {"shift": 0.1}
     assert "augment={'shift': 0.1}" in repr(model)
-    assert dec_module.DEC().augment is None
+    assert dec_module.DEC().augment == "auto"  # resolved at fit time: augment_
+    assert dec_module.clustering_settings(dec_module.DEC())[0] is None
 
 
 def test_rotations_change_the_fit_and_keep_every_n_jobs_equal(data, sae):

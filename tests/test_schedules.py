@@ -16,8 +16,9 @@ TINY = {"model": {"p_drop": 0.1, "init_std": 0.01, "loss_reduction": "mean"},
 
 
 def test_the_named_schedules():
-    assert set(SCHEDULES) == {"dae-adam-cap-shift", "paper", "paper-short", "paper-epochs", "adam",
-                              "adam-shift", "sgd", "long", "fast"}
+    assert set(SCHEDULES) == {"dae-adam-cap-shift", "dae-adam-short-shift", "paper",
+                              "paper-short", "paper-epochs", "adam", "adam-shift", "sgd", "long",
+                              "fast"}
     assert DEFAULT in SCHEDULES and get_schedule("default") == SCHEDULES[DEFAULT]
     # every alias names a schedule, and gives that schedule
     for alias, name in ALIASES.items():

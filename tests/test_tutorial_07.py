@@ -111,8 +111,8 @@ def test_generator_handed_on_gives_the_run_of_dec_random_state_0(augment, layerw
     if layerwise:
         tiny.update(LAYERWISE)
     kw = dict(n_init=3, update_interval=10, max_iter=40)
-    ref = DEC(4, hidden_dims=(16, 4), schedule=tiny, image_shape=(8, 8), random_state=0,
-              **kw).fit(X)
+    ref = DEC(4, hidden_dims=(16, 4), schedule=tiny, image_shape=(8, 8), augment=None,
+              random_state=0, **kw).fit(X)
 
     s = get_schedule(tiny)
     Xs = X.astype(np.float32) * np.float32(input_scale_factor(X, s["input_scaling"]))
@@ -133,5 +133,5 @@ def test_full_mode_runs_the_default_schedule():
     import tutorial_runner
     assert DEC().get_params()["schedule"] == "default"
     text = (tutorial_runner.TUTORIALS / "07_dec_end_to_end.py").read_text()
-    assert 'schedule=get_schedule("default")' in text
-    assert get_schedule("default")  # resolves
+    assert 'schedule=get_schedule("default", True)' in text  # the rows are images
+    assert get_schedule("default", True)  # resolves

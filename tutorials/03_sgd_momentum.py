@@ -290,7 +290,8 @@ claim("Adam at lr 0.001 ends lowest of all five runs.",
 # ## 6. Why the package's default pretraining departs from the paper
 #
 # `DEC()` pretrains with `get_schedule("default")`, printed below: layer-wise denoising as in
-# the paper (tutorial 04), then fine-tuning with Adam, on shifted images, at a capped rate.
+# the paper (tutorial 04), then fine-tuning with Adam, on shifted images, at a capped rate
+# (images: `get_schedule("default", images=True)`, a shorter Adam stage, rate set by "lr_below").
 # **(a) Scale.**  Multiply the loss by c and SGD's step `lr c g` grows c times, so its rate
 # must suit the loss's units; Adam's `m_hat / sqrt(v_hat)` does not change (up to eps).  Below:
 # section 5's momentum and Adam runs on the loss / d (`loss_reduction="mean"`).  **(b) Shifts.**

@@ -15,9 +15,10 @@
 # MNIST is missing, as the first lines of output say).  Fast (`DEC_NP_FAST=1`, the test
 # suite's mode): 1,500 of the images, a 784-64-64-128-10 network, 500 Adam steps of
 # pretraining, at most 300 DEC iterations with `update_interval=20`.  Full (the default):
-# MNIST-10k and exactly what `DEC(n_clusters=10, image_shape=(28, 28), random_state=0)
-# .fit(X)` runs: the package's default schedule (printed at the start; tutorial 04) on the
-# paper's 784-500-500-2000-10 network, then DEC with its defaults (the longest run here).
+# MNIST-10k and exactly what `DEC(n_clusters=10, image_shape=(28, 28), augment=None,
+# random_state=0).fit(X)` runs: the default schedule for images (printed at the start;
+# tutorial 04) on the paper's 784-500-500-2000-10 network, then the paper's clustering phase
+# (without `augment=None` DEC turns and shifts each batch: lesson 10).
 # Medium (`DEC_NP_MEDIUM=1`): the "adam" schedule with 2,000 pretraining steps.
 
 # %%
@@ -29,6 +30,7 @@ from _common import MODE, check, claim, exercise, load_data, show, start, summar
 from _dec_check import first_step
 
 from dec_np import DEC, StackedAutoencoder
+from dec_np.dec import clustering_settings
 from dec_np.dec_math import kl_divergence, kl_gradients, soft_assignment, target_distribution
 from dec_np.kmeans import kmeans
 from dec_np.metrics import best_mapping, cluster_accuracy, nmi
@@ -42,22 +44,20 @@ from dec_np.utils import BatchStream
 start("07_dec_end_to_end")
 FAST_SCHEDULE = {"model": {"p_drop": 0.0, "init_std": "glorot", "loss_reduction": "mean"},
                  "input_scaling": "max", "layerwise": None,
-                 "finetune": {"iterations": 500, "batch_size": 256, "lr": 3e-3,
-                              "optimizer": "adam"}}
-MEDIUM_SCHEDULE = get_schedule("adam")
-MEDIUM_SCHEDULE["finetune"]["iterations"] = 2000
+                 "finetune": {"iterations": 500, "batch_size": 256, "lr": 3e-3, "optimizer": "adam"}}
+MEDIUM_SCHEDULE = dict(get_schedule("adam"), finetune=dict(get_schedule("adam")["finetune"], iterations=2000))
 SETTINGS = {
     "fast": dict(n=1500, hidden=(64, 64, 128, 10), schedule=FAST_SCHEDULE,
                  dec=dict(update_interval=20, max_iter=300)),
     "medium": dict(n=None, hidden=(500, 500, 2000, 10), schedule=MEDIUM_SCHEDULE, dec={}),
-    "full": dict(n=None, hidden=(500, 500, 2000, 10), schedule=get_schedule("default"),
-                 dec={}),
+    "full": dict(n=None, hidden=(500, 500, 2000, 10), schedule=get_schedule("default", True), dec={}),
 }[MODE]
 X, y, image_shape, data_name = load_data(SETTINGS["n"])
 K = 10
 # DEC's clustering settings: its defaults, except where fast mode shortens them
 D = {key: DEC().get_params()[key] for key in ("alpha", "batch_size", "lr", "momentum",
-                                              "update_interval", "tol", "max_iter", "n_init")}
+                                              "update_interval", "tol", "n_init")}
+D["max_iter"] = clustering_settings(DEC(augment=None))[1]  # "auto" without augmenting: 20,000
 D.update(SETTINGS["dec"])
 print("pretraining schedule:", SETTINGS["schedule"])
 print("DEC settings:", D)

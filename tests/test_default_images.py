@@ -1,0 +1,132 @@
+"""The default chooses by image_shape: the images' schedule and clustering phase, or the plain one."""
+import numpy as np
+import pytest
+
+from dec_np import DEC, StackedAutoencoder
+from dec_np.dec import AUTO_AUGMENT, AUTO_MAX_ITER, _ran, clustering_settings
+from dec_np.schedules import (DEFAULT, DEFAULT_IMAGES, SCHEDULES, default_name, finetune_lr,
+                              get_schedule, run_schedule, with_lr)
+
+
+def test_default_names_the_schedule_by_whether_rows_are_images():
+    assert default_name() == DEFAULT == "dae-adam-cap-shift"
+    assert default_name(images=True) == DEFAULT_IMAGES == "dae-adam-short-shift"
+    assert get_schedule("default") == SCHEDULES[DEFAULT]
+    assert get_schedule("default", images=True) == SCHEDULES[DEFAULT_IMAGES]
+    # a named schedule is the same whatever the rows are
+    assert get_schedule("paper", images=True) == get_schedule("paper")
+
+
+def test_the_images_schedule_is_the_measured_pipeline():
+    """What round 20 of docs/defaults-study.md ran (benchmarks/fast_default_runs.sh)."""
+    s, plain = get_schedule("default", images=True), get_schedule("default")
+    assert s["layerwise"] == plain["layerwise"] and s["model"] == plain["model"]
+    assert s["input_scaling"] == plain["input_scaling"] == "paper"
+    assert s["augment"] == {"shift": 0.1} and s["lr_width"] == 500
+    assert s["finetune"] == {"iterations": 3000, "batch_size": 256, "lr": 1e-3,
+                             "optimizer": "adam", "min_epochs": 44, "lr_epochs": 100}
+    assert s["lr_below"] == [20000, 5e-4]
+    # Adam's rate: 0.0005 on the 10,000-image sets and USPS, 0.001 on all 70,000 MNIST images
+    assert [finetune_lr(s, n) for n in (9298, 10000, 19999, 20000, 70000)] == \
+        [5e-4, 5e-4, 5e-4, 1e-3, 1e-3]
+    assert finetune_lr(plain, 100) == 1e-3  # no lr_below: the stage's own rate
+
+
+def _spy(monkeypatch):
+    seen = {}
+
+    def finetune(self, X, **kw):
+        seen.update(kw, n=X.shape[0])
+    monkeypatch.setattr(StackedAutoencoder, "finetune", finetune)
+    return seen
+
+
+@pytest.mark.parametrize("n, lr", [(60, 5e-4), (20000, 1e-3)])
+def test_run_schedule_hands_finetune_the_rate_for_the_rows(monkeypatch, n, lr):
+    seen = _spy(monkeypatch)
+    s = dict(get_schedule("default", images=True), layerwise=None)
+    sae = StackedAutoencoder((4, 3, 2), random_state=0)
+    run_schedule(sae, np.zeros((n, 4), np.float32), s)
+    assert seen["lr"] == lr and seen["n"] == n
+    assert (seen["iterations"], seen["min_epochs"], seen["lr_epochs"]) == (3000, 44, 100)
+    assert "augment" not in seen  # plain rows: never shifted
+
+
+def test_a_rate_given_holds_at_every_size(monkeypatch):
+    seen = _spy(monkeypatch)
+    s = with_lr("default", finetune=0.01, images=True)
+    assert "lr_below" not in s and s["finetune"]["iterations"] == 3000
+    run_schedule(StackedAutoencoder((4, 3, 2), random_state=0), np.zeros((60, 4), np.float32),
+                 dict(s, layerwise=None))
+    assert seen["lr"] == 0.01
+
+
+@pytest.mark.parametrize("bad", [[20000], [0, 1e-3], ["a", 1e-3], [100, True], 5])
+def test_a_bad_lr_below_is_refused(bad):
+    s = dict(get_schedule("fast"), lr_below=bad)
+    with pytest.raises(ValueError, match="lr_below"):
+        get_schedule(s)
+
+
+def test_auto_clustering_settings():
+    assert AUTO_AUGMENT == {"shift": 0.1, "rotate": 10}
+    assert AUTO_MAX_ITER == {"augmented": 2520, "plain": 20000}
+    assert clustering_settings(DEC(image_shape=(8, 8))) == (AUTO_AUGMENT, 2520)
+    assert clustering_settings(DEC()) == (None, 20000)
+    # the paper's ablation trains no encoder, so nothing to augment
+    assert clustering_settings(DEC(image_shape=(8, 8), update_encoder=False)) == (None, 20000)
+    assert clustering_settings(DEC(image_shape=(8, 8), augment=None)) == (None, 20000)
+    assert clustering_settings(DEC(image_shape=(8, 8), max_iter=7)) == (AUTO_AUGMENT, 7)
+    given = {"shift": 0.2}
+    assert clustering_settings(DEC(image_shape=(8, 8), augment=given)) == (given, 2520)
+    assert clustering_settings(DEC(image_shape=(8, 8), augment=given))[0] is not given
+
+
+def test_what_ran_is_on_the_fitted_model():
+    from dec_np.datasets import load_digits
+    X, _ = load_digits()
+    X = X[:120]
+    kw = dict(n_clusters=3, hidden_dims=(16, 3), schedule="fast", n_init=2, update_interval=10,
+              random_state=0)
+    images = DEC(image_shape=(8, 8), max_iter=30, **kw).fit(X)
+    assert images.augment_ == AUTO_AUGMENT and images.max_iter_ == 30
+    assert images.n_iter_ <= 30
+    plain = DEC(max_iter=30, **kw).fit(X)
+    assert plain.augment_ is None and plain.max_iter_ == 30
+    # the clustering phase on turned and shifted images moves the encoder differently
+    assert not np.array_equal(images.cluster_centers_, plain.cluster_centers_)
+    np.testing.assert_array_equal(images.init_centers_, DEC(image_shape=(8, 8), augment=None,
+                                                            max_iter=30, **kw).fit(X).init_centers_)
+    assert "augment" not in repr(images)  # "auto" is the default, repr shows what was given
+    assert _ran(DEC(image_shape=(8, 8))) == get_schedule("default", images=True)
+    assert _ran(DEC())["finetune"] == get_schedule("default")["finetune"]
+    assert _ran(DEC())["augment"] is None
+
+
+@pytest.mark.parametrize("kw, match", [(dict(max_iter="long"), "max_iter"),
+                                       (dict(max_iter=0), "max_iter"),
+                                       (dict(augment="on", image_shape=(8, 8)), "augment")])
+def test_bad_auto_settings_are_refused(kw, match):
+    X = np.random.default_rng(0).random((20, 64))
+    with pytest.raises(ValueError, match=match):
+        DEC(3, **kw).fit(X)
+
+
+@pytest.mark.parametrize("flags, said", [
+    ([], "then DEC on images shifted by up to 0.1 of their side and turned by up to 10 degrees, "
+         "at most 40 iterations"),
+    (["--no-cluster-augment"], "then DEC, at most 40 iterations"),
+    (["--cluster-shift", "0.2"], "then DEC on images shifted by up to 0.2 of their side, at most "
+                                 "40 iterations")])
+def test_the_command_line_says_what_the_clustering_phase_runs(tmp_path, capsys, flags, said):
+    from dec_np.cli import main
+    assert main(["fit", "--dataset", "digits", "--fast", "--out", str(tmp_path / "run"),
+                 *flags]) == 0
+    assert said in capsys.readouterr().err
+
+
+def test_no_cluster_augment_and_cluster_shift_contradict(tmp_path, capsys):
+    from dec_np.cli import main
+    assert main(["fit", "--dataset", "digits", "--fast", "--out", str(tmp_path / "run"),
+                 "--no-cluster-augment", "--cluster-shift", "0.1"]) != 0
+    assert "contradict" in capsys.readouterr().err

@@ -10,11 +10,13 @@
 #                      (tag fast-adam3k5e4-csr, the default choice of CANDIDATE); Adam's rate
 #                      is 0.0005 below 20,000 rows and the default's 0.001 on all 70,000
 #                      MNIST images (DATASETS=mnist), where the 44-epoch floor keeps
-#                      12,031 steps (round 15: 0.0005 there leaves the autoencoder short)
-# The default's runs of the same seeds are the "default" arm of docs/results/augment_paired.jsonl
-# (benchmarks/augment_runs.py); table both with
-#   python benchmarks/paired.py docs/results/fast_default.jsonl docs/results/augment_paired.jsonl \
-#       --a fast-adam3k5e4-csr --b default --machine EPYC
+#                      12,056 steps (round 15: 0.0005 there leaves the autoencoder short)
+# Round 19 paired its candidate with the "default" arm of docs/results/augment_paired.jsonl
+# (AMD EPYC); round 20 runs the previous default beside the candidate (ARMS, below) on the
+# Intel Xeon, and its table is
+#   python benchmarks/paired.py docs/results/fast_default*.jsonl docs/results/recipes_cpu.jsonl \
+#       docs/results/mnist70k_cpu.jsonl docs/results/digits_cpu.jsonl \
+#       --a fast-adam3k5e4-csr --b dae-adam-cap-shift --machine Xeon
 # Two one-thread runs side by side use two cores best: SEEDS="0 2 4" beside SEEDS="1 3".
 set -euo pipefail
 cd "$(dirname "$0")/.."

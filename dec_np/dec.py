@@ -78,7 +78,7 @@ class DEC(ClusterMixin, BaseEstimator):
         treats X as plain features and never shifts or turns them (on plain arrays the
         default measured no worse than "adam" on three data sets, five seeds each).  Give
         it for images: about half the time and a better median ACC on 10,000 MNIST images
-        (docs/defaults-study.md, round 20).
+        (docs/defaults-study.md).
     batch_size : int, default 256
         Mini-batch size of the clustering phase.
     lr : float, default 0.01

@@ -363,9 +363,10 @@ def _check_param_types(kw, known, path):
         if name == "augment":  # "auto", None or {"shift": fraction} with an optional "rotate"
             def number(x):
                 return isinstance(x, (int, float)) and not isinstance(x, bool)
-            ok = v is None or v == "auto" or (isinstance(v, dict) and {"shift"} <= set(v) <= {"shift", "rotate"}
-                               and number(v["shift"]) and 0 < v["shift"] < 0.5
-                               and number(v.get("rotate", 0)) and 0 <= v.get("rotate", 0) <= 180)
+            ok = v is None or v == "auto" or (
+                isinstance(v, dict) and {"shift"} <= set(v) <= {"shift", "rotate"}
+                and number(v["shift"]) and 0 < v["shift"] < 0.5
+                and number(v.get("rotate", 0)) and 0 <= v.get("rotate", 0) <= 180)
             if not ok:
                 raise ValueError(f"{path}: the setting augment={v!r} is not 'auto', None or "
                                  '{"shift": fraction} with an optional "rotate": degrees')

@@ -361,6 +361,7 @@ def run_schedule(sae, X, schedule: dict, verbose: bool = False, image_shape=None
         if stage == "layerwise" and schedule.get("lr_width") is not None:
             kw["lr"] = layerwise_rates(kw.get("lr"), sae.dims, schedule["lr_width"])
         if stage == "finetune" and schedule.get("lr_below") is not None:
+            # the rate for this many rows; the divergence message below names it too
             kw["lr"] = lr = finetune_lr(schedule, X.shape[0])
         if stage == "finetune" and augment:
             kw["augment"] = augment

@@ -1,8 +1,8 @@
 """Side-by-side timings of dec_np (NumPy, CuPy) and the same network in PyTorch.
 
-Times (a) one epoch of SAE fine-tuning, (b) one epoch of layer-wise pretraining (every
-depth), (c) one DEC epoch with its full-data target updates, (d) k-means with 20
-restarts, all in one process on the same data, and prints seconds, the ratio to PyTorch
+Times (a) one epoch of SAE fine-tuning with SGD and momentum (``finetune``) and with Adam
+(``adam``, the default's optimiser), (b) one epoch of layer-wise pretraining (every depth),
+(c) one DEC epoch with its full-data target updates, (d) k-means with 20 restarts, all in one process on the same data, and prints seconds, the ratio to PyTorch
 on the same device and the share of the float32 matmul floor reached.  PyTorch and CuPy
 are optional.  ``--scaling`` times the DEC epoch for several N, with peak memory.
 
@@ -52,7 +52,7 @@ def gemms(part, n, batch, dims=DIMS, update_interval=140):
     pairs = list(zip(dims[:-1], dims[1:]))
     net = pairs + [(b, a) for a, b in reversed(pairs)]
     out = []
-    if part == "finetune":
+    if part in ("finetune", "adam"):
         for j, (a, b) in enumerate(net):
             out += [(batch, a, b, "nn", it), (a, batch, b, "tn", it)]
             out += [(batch, b, a, "nt", it)] if j else []
@@ -140,6 +140,9 @@ def npy_runner(xp, X, batch):
     def finetune():
         sae.finetune(X, epochs=1, batch_size=batch, lr=0.003)
 
+    def adam():
+        sae.finetune(X, epochs=1, batch_size=batch, lr=0.0001, optimizer="adam")
+
     def layerwise():
         sae.pretrain_layerwise(X, epochs=1, batch_size=batch, lr=0.003)
 
@@ -156,12 +159,13 @@ def npy_runner(xp, X, batch):
     def km():
         kmeans(blobs(xp, n), K, n_init=20, random_state=0)
 
-    return {"finetune": finetune, "layerwise": layerwise, "dec": dec, "kmeans": km}
+    return {"finetune": finetune, "adam": adam, "layerwise": layerwise, "dec": dec, "kmeans": km}
 
 
 # -- PyTorch reference ---------------------------------------------------------------------------
 def torch_runner(device, X, batch):
-    """The same network with torch.matmul layers, autograd and torch.optim.SGD (momentum 0.9)."""
+    """The same network with torch.matmul layers, autograd and torch.optim (SGD with
+    momentum 0.9, or Adam)."""
     X = torch.as_tensor(X if isinstance(X, np.ndarray) else X.get(), device=device)
     n = X.shape[0]
     gen = torch.Generator().manual_seed(0)
@@ -181,9 +185,10 @@ def torch_runner(device, X, batch):
         if device != "cpu":
             torch.cuda.synchronize()
 
-    def finetune():
+    def finetune(adam=False):
         params = [t for wb in enc + dec for t in wb]
-        opt = torch.optim.SGD(params, lr=0.003, momentum=0.9)
+        opt = (torch.optim.Adam(params, lr=0.0001) if adam  # foreach: its default on CUDA
+               else torch.optim.SGD(params, lr=0.003, momentum=0.9))
         perm = torch.randperm(n, device=device)
         for s in range(0, n, batch):
             xb = X[perm[s:s + batch]]
@@ -227,7 +232,7 @@ def torch_runner(device, X, batch):
             opt.step()
         sync()
 
-    return {"finetune": finetune, "dec": dec_epoch}
+    return {"finetune": finetune, "adam": lambda: finetune(adam=True), "dec": dec_epoch}
 
 
 # -- driver --------------------------------------------------------------------------------------
@@ -367,7 +372,7 @@ def main(argv=None):
     ap.add_argument("--backend", default="numpy,cupy,torch",
                     help="comma list of numpy, cupy, torch (= torch-cpu,torch-cuda), torch-cpu, "
                          "torch-cuda; those not available here are skipped")
-    ap.add_argument("--parts", default="finetune,layerwise,dec,kmeans")
+    ap.add_argument("--parts", default="finetune,adam,layerwise,dec,kmeans")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--scaling", action="store_true", help="DEC epoch time and memory vs N")
     ap.add_argument("--scaling-child", action="store_true", help=argparse.SUPPRESS)

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from dec_np.backend import asnumpy
 from dec_np.gradcheck import check_loss
 from dec_np.losses import mse
 from dec_np.optim import SGD
@@ -103,7 +104,8 @@ def test_warmup_keeps_first_layer_relus_alive():
         sae = StackedAutoencoder((64, 128, 10), p_drop=0.2, init_std=0.01, loss_reduction="mean",
                                  random_state=0)
         sae.pretrain_layerwise(X, iterations=100, batch_size=32, lr=4.0, warmup=warmup)
-        h = np.maximum(X @ sae.encoders[0].params["W"] + sae.encoders[0].params["b"], 0)
+        W, b = (asnumpy(sae.encoders[0].params[k]) for k in ("W", "b"))  # on the host
+        h = np.maximum(X @ W + b, 0)
         dead.append(float((h.max(0) <= 0).mean()))
     assert dead[1] < dead[0] and dead[1] <= 0.01, dead
 

@@ -168,11 +168,21 @@ def to_device(x: Any, xp: ArrayModule, dtype: DTypeLike | None = None) -> Array:
     Returns
     -------
     Array
-        An ``xp`` array with the values of ``x`` (``x`` itself when nothing changes).
+        An ``xp`` array with the values of ``x``, C-contiguous when it has two or more
+        dimensions (``x`` itself when nothing changes): mini-batches then read whole rows,
+        and the products give the same bits whatever the layout ``x`` came in (a pandas
+        DataFrame's values, say, are column-major).
+
+    Examples
+    --------
+    >>> x = to_device(np.asfortranarray(np.ones((3, 2))), np, np.float32)
+    >>> x.dtype, x.flags.c_contiguous
+    (dtype('float32'), True)
     """
-    if xp is np:
-        return np.asarray(asnumpy(x), dtype=dtype)
-    return xp.asarray(x, dtype=dtype)
+    out = np.asarray(asnumpy(x), dtype=dtype) if xp is np else xp.asarray(x, dtype=dtype)
+    if out.ndim > 1 and not out.flags.c_contiguous:
+        out = xp.ascontiguousarray(out)
+    return out
 
 
 def default_rng(xp: ArrayModule, seed: int | None = None) -> Any:

@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from .backend import DEFAULT_DTYPE, asnumpy, get_backend, seed_sequence, to_device
 from .base import format_params
-from .layers import Dense, Dropout, ReLU, Sequential
+from .layers import Dense, Dropout, ReLU, Sequential, pack_params
 from .losses import mse
 from .optim import SGD, Adam
 from .threads import host_threads, split
@@ -120,6 +120,7 @@ class StackedAutoencoder:
                          for i in range(len(dims) - 1)]
         self.decoders = [Dense(dims[i + 1], dims[i], init_std, self.dtype, self.xp, self.rng)
                          for i in range(len(dims) - 1)]
+        pack_params(self.encoders + self.decoders)  # in the order of `params`
         self.history_: dict[str, list[float]] = {}
 
     def __repr__(self) -> str:
@@ -135,6 +136,7 @@ class StackedAutoencoder:
         memo[id(self.xp)] = self.xp
         new = memo[id(self)] = self.__class__.__new__(self.__class__)
         new.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        pack_params(new.encoders + new.decoders)  # the copies are separate arrays
         return new
 
     # -- pickling -------------------------------------------------------------------
@@ -168,6 +170,7 @@ class StackedAutoencoder:
             layer.params = {k: to_device(v, xp, self.dtype) for k, v in layer.params.items()}
             layer.grads = {k: xp.zeros_like(v) for k, v in layer.params.items()}
             layer.cache = None
+        pack_params(self.encoders + self.decoders)
 
     # -- the networks ---------------------------------------------------------------
     @property

@@ -229,3 +229,112 @@ def seed_sequence(random_state: Seed) -> np.random.Generator:
     if isinstance(random_state, np.random.RandomState):
         return np.random.default_rng(random_state.randint(0, 2**31 - 1))
     return np.random.default_rng(random_state)
+
+
+def _address(a: Array) -> int:
+    """Where the first element of ``a`` lies: a device pointer for CuPy, a host one for NumPy."""
+    ptr = getattr(a.data, "ptr", None)  # cupy.cuda.MemoryPointer; a NumPy array's is a memoryview
+    return int(ptr) if ptr is not None else int(a.__array_interface__["data"][0])
+
+
+def _owner(a: Array) -> Any:
+    """The array of ``a``'s own type that ``a`` is a view of (``a`` itself if none is)."""
+    base = getattr(a, "base", None)
+    while type(base) is type(a):
+        a, base = base, getattr(base, "base", None)
+    return a
+
+
+def end_to_end(arrays: list[Array]) -> list[Array]:
+    """Copies of ``arrays`` laid end to end in one new flat buffer: views of it, in order.
+
+    An update that runs once over the buffer (:func:`joined`) then touches every array,
+    which on a GPU is one kernel launch where one per array would be many.
+
+    Parameters
+    ----------
+    arrays : list of Array
+        Arrays of one array module and one dtype, any shapes.
+
+    Returns
+    -------
+    list of Array
+        C-contiguous views of one buffer, of the shapes and values of ``arrays``.
+
+    Examples
+    --------
+    >>> a, b = end_to_end([np.ones((2, 3)), np.zeros(4)])
+    >>> joined([a, b]).shape, a.shape, b.shape
+    ((10,), (2, 3), (4,))
+    """
+    if not arrays:
+        return []
+    xp = get_array_module(*arrays)
+    flat = xp.empty(sum(int(a.size) for a in arrays), dtype=arrays[0].dtype)
+    views, start = [], 0
+    for a in arrays:
+        view = flat[start:start + a.size].reshape(a.shape)
+        view[...] = a
+        views.append(view)
+        start += a.size
+    return views
+
+
+def follows(a: Array, b: Array) -> bool:
+    """Whether ``b`` starts where ``a`` ends, both C-contiguous, in one buffer of one dtype.
+
+    Parameters
+    ----------
+    a, b : Array
+        Two arrays of one array module.
+
+    Returns
+    -------
+    bool
+        True when :func:`joined` would join ``[a, b]``.
+
+    Examples
+    --------
+    >>> a, b = end_to_end([np.ones(2), np.zeros(3)])
+    >>> follows(a, b), follows(b, a)
+    (True, False)
+    """
+    return (a.dtype == b.dtype and a.flags.c_contiguous and b.flags.c_contiguous
+            and _owner(a) is _owner(b) and _address(a) + a.nbytes == _address(b))
+
+
+def joined(arrays: list[Array]) -> Array | None:
+    """One flat view over ``arrays`` when each starts where the one before it ends in a
+    single buffer (as :func:`end_to_end` lays them), else None.
+
+    Parameters
+    ----------
+    arrays : list of Array
+        C-contiguous arrays, in buffer order.
+
+    Returns
+    -------
+    Array or None
+        The 1-D view whose elements are those of ``arrays`` one after the other, sharing
+        their memory; None when they do not lie so.
+
+    Examples
+    --------
+    >>> a, b = end_to_end([np.ones(2), np.zeros(3)])
+    >>> joined([a, b]).shape, joined([b, a]) is None
+    ((5,), True)
+    """
+    if not arrays:
+        return None
+    first, owner = arrays[0], _owner(arrays[0])
+    if getattr(owner, "ndim", None) != 1 or not owner.flags.c_contiguous \
+            or owner.dtype != first.dtype:
+        return None
+    end = _address(first)
+    for a in arrays:
+        if a.dtype != first.dtype or not a.flags.c_contiguous or _owner(a) is not owner \
+                or _address(a) != end:
+            return None
+        end += a.nbytes
+    start = (_address(first) - _address(owner)) // owner.itemsize
+    return owner[start:start + (end - _address(first)) // owner.itemsize]

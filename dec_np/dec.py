@@ -314,7 +314,7 @@ class DEC(ClusterMixin, BaseEstimator):
         # theta (the encoder's weights) and mu move together; the decoder is not used any more
         params = {k: v for k, v in sae.params.items() if train and k.startswith("enc")}
         grads = {k: v for k, v in sae.grads.items() if train and k.startswith("enc")}
-        params["mu"] = mu
+        params["mu"], grads["mu"] = mu, get_array_module(mu).zeros_like(mu)  # dL/dmu, in place
         opt = SGD(self.lr, self.momentum)
         shift, seed = None, None
         if self.augment_ is not None and train:
@@ -357,7 +357,7 @@ class DEC(ClusterMixin, BaseEstimator):
             inv = X.dtype.type(1.0 / zb.shape[0])  # the gradient of the batch-mean loss
             if train:
                 encoder.backward(dz * inv, need_dx=False)  # dL/dz_i back-propagated into theta
-            grads["mu"] = dmu * inv
+            get_array_module(dmu).multiply(dmu, inv, out=grads["mu"])
             opt.step(params, grads)
             it += 1
         self.n_iter_, self.history_, self.labels_ = it, hist, labels

@@ -10,10 +10,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .backend import Array, ArrayModule, DTypeLike, Seed, default_rng, get_array_module, seed_sequence
+from .backend import (Array, ArrayModule, DTypeLike, Seed, default_rng, end_to_end, get_array_module,
+                      seed_sequence)
 from .threads import beside, halves
 
-__all__ = ["Dense", "ReLU", "Dropout", "Sequential"]
+__all__ = ["Dense", "ReLU", "Dropout", "Sequential", "pack_params"]
 
 
 class Dense:
@@ -343,3 +344,35 @@ class Sequential:
         for i in range(len(self.layers) - 1, first - 1, -1):
             dout = self.layers[i].backward(dout, need_dx=need_dx or i > first)
         return dout if need_dx else None
+
+
+def pack_params(layers: list[Any]) -> None:
+    """Lay the parameters of ``layers`` end to end in one buffer, and their gradients in
+    another, in the order given; the layers keep views of them.
+
+    Values do not change.  An optimiser given these arrays in the same order then updates
+    them all in one pass of each operation (:func:`dec_np.optim.SGD.step`): the same
+    numbers, and on a GPU a few kernel launches a step instead of a few per array.
+
+    Parameters
+    ----------
+    layers : list of Dense or other layers with ``params`` and ``grads`` dicts
+        Their arrays must share one dtype and device; layers without parameters are
+        skipped.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dec_np.backend import joined
+    >>> net = [Dense(4, 3, random_state=0), Dense(3, 2, random_state=1)]
+    >>> W0 = net[0].params["W"].copy()
+    >>> pack_params(net)
+    >>> bool((net[0].params["W"] == W0).all())
+    True
+    >>> joined([a for l in net for a in l.params.values()]).shape  # 12 + 3 + 6 + 2
+    (23,)
+    """
+    for attr in ("params", "grads"):
+        slots = [(getattr(l, attr), k) for l in layers for k in getattr(l, attr)]
+        for (d, k), view in zip(slots, end_to_end([d[k] for d, k in slots])):
+            d[k] = view

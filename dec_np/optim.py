@@ -1,7 +1,7 @@
 """Stochastic gradient descent with momentum and a step learning-rate schedule."""
 from __future__ import annotations
 
-from .backend import Array, get_array_module
+from .backend import Array, end_to_end, follows, get_array_module, joined
 from .threads import on_host, split
 
 __all__ = ["SGD", "Adam"]
@@ -85,6 +85,7 @@ class SGD:
         self.nesterov = bool(nesterov)
         self.t = 0
         self.velocity: dict[str, Array] = {}
+        self._plan: dict = {}  # the pieces of the last step's arrays (see _update)
 
     @property
     def current_lr(self) -> float:
@@ -108,9 +109,7 @@ class SGD:
             The gradient of the loss for every key of ``params``, same shapes.
         """
         lr, mom, wd, nesterov = self.current_lr, self.momentum, self.weight_decay, self.nesterov
-        for k, w in params.items():
-            if k not in self.velocity:
-                self.velocity[k] = get_array_module(w).zeros_like(w)
+        self.velocity.update(_zeros(params, self.velocity))
 
         def update(w, g, v, step):
             xp = get_array_module(w)
@@ -128,7 +127,8 @@ class SGD:
             else:
                 w += v
 
-        _update(update, [(w, grads[k], self.velocity[k]) for k, w in params.items()], 1)
+        _update(update, [(w, grads[k], self.velocity[k]) for k, w in params.items()], 1,
+                self._plan)
         self.t += 1
 
 
@@ -174,6 +174,7 @@ class Adam:
         self.t = 0
         self.m: dict[str, Array] = {}
         self.v: dict[str, Array] = {}
+        self._plan: dict = {}  # the pieces of the last step's arrays (see _update)
 
     @property
     def current_lr(self) -> float:
@@ -195,10 +196,8 @@ class Adam:
         c1 = 1.0 - self.beta1 ** self.t
         c2 = 1.0 - self.beta2 ** self.t
         b1, b2, eps, rate = self.beta1, self.beta2, self.eps, lr / c1
-        for k, w in params.items():
-            if k not in self.m:
-                xp = get_array_module(w)
-                self.m[k], self.v[k] = xp.zeros_like(w), xp.zeros_like(w)
+        self.m.update(_zeros(params, self.m))
+        self.v.update(_zeros(params, self.v))
 
         def update(w, g, m, v, buf, buf2):
             xp = get_array_module(w)
@@ -216,7 +215,8 @@ class Adam:
             buf2 /= buf
             w -= buf2
 
-        _update(update, [(w, grads[k], self.m[k], self.v[k]) for k, w in params.items()], 2)
+        _update(update, [(w, grads[k], self.m[k], self.v[k]) for k, w in params.items()], 2,
+                self._plan)
 
 
 #: elements per piece of an update on the host: the pieces of every array of one update
@@ -240,15 +240,51 @@ def _pieces(w, *others):
     return [tuple(a[s:s + CHUNK] for a in flat) for s in range(0, w.size, CHUNK)]
 
 
-def _update(update, arrays, extra):
+def _zeros(params, state):
+    """Zeros for the keys of ``params`` that ``state`` lacks, laid end to end in one buffer
+    when they share a dtype and device (so that :func:`_runs` can join them)."""
+    new = [k for k in params if k not in state]
+    arrays = [get_array_module(params[k]).zeros_like(params[k]) for k in new]
+    if len({(type(a), a.dtype) for a in arrays}) == 1:
+        arrays = end_to_end(arrays)
+    return dict(zip(new, arrays))
+
+
+def _runs(arrays):
+    """The tuples of ``arrays`` with neighbours joined: where the weights, gradients and
+    state of consecutive tuples each lie end to end in one buffer (as the layers of a
+    :class:`~dec_np.autoencoder.StackedAutoencoder` and this module's state keep them),
+    one tuple of flat views stands for them all, and the update runs once over it."""
+    out, i, cols = [], 0, range(len(arrays[0])) if arrays else range(0)
+    while i < len(arrays):
+        j = i + 1
+        while j < len(arrays) and all(follows(arrays[j - 1][c], arrays[j][c]) for c in cols):
+            j += 1
+        flat = tuple(joined([t[c] for t in arrays[i:j]]) for c in cols) if j > i + 1 else None
+        out.append(flat if flat is not None and all(f is not None for f in flat) else arrays[i])
+        if out[-1] is arrays[i]:
+            out.extend(arrays[i + 1:j])
+        i = j
+    return out
+
+
+def _update(update, arrays, extra, plan):
     """``update(*piece, *scratch)`` on every piece of every tuple of ``arrays``, in place.
 
-    ``extra`` scratch arrays of each piece's shape follow the piece.  Every element sees the
-    same operations in the same order whatever the pieces, so the result is the same to the
-    bit as the update of whole arrays; inside :func:`dec_np.threads.host_threads` the
-    pieces are shared among the threads.
+    ``extra`` scratch arrays of each piece's shape follow the piece.  Tuples whose arrays
+    lie end to end are joined first (:func:`_runs`); ``plan`` (a dict the optimiser keeps)
+    remembers the pieces for the same arrays, so the next step with them skips the search.
+    Every element sees the same operations in the same order whatever the pieces, so the
+    result is the same to the bit as the update of whole arrays; inside
+    :func:`dec_np.threads.host_threads` the pieces are shared among the threads.
     """
-    pieces = [p for group in arrays for p in _pieces(*group)]
+    flat = [a for group in arrays for a in group]
+    known = plan.get("arrays", ())
+    if len(known) == len(flat) and all(a is b for a, b in zip(known, flat)):
+        pieces = plan["pieces"]
+    else:
+        pieces = [p for group in _runs(arrays) for p in _pieces(*group)]
+        plan.update(arrays=flat, pieces=pieces)
     if not pieces:
         return
 

@@ -4,7 +4,7 @@ import pytest
 from dec_np.backend import asnumpy
 from dec_np.gradcheck import check_loss
 from dec_np.losses import mse
-from dec_np.optim import SGD
+from dec_np.optim import SGD, Adam
 
 
 def test_mse_known_value(xp):
@@ -190,3 +190,51 @@ def test_chunked_steps_equal_the_whole_array_formulas_to_the_bit(kind, opts):
     for k in params:
         assert ours[k].tobytes() == params[k].tobytes(), k
         assert not np.array_equal(ours[k], start[k])  # the steps did move every array
+
+
+@pytest.mark.parametrize("make", [lambda: SGD(0.1, momentum=0.9, weight_decay=0.01),
+                                  lambda: Adam(0.01)])
+def test_arrays_end_to_end_update_as_one(make):
+    """Weights laid end to end (as a StackedAutoencoder keeps them) are updated in one pass
+    of each operation, to the same bits as array by array; moved apart, array by array."""
+    import copy
+
+    from dec_np.backend import end_to_end, joined
+    from dec_np.optim import _runs
+
+    rng = np.random.default_rng(0)
+    shapes = [(7, 5), (5,), (5, 3), (3,)]
+    ws = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    packed = dict(zip("abcd", end_to_end(ws)))
+    apart = {k: v.copy() for k, v in packed.items()}
+    grads = dict(zip("abcd", end_to_end([np.zeros(s, np.float32) for s in shapes])))
+    opt_packed, opt_apart = make(), make()
+    for _ in range(3):
+        for g in grads.values():
+            g[...] = rng.standard_normal(g.shape)
+        opt_packed.step(packed, grads)
+        opt_apart.step(apart, copy.deepcopy(grads))
+    for k in packed:
+        np.testing.assert_array_equal(packed[k], apart[k])
+    assert joined(list(packed.values())) is not None
+    assert len(opt_packed._plan["pieces"]) == 1 and len(opt_apart._plan["pieces"]) == 4
+    state = [opt_packed.velocity] if isinstance(opt_packed, SGD) else [opt_packed.m, opt_packed.v]
+    rows = [(packed[k], grads[k], *(s[k] for s in state)) for k in packed]
+    assert len(_runs(rows)) == 1 and len(_runs(rows[::-1])) == 4  # out of order: apart
+
+
+def test_autoencoder_keeps_its_weights_end_to_end():
+    """After construction, a deep copy and a pickle round trip, the weights (and gradients)
+    lie in one buffer in the order of ``params``."""
+    import copy
+    import pickle
+
+    from dec_np.autoencoder import StackedAutoencoder
+    from dec_np.backend import joined
+
+    sae = StackedAutoencoder((12, 8, 4), random_state=0)
+    for model in (sae, copy.deepcopy(sae), pickle.loads(pickle.dumps(sae))):
+        assert joined(list(model.params.values())).size == 2 * (12 * 8 + 8 * 4) + 8 + 4 + 12 + 8
+        assert joined(list(model.grads.values())) is not None
+        for k, v in model.params.items():
+            np.testing.assert_array_equal(asnumpy(v), asnumpy(sae.params[k]))

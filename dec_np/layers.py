@@ -99,7 +99,16 @@ class Dense:
             xp.matmul(x[s], W, out=out[s])
             out[s] += b  # in place: no second (N, n_out) temporary
 
-        halves(rows, x.shape[0], x.size * W.shape[1], x)
+        def cols(s):  # so are the output columns
+            xp.matmul(x, W[:, s], out=out[:, s])
+            out[:, s] += b[s]
+
+        # each half reads all of the operand not halved: halve the side of the larger one
+        # (W, unless the batch is larger than the layer is wide)
+        if W.shape[1] > x.shape[0]:
+            halves(cols, W.shape[1], x.size * W.shape[1], x, unit=64)
+        else:
+            halves(rows, x.shape[0], x.size * W.shape[1], x)
         return out
 
     def backward(self, dout: Array, need_dx: bool = True) -> Array | None:

@@ -127,8 +127,10 @@ class SGD:
             else:
                 w += v
 
+        # four passes a weight: memory-bound, and slower shared between two host threads
+        # than in one (docs/performance.md), so the pieces stay in the calling thread
         _update(update, [(w, grads[k], self.velocity[k]) for k, w in params.items()], 1,
-                self._plan)
+                self._plan, share=False)
         self.t += 1
 
 
@@ -268,7 +270,7 @@ def _runs(arrays):
     return out
 
 
-def _update(update, arrays, extra, plan):
+def _update(update, arrays, extra, plan, share=True):
     """``update(*piece, *scratch)`` on every piece of every tuple of ``arrays``, in place.
 
     ``extra`` scratch arrays of each piece's shape follow the piece.  Tuples whose arrays
@@ -276,7 +278,8 @@ def _update(update, arrays, extra, plan):
     remembers the pieces for the same arrays, so the next step with them skips the search.
     Every element sees the same operations in the same order whatever the pieces, so the
     result is the same to the bit as the update of whole arrays; inside
-    :func:`dec_np.threads.host_threads` the pieces are shared among the threads.
+    :func:`dec_np.threads.host_threads` the pieces are shared among the threads when
+    ``share`` is true.
     """
     flat = [a for group in arrays for a in group]
     known = plan.get("arrays", ())
@@ -299,5 +302,8 @@ def _update(update, arrays, extra, plan):
             room = rooms[w.dtype]
             update(*piece, *(room[i * size:(i + 1) * size].reshape(shape) for i in range(extra)))
 
+    if not share:
+        run(pieces)
+        return
     # about ten operations an element: a few hundred thousand weights make it worth a thread
     split(run, pieces, 10 * sum(p[0].size for p in pieces), pieces[0][0])

@@ -237,8 +237,9 @@ def split(fn: Callable[[Sequence[Any]], None], items: Sequence[Any], work: int, 
             d.result()
 
 
-def halves(fn: Callable[[slice], None], n: int, work: int, like: Any) -> None:
-    """``fn(slice(0, h))`` and ``fn(slice(h, n))``, ``h = ceil(n / 2)``; with workers, at once.
+def halves(fn: Callable[[slice], None], n: int, work: int, like: Any, unit: int = 1) -> None:
+    """``fn(slice(0, h))`` and ``fn(slice(h, n))``, ``h`` = ceil(n / 2) rounded up to a
+    multiple of ``unit``; with workers, at once.
 
     For products whose rows are independent (a layer's ``out = x @ W`` by rows of ``x``,
     ``dW = x^T dout`` by rows of ``dW``): the two halves are fixed by ``n`` alone, not by the
@@ -257,9 +258,13 @@ def halves(fn: Callable[[slice], None], n: int, work: int, like: Any) -> None:
         The multiply-adds of the whole, about: below :data:`MIN_WORK` no thread is worth it.
     like : array
         An operand: on a GPU everything runs in the calling thread.
+    unit : int, default 1
+        The first half's length is a multiple of it (64 for columns: BLAS kernels work on
+        blocks of a few columns, and a cut between blocks leaves each column computed as in
+        one call more often).
     """
-    if not isinstance(_SETTING.get(), int) or work < MIN_WORK or n < 2 or not on_host(like):
+    h = -(-(-(-n // 2)) // unit) * unit
+    if not isinstance(_SETTING.get(), int) or work < MIN_WORK or h >= n or not on_host(like):
         fn(slice(0, n))
         return
-    h = -(-n // 2)
     beside(lambda: fn(slice(0, h)), lambda: fn(slice(h, n)), work, like)

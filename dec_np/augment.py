@@ -126,11 +126,18 @@ def random_rotate(X, image_shape, max_degrees, rng):
     padded = xp.zeros((n, H + 4, P), dtype=dtype)
     padded[:, 2:H + 2, 2:W + 2] = X.reshape(n, H, W)
     flat = padded.reshape(-1)
-    k = ((xp.arange(n, dtype=xp.int64) * ((H + 4) * P))[:, None, None]
-         + (xp.clip(r0, -2, H).astype(xp.int64) + 2) * P
-         + xp.clip(c0, -2, W).astype(xp.int64) + 2)  # (n, H, W): the top-left corner
-    out = ((1 - wr) * ((1 - wc) * flat[k] + wc * flat[k + 1])
-           + wr * ((1 - wc) * flat[k + P] + wc * flat[k + P + 1]))
+    xp.clip(r0, -2, H, out=r0)
+    xp.clip(c0, -2, W, out=c0)
+    k = r0.astype(xp.int64)  # (n, H, W): the flat index of the top-left corner
+    k += 2
+    k *= P
+    k += c0.astype(xp.int64)
+    k += (xp.arange(n, dtype=xp.int64) * ((H + 4) * P) + 2)[:, None, None]
+    # the four corners read through views of `flat` shifted by 1, P and P + 1 (one index
+    # array for all four reads)
+    top = (1 - wc) * xp.take(flat, k) + wc * xp.take(flat[1:], k)
+    bottom = (1 - wc) * xp.take(flat[P:], k) + wc * xp.take(flat[P + 1:], k)
+    out = (1 - wr) * top + wr * bottom
     return out.reshape(n, H * W)
 
 

@@ -106,7 +106,7 @@ class DEC(ClusterMixin, BaseEstimator):
     n_jobs : int, None or "blas", default None
         Host threads of ``fit`` (:mod:`dec_np.threads`): BLAS runs on one thread while the
         two fixed halves of each forward product, the independent products of each
-        backward pass, the optimiser's updates, the row blocks of an encoding and the
+        backward pass, Adam's updates, the row blocks of an encoding and the
         k-means restarts are shared among ``n_jobs`` threads, so a seed gives the same
         numbers to the bit whatever ``n_jobs`` and the machine's core count.  None: 2 where
         the machine has two cores or more, else 1; -1: all cores (-2 all but one, ...).

@@ -4,7 +4,7 @@ BLAS's own threads split one matrix product among cores, and OpenBLAS sums in an
 when it does, so the same seed trains to other weights at another thread count.  Here BLAS
 runs on one thread and the parallel work is made of whole calls that do not depend on one
 another: the two products of a dense layer's backward pass (``dW = x^T dout`` beside
-``dx = dout W^T``), the pieces of an optimiser's update, the Lloyd runs of k-means' restarts,
+``dx = dout W^T``), the pieces of Adam's update, the Lloyd runs of k-means' restarts,
 the row blocks of an encoding.
 Each call computes what it would compute alone, so ``n_jobs=1`` and ``n_jobs=2`` give the
 same numbers to the bit, on any number of cores.
@@ -43,7 +43,7 @@ def resolve_n_jobs(n_jobs: int | str | None) -> int | None:
 
     None: the setting of the enclosing :func:`host_threads` block if there is one, else 2
     where the machine has two cores or more and 1 on one core (the layers offer two
-    independent products, so more threads gain only in the optimiser's updates).  An int
+    independent products, so more threads gain only in Adam's updates).  An int
     >= 1: that many; -1: as many as the machine has cores, -2 one fewer, and so on (as in
     scikit-learn), at least 1.  "blas": no threads of the package's own and BLAS's threading as it is
     (``OPENBLAS_NUM_THREADS``...), one product split among cores: faster on many cores, but

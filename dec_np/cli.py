@@ -462,7 +462,10 @@ def _fit_and_report(args, X, y, image_shape, settings, title, run):
                 else "") if augment else "DEC") + f", at most {max_iter} iterations"
     say(f"k-means on the embedding, then {phase} ..." if resume is None else f"{phase} ...")
     try:
-        model.fit(X, y, checkpoint_path=state, resume_from=resume)
+        # after the command's own pretraining, k-means and DEC go on drawing from the
+        # generator it left, as DEC(random_state=seed).fit(X) does: the same numbers
+        model.fit(X, y, checkpoint_path=state, resume_from=resume,
+                  generator=None if sae is None or loaded is not None else sae.rng)
     except FloatingPointError as exc:
         raise FloatingPointError(f"{exc}; on the command line: --lr sets DEC's learning rate, "
                                  "--input-scaling the input scaling") from None

@@ -216,7 +216,8 @@ class DEC(ClusterMixin, BaseEstimator):
     # -- fitting --------------------------------------------------------------------
     def fit(self, X: ArrayLike, y: ArrayLike | None = None,
             checkpoint_path: str | os.PathLike | None = None,
-            resume_from: str | os.PathLike | None = None) -> DEC:
+            resume_from: str | os.PathLike | None = None,
+            generator: np.random.Generator | None = None) -> DEC:
         """Pretrain (unless given an autoencoder), initialise with k-means, then run DEC.
 
         Parameters
@@ -233,6 +234,12 @@ class DEC(ClusterMixin, BaseEstimator):
         resume_from : str or Path, optional
             Continue from such a state instead of pretraining and k-means: with the same X,
             settings and ``random_state`` the result equals that of an uninterrupted fit.
+        generator : numpy.random.Generator, optional
+            Where k-means and the clustering phase draw from, instead of a new generator
+            seeded with ``random_state``.  With ``autoencoder`` pretrained from
+            ``StackedAutoencoder(random_state=random_state)`` by the schedule's own steps,
+            passing that model's ``rng`` (as pretraining left it) gives the numbers of a fit
+            that pretrains itself, to the bit: what ``dec-np fit`` does.
 
         Returns
         -------
@@ -255,11 +262,11 @@ class DEC(ClusterMixin, BaseEstimator):
                                  "rows")
         resolve_n_jobs(self.n_jobs)  # a bad n_jobs fails here, before any work
         with host_threads(self.n_jobs):
-            return self._fit(data, labels, checkpoint_path, resume_from)
+            return self._fit(data, labels, checkpoint_path, resume_from, generator)
 
-    def _fit(self, X, y, checkpoint_path, resume_from):
+    def _fit(self, X, y, checkpoint_path, resume_from, generator=None):
         xp = get_backend(self.backend)
-        rng = seed_sequence(self.random_state)
+        rng = seed_sequence(self.random_state) if generator is None else generator
         y = None if y is None else asnumpy(y)
         scaling = self.input_scaling
         if scaling == "auto":

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import dec_np
 import dec_np.dec_math
 from dec_np.dec import load_dec
 from dec_np.cli import main
@@ -332,3 +333,17 @@ def test_fit_with_shifts_in_the_clustering_phase(tmp_path, capsys):
     assert "--cluster-rotate turns the shifted batches" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["fit", "--dataset", "digits", "--cluster-rotate", "-3"])
+
+
+def test_fit_gives_the_estimators_numbers(tmp_path, capsys):
+    """`dec-np fit --seed S` pretrains, then k-means and DEC go on from the generator its
+    pretraining left: the same weights, centres and labels as DEC(random_state=S).fit(X)."""
+    X, _ = load_digits()
+    out = tmp_path / "run"
+    assert main(["fit", "--dataset", "digits", "--seed", "3", "--schedule", "fast",
+                 "--max-iter", "60", "--no-figures", "--quiet", "--out", str(out)]) == 0
+    cli = load_dec(out / "model.npz")
+    api = dec_np.DEC(10, schedule="fast", image_shape=(8, 8), random_state=3, max_iter=60).fit(X)
+    np.testing.assert_array_equal(np.load(out / "labels.npy"), api.labels_)
+    assert cli.cluster_centers_.tobytes() == api.cluster_centers_.tobytes()
+    assert cli.init_centers_.tobytes() == api.init_centers_.tobytes()

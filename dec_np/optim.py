@@ -257,15 +257,17 @@ def _runs(arrays):
     state of consecutive tuples each lie end to end in one buffer (as the layers of a
     :class:`~dec_np.autoencoder.StackedAutoencoder` and this module's state keep them),
     one tuple of flat views stands for them all, and the update runs once over it."""
-    out, i, cols = [], 0, range(len(arrays[0])) if arrays else range(0)
+    out, i = [], 0
     while i < len(arrays):
         j = i + 1
-        while j < len(arrays) and all(follows(arrays[j - 1][c], arrays[j][c]) for c in cols):
+        while j < len(arrays) and all(follows(a, b) for a, b in zip(arrays[j - 1], arrays[j])):
             j += 1
-        flat = tuple(joined([t[c] for t in arrays[i:j]]) for c in cols) if j > i + 1 else None
-        out.append(flat if flat is not None and all(f is not None for f in flat) else arrays[i])
-        if out[-1] is arrays[i]:
-            out.extend(arrays[i + 1:j])
+        group = arrays[i:j]
+        flat = tuple(joined(list(col)) for col in zip(*group)) if len(group) > 1 else None
+        if flat is not None and all(f is not None for f in flat):
+            out.append(flat)
+        else:  # one array each (or a buffer that is not one flat array: updated apart)
+            out.extend(group)
         i = j
     return out
 
@@ -281,13 +283,13 @@ def _update(update, arrays, extra, plan, share=True):
     :func:`dec_np.threads.host_threads` the pieces are shared among the threads when
     ``share`` is true.
     """
-    flat = [a for group in arrays for a in group]
+    given = [a for group in arrays for a in group]
     known = plan.get("arrays", ())
-    if len(known) == len(flat) and all(a is b for a, b in zip(known, flat)):
+    if len(known) == len(given) and all(a is b for a, b in zip(known, given)):
         pieces = plan["pieces"]
     else:
         pieces = [p for group in _runs(arrays) for p in _pieces(*group)]
-        plan.update(arrays=flat, pieces=pieces)
+        plan.update(arrays=given, pieces=pieces)
     if not pieces:
         return
 

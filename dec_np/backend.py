@@ -291,7 +291,8 @@ def follows(a: Array, b: Array) -> bool:
     Returns
     -------
     bool
-        True when :func:`joined` would join ``[a, b]``.
+        True when they lie so; :func:`joined` then joins ``[a, b]`` if their buffer is one
+        flat array.
 
     Examples
     --------

@@ -360,7 +360,7 @@ def pack_params(layers: list[Any]) -> None:
     another, in the order given; the layers keep views of them.
 
     Values do not change.  An optimiser given these arrays in the same order then updates
-    them all in one pass of each operation (:func:`dec_np.optim.SGD.step`): the same
+    them all in one pass of each operation (:meth:`dec_np.optim.SGD.step`): the same
     numbers, and on a GPU a few kernel launches a step instead of a few per array.
 
     Parameters

@@ -5,8 +5,9 @@ One command makes them:
     python benchmarks/figures.py --data-dir ../shared/data
 
 It runs the package's own pipeline through the command line, ``dec-np pretrain`` and then
-``dec-np fit --autoencoder`` (the same numbers as one ``dec-np fit``, with the pretrained
-autoencoder kept for the "before" picture), in ``--work`` (default
+``dec-np fit --autoencoder`` (the autoencoder of one ``dec-np fit``, kept for the "before"
+picture; k-means and DEC start from the seed, where one ``dec-np fit`` goes on with the
+generator its pretraining left, so the clustering may end elsewhere), in ``--work`` (default
 ``benchmarks/results/figures/<schedule>-seed<seed>``, "default" resolved to its name; a
 finished step is not run again), and draws with
 ``dec_np.plotting`` into ``--out`` (default ``docs/figures``):

@@ -2,9 +2,10 @@
 
 Times ``x @ W`` for a batch of 64 rows through the 784 x 500 layer (float32): in one thread
 with BLAS on one thread; as two row halves on two host threads (each reads all of W); as two
-column halves (each reads half of W, cut at column 256, as ``dec_np.layers.Dense`` cuts);
-and on BLAS's own two threads.  Then the same whole product run in a worker thread rather
-than here, to show the cost of handing work over; and SGD's update with momentum (four
+column halves (each reads half of W, cut at column 256, the first part in the calling
+thread, as ``dec_np.layers.Dense`` cuts); and on BLAS's own two threads.  Then the same
+whole product run in a worker thread rather than here, to show the cost of handing work
+over; and SGD's update with momentum (four
 passes) over 784,000 weights in pieces of 65,536, in one host thread and shared between two
 (``dec_np.threads.split``).  Best of three rounds, milliseconds per call:
 
@@ -52,7 +53,7 @@ def main():
             "two row halves, two threads": per_call(
                 lambda: halves(lambda: rows(slice(0, 32)), lambda: rows(slice(32, 64)))),
             "two column halves, two threads": per_call(
-                lambda: halves(lambda: cols(slice(0, 256)), lambda: cols(slice(256, 500)))),
+                lambda: halves(lambda: cols(slice(256, 500)), lambda: cols(slice(0, 256)))),
             "one call in the worker thread": per_call(
                 lambda: pool.submit(np.matmul, x, W, out=out).result()),
         }

@@ -200,6 +200,19 @@ def test_halves_are_fixed_by_the_shape_not_the_thread_count(every_product_thread
     np.testing.assert_allclose(got[1][1], x.T @ dout, rtol=1e-6)
 
 
+def test_the_calling_thread_takes_the_larger_half(every_product_threaded):
+    """The worker starts a hand-over late, so it gets the smaller part of an uneven cut."""
+    import threading
+    here, where = threading.get_ident(), {}
+
+    def fn(s):
+        where[(s.start, s.stop)] = threading.get_ident()
+
+    with threads.host_threads(2):
+        threads.halves(fn, 500, 1 << 30, np.zeros(1), unit=64)  # 256 columns and 244
+    assert where[(0, 256)] == here and where[(256, 500)] != here
+
+
 def test_nested_work_runs_in_the_calling_thread(every_product_threaded):
     """Work handed out from inside a share (an encoding's row block calling a layer's halves)
     runs where it is, so a busy worker never waits for itself."""

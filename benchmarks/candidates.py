@@ -55,7 +55,7 @@ CANDIDATES = {
                                                              lr=5e-4)),
     "dae-adam-shift-long": dict(_DAE_ADAM_SHIFT, finetune=dict(_DAE_ADAM_SHIFT["finetune"],
                                                                iterations=16000)),
-    # the default as its records ran it (the package's adds lr_width, inert on d-500-500-2000-10)
+    # the previous default as its records ran it (the package adds lr_width, inert on the paper's net)
     "dae-adam-cap-shift": dict(_DAE_ADAM_SHIFT, finetune=dict(_DAE_ADAM_SHIFT["finetune"],
                                                               lr_epochs=100)),
     # end-to-end SGD with momentum as the records name it, and with Nesterov's update

@@ -497,7 +497,7 @@ class StackedAutoencoder:
             With ``iterations``: train for at least this many passes over X, i.e.
             ``max(iterations, ceil(min_epochs * ceil(n / batch_size)))`` steps, so that a
             count of steps chosen on a small data set still covers a large one (the
-            default schedule: 8,000 steps, at least 44 epochs).  None: ``iterations``
+            default schedule: 3,000 steps, at least 44 epochs).  None: ``iterations``
             exactly.
         max_epochs : float or None, default None
             With ``iterations``: train for at most this many passes over X
@@ -507,9 +507,10 @@ class StackedAutoencoder:
             (``steps / ceil(n / batch_size)``, after ``min_epochs``) runs at
             ``lr * min(1, lr_epochs / E)`` (:func:`capped_lr`), so that a count of steps
             that makes many passes over a small data set moves the weights no further than
-            ``lr_epochs`` passes would.  The default schedule: 100, so 8,000 steps at batch
-            256 run at lr 0.0005 on 10,000 rows (200 epochs) and at 0.001 from 20,225 rows
-            on.  None: ``lr`` as given.
+            ``lr_epochs`` passes would.  The default schedule: 100, so its 3,000 steps at
+            batch 256 (77 epochs on 10,000 rows) are capped only below 7,425 rows; the
+            previous default's 8,000 ran at lr 0.0005 on 10,000 rows (200 epochs) and at
+            0.001 from 20,225 rows on.  None: ``lr`` as given.
         n_jobs : int, None or "blas", default None
             As in :meth:`pretrain_layerwise`.
 
@@ -737,7 +738,7 @@ def capped_lr(lr: float, epochs: float, lr_epochs: float) -> float:
 
     Examples
     --------
-    >>> capped_lr(1e-3, 8000 / 40, 100)   # 8,000 steps on 10,000 rows at batch 256
+    >>> capped_lr(1e-3, 8000 / 40, 100)   # 8,000 steps on 10,000 rows at batch 256: 200 epochs
     0.0005
     >>> capped_lr(1e-3, 12056 / 274, 100)  # 44 epochs of MNIST's 70,000
     0.001

@@ -154,9 +154,8 @@ def _degrees(text: str) -> float:
     return v
 
 
-SCHEDULES = (f"default ({_schedules.DEFAULT_IMAGES} for images, {_schedules.DEFAULT} "
-             "otherwise), " + ", ".join(n for n in _schedules.SCHEDULES
-                                       if n not in (_schedules.DEFAULT, _schedules.DEFAULT_IMAGES)))
+SCHEDULES = (f"default ({_schedules.DEFAULT}; shifts on images: named data sets, --image-shape), "
+             + ", ".join(n for n in _schedules.SCHEDULES if n != _schedules.DEFAULT))
 DESCRIPTIONS = {
     "demo": "Pretrain an autoencoder and run DEC on the embedded UCI digits (1,797 8x8 images), "
             "then write labels.npy, metrics.json, model.npz and figures into --out.",

@@ -24,22 +24,22 @@ read here:
 
 Steps are counted in iterations, as the paper counts them, unless a stage gives "epochs".
 
-The schedules (``DEC(schedule=NAME)``; "default" is :data:`DEFAULT_IMAGES` when the rows are
-declared images, :data:`DEFAULT` otherwise, :func:`default_name`):
+The schedules (``DEC(schedule=NAME)``; "default" is :data:`DEFAULT` on any data, and
+:data:`DEFAULT_IMAGES`, the same schedule, when the rows are declared images;
+:func:`default_name`):
 
-* "dae-adam-short-shift" (the default for images): the layer-wise stage of
-  "dae-adam-cap-shift", then
-  3,000 Adam steps (at least 44 epochs: 12,056 steps on 70,000 rows) at lr 0.0005 below 20,000
-  rows and 0.001 from there, on images shifted at random by up to 10% of their side.  With
-  ``DEC``'s clustering phase on shifted and rotated images (``augment="auto"``): median DEC
-  ACC 0.968 over five seeds on all 70,000 MNIST images (docs/defaults-study.md).
-* "dae-adam-cap-shift" (the default for plain arrays): the paper's greedy layer-wise denoising stage (SGD with
-  momentum 0.9, 20% dropout, N(0, 0.01^2) weights, the paper's input scaling, 6,000 steps per
-  depth at batch 64, lr 1.0), then the whole autoencoder fine-tuned end to end by Adam
-  (batch 256, no dropout, 8,000 steps and at least 44 epochs: 12,056 steps on 70,000 rows) at
-  lr 0.001 x min(1, 100 / epochs) (0.0005 on 10,000 rows, 0.001 from 20,225 rows on), on
-  images each one shifted at random by up to 10% of its side; with the paper's clustering
-  phase it was the default for images too (docs/defaults-study.md).
+* "dae-adam-short-shift" (the default): the paper's greedy layer-wise denoising stage (SGD
+  with momentum 0.9, 20% dropout, N(0, 0.01^2) weights, the paper's input scaling, 6,000
+  steps per depth at batch 64, lr 1.0), then the whole autoencoder fine-tuned end to end by
+  Adam (batch 256, no dropout) for 3,000 steps and at least 44 epochs (12,056 steps on
+  70,000 rows), at lr 0.0005 below 20,000 rows and 0.001 from there, on images shifted at
+  random by up to 10% of their side (plain arrays train as they are).  With ``DEC``'s
+  clustering phase on shifted and rotated images (``augment="auto"``): median DEC ACC 0.968
+  over five seeds on all 70,000 MNIST images (docs/defaults-study.md).
+* "dae-adam-cap-shift" (the previous default): the same layer-wise stage, then 8,000 Adam
+  steps (at least 44 epochs) at lr 0.001 x min(1, 100 / epochs) (0.0005 on 10,000 rows,
+  0.001 from 20,225 rows on), on images shifted at random; about twice the time of the
+  default's pretraining on 10,000 rows (docs/defaults-study.md).
 * "paper": the paper's schedule (Sec. 4.3): the layer-wise denoising stage with 50,000 steps
   per depth, then 100,000 steps of fine-tuning, batch 256, SGD at lr 0.1 divided by 10 every
   20,000 steps.  About 300,000 steps: hours on a CPU.
@@ -119,10 +119,11 @@ SCHEDULES: dict[str, dict[str, Any]] = {
              "finetune": {"epochs": 10, "batch_size": 64, "lr": 0.5}, "lr_width": 500},
 }
 
-#: the schedule that "default" stands for on plain arrays
-DEFAULT = "dae-adam-cap-shift"
-#: the schedule that "default" stands for when the rows are declared images
-DEFAULT_IMAGES = "dae-adam-short-shift"
+#: the schedule that "default" stands for
+DEFAULT = "dae-adam-short-shift"
+#: the schedule that "default" stands for when the rows are declared images: the same one,
+#: which then fine-tunes on shifted images
+DEFAULT_IMAGES = DEFAULT
 
 #: other names a schedule answers to
 ALIASES = {"b64-steps": "paper-short", "b64-epochs": "paper-epochs"}
@@ -130,6 +131,10 @@ ALIASES = {"b64-steps": "paper-short", "b64-epochs": "paper-epochs"}
 
 def default_name(images: bool = False) -> str:
     """The schedule "default" stands for: :data:`DEFAULT_IMAGES` for images, else :data:`DEFAULT`.
+
+    Both name one schedule, "dae-adam-short-shift": its fine-tuning shifts the rows only when
+    they are images, and :class:`~dec_np.DEC`'s clustering phase augments only images
+    (``augment="auto"``).
 
     Parameters
     ----------
@@ -144,7 +149,7 @@ def default_name(images: bool = False) -> str:
     Examples
     --------
     >>> default_name(), default_name(images=True)
-    ('dae-adam-cap-shift', 'dae-adam-short-shift')
+    ('dae-adam-short-shift', 'dae-adam-short-shift')
     """
     return DEFAULT_IMAGES if images else DEFAULT
 

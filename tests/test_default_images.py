@@ -1,4 +1,4 @@
-"""The default chooses by image_shape: the images' schedule and clustering phase, or the plain one."""
+"""The default: one schedule, which shifts only images; the clustering phase augments only images."""
 import numpy as np
 import pytest
 
@@ -8,9 +8,9 @@ from dec_np.schedules import (DEFAULT, DEFAULT_IMAGES, SCHEDULES, default_name, 
                               get_schedule, run_schedule, with_lr)
 
 
-def test_default_names_the_schedule_by_whether_rows_are_images():
-    assert default_name() == DEFAULT == "dae-adam-cap-shift"
-    assert default_name(images=True) == DEFAULT_IMAGES == "dae-adam-short-shift"
+def test_default_names_one_schedule_for_images_and_plain_arrays():
+    assert default_name() == DEFAULT == "dae-adam-short-shift"
+    assert default_name(images=True) == DEFAULT_IMAGES == DEFAULT
     assert get_schedule("default") == SCHEDULES[DEFAULT]
     assert get_schedule("default", images=True) == SCHEDULES[DEFAULT_IMAGES]
     # a named schedule is the same whatever the rows are
@@ -19,9 +19,10 @@ def test_default_names_the_schedule_by_whether_rows_are_images():
 
 def test_the_images_schedule_is_the_measured_pipeline():
     """What round 20 of docs/defaults-study.md ran (benchmarks/fast_default_runs.sh)."""
-    s, plain = get_schedule("default", images=True), get_schedule("default")
-    assert s["layerwise"] == plain["layerwise"] and s["model"] == plain["model"]
-    assert s["input_scaling"] == plain["input_scaling"] == "paper"
+    s, previous = get_schedule("default", images=True), get_schedule("dae-adam-cap-shift")
+    assert s == get_schedule("default")  # plain arrays: the same schedule, never shifted
+    assert s["layerwise"] == previous["layerwise"] and s["model"] == previous["model"]
+    assert s["input_scaling"] == previous["input_scaling"] == "paper"
     assert s["augment"] == {"shift": 0.1} and s["lr_width"] == 500
     assert s["finetune"] == {"iterations": 3000, "batch_size": 256, "lr": 1e-3,
                              "optimizer": "adam", "min_epochs": 44, "lr_epochs": 100}
@@ -29,7 +30,7 @@ def test_the_images_schedule_is_the_measured_pipeline():
     # Adam's rate: 0.0005 on the 10,000-image sets and USPS, 0.001 on all 70,000 MNIST images
     assert [finetune_lr(s, n) for n in (9298, 10000, 19999, 20000, 70000)] == \
         [5e-4, 5e-4, 5e-4, 1e-3, 1e-3]
-    assert finetune_lr(plain, 100) == 1e-3  # no lr_below: the stage's own rate
+    assert finetune_lr(previous, 100) == 1e-3  # no lr_below: the stage's own rate
 
 
 def _spy(monkeypatch):
@@ -100,6 +101,7 @@ def test_what_ran_is_on_the_fitted_model():
     assert "augment" not in repr(images)  # "auto" is the default, repr shows what was given
     assert _ran(DEC(image_shape=(8, 8))) == get_schedule("default", images=True)
     assert _ran(DEC())["finetune"] == get_schedule("default")["finetune"]
+    assert _ran(DEC())["lr_below"] == [20000, 5e-4]  # plain arrays: the same rates
     assert _ran(DEC())["augment"] is None
 
 

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from dec_np.schedules import get_schedule
+
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location("recipes", ROOT / "benchmarks" / "recipes.py")
 recipes = importlib.util.module_from_spec(spec)
@@ -174,8 +176,9 @@ def test_every_candidate_is_a_schedule_its_records_ran_with():
         assert recipes.recipe(name) in seen[name]
     # and the candidates the package still names run as the package runs them on the
     # paper's network (lr_width is inert there)
-    for name, package in (("dae-adam-cap-shift", "default"), ("b64-steps", "paper-short")):
-        mine = recipes.recipe(package)
+    for name, package in (("dae-adam-cap-shift", "dae-adam-cap-shift"),
+                          ("b64-steps", "paper-short")):
+        mine = get_schedule(package)
         del mine["lr_width"]
         assert mine == recipes.RECIPES[name]
 

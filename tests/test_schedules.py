@@ -44,7 +44,8 @@ def test_what_each_schedule_runs():
     assert passes["finetune"] == {"epochs": 100, "batch_size": 64, "lr": 0.5}
     assert {k: v for k, v in passes.items() if k not in ("layerwise", "finetune")} == \
         {k: v for k, v in short.items() if k not in ("layerwise", "finetune")}
-    # the default: that layer-wise stage, then Adam with the shifts, rate x epochs capped
+    # the previous default: that layer-wise stage, then Adam with the shifts, rate x epochs
+    # capped (the default, its 3,000-step form: tests/test_default_images.py)
     d = get_schedule("dae-adam-cap-shift")
     assert d["layerwise"] == short["layerwise"] and d["model"] == short["model"]
     assert d["finetune"] == {"iterations": 8000, "batch_size": 256, "lr": 1e-3,
@@ -245,7 +246,7 @@ def test_a_diverging_stage_warns_once_per_retry_not_with_numpy_noise():
 
 
 def test_min_epochs_lengthens_a_short_count_of_steps_on_large_data_only():
-    # the default's fine-tuning: 8,000 steps where that is 44 epochs or more, else 44 epochs
+    # the previous default's fine-tuning: 8,000 steps where that is 44 epochs or more, else 44
     ft = SCHEDULES["dae-adam-cap-shift"]["finetune"]
     assert (ft["iterations"], ft["batch_size"], ft["min_epochs"]) == (8000, 256, 44)
 

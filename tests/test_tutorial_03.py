@@ -8,7 +8,7 @@ import pytest
 from tutorial_runner import TUTORIALS, assert_claim, run_fixture, run_tutorial
 
 from dec_np.autoencoder import capped_lr, steps_with_min_epochs
-from dec_np.schedules import get_schedule
+from dec_np.schedules import finetune_lr, get_schedule
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +26,7 @@ CLAIMS = [
     "Adam at lr 0.001 ends lowest of all five runs",
     "On the loss / d Adam ends within 5% of where it ends on the loss; SGD at the same rate",
     "Shifted, an image's nearest neighbour in pixels has its class at least 20 points less",
-    "The default's fine-tuning runs below lr up to",
+    "The default's fine-tuning runs below its rate up to",
 ]
 
 
@@ -70,9 +70,10 @@ def test_the_lesson_prints_the_numbers_its_text_talks_about(run):
     ft = get_schedule("default")["finetune"]
     S, B, m, L = (ft[k] for k in ("iterations", "batch_size", "min_epochs", "lr_epochs"))
     cap_to, floor_from = B * (-(-S // L) - 1), B * int(S // m) + 1
-    _, text = run.claim("The default's fine-tuning runs below lr up to")
+    _, text = run.claim("The default's fine-tuning runs below its rate up to")
     assert f"up to {cap_to:,} rows" in text and f"more from {floor_from:,}" in text, text
-    assert capped_lr(ft["lr"], S / -(-cap_to // B), L) < ft["lr"]
+    rate = finetune_lr(get_schedule("default"), cap_to)
+    assert capped_lr(rate, S / -(-cap_to // B), L) < rate
     assert steps_with_min_epochs(floor_from - 1, S, B, m) == S
     assert steps_with_min_epochs(floor_from, S, B, m) > S
     assert re.search(r"fine-tuning: iterations 200000 to 299999, lr 0.1 down to 1e-05", run.stdout)

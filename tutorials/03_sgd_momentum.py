@@ -29,7 +29,7 @@ from dec_np.autoencoder import capped_lr, steps_with_min_epochs
 from dec_np.losses import mse
 from dec_np.optim import SGD
 from dec_np.plotting import plot_loss_history, plot_reconstructions
-from dec_np.schedules import get_schedule
+from dec_np.schedules import finetune_lr, get_schedule
 
 start("03_sgd_momentum")
 print("data: a 2-D quadratic (sections 1-4); for sections 5 and 6:")
@@ -289,15 +289,14 @@ claim("Adam at lr 0.001 ends lowest of all five runs.",
 # %% [markdown]
 # ## 6. Why the package's default pretraining departs from the paper
 #
-# `DEC()` pretrains with `get_schedule("default")`, printed below: layer-wise denoising as in
-# the paper (tutorial 04), then fine-tuning with Adam, on shifted images, at a capped rate
-# (images: `get_schedule("default", images=True)`, a shorter Adam stage, rate set by "lr_below").
-# **(a) Scale.**  Multiply the loss by c and SGD's step `lr c g` grows c times, so its rate
-# must suit the loss's units; Adam's `m_hat / sqrt(v_hat)` does not change (up to eps).  Below:
-# section 5's momentum and Adam runs on the loss / d (`loss_reduction="mean"`).  **(b) Shifts.**
-# To a network that reconstructs pixels, a digit moved by a pixel is another input.
-# `dec_np.augment.shifter` moves each image of a batch by its own random whole-pixel offset
-# (up to a fraction `shift` of its side); fine-tuned on such images, the embedding covers them.
+# `DEC()` pretrains with `get_schedule("default")`, printed below: layer-wise denoising as in the
+# paper (tutorial 04), then Adam (on shifted copies of images) at a rate set by the data's size
+# ("lr_below", then a cap).  **(a) Scale.**  Multiply the loss by c and SGD's step `lr c g` grows
+# c times, so its rate must suit the loss's units; Adam's `m_hat / sqrt(v_hat)` does not change
+# (up to eps).  Below: section 5's momentum and Adam runs on the loss / d.  **(b) Shifts.**  To
+# a network that reconstructs pixels, a digit moved by a pixel is another input.
+# `dec_np.augment.shifter` moves each image of a batch by its own random whole-pixel offset (up
+# to a fraction `shift` of its side); fine-tuned on such images, the embedding covers them.
 
 # %%
 DEFAULT, end = get_schedule("default"), {}  # end: the loss / d run's end over section 5's
@@ -324,8 +323,9 @@ show(plot_reconstructions(imgs, shifted, image_shape, None, row_labels=("image",
 # rows.  Adam moves each weight by about lr a step whatever the scale (a), so `lr * E` measures
 # how far a stage pulls the weights towards each image.  `finetune(..., min_epochs=m,
 # lr_epochs=L)` bounds both: at least m passes (`steps_with_min_epochs`), a rate keeping
-# `rate * E <= lr * L` (`capped_lr`).  **Exercise 3.** Write `adam_stage`, checked against
-# those two functions on the default's stage at several sizes (**below 1e-12**).
+# `rate * E <= lr * L` (`capped_lr`; lr: the stage's rate on n rows, `finetune_lr`).
+# **Exercise 3.** Write `adam_stage`, checked against those two on the default's stage at
+# several sizes (**below 1e-12**).
 
 # %%
 @exercise
@@ -338,24 +338,24 @@ def adam_stage(n, iterations, batch_size, lr, min_epochs=None, lr_epochs=None):
     # END OF YOUR CODE
 
 
-ft = DEFAULT["finetune"]
-S, B, m, L, lr = (ft[k] for k in ("iterations", "batch_size", "min_epochs", "lr_epochs", "lr"))
+ft, lr = DEFAULT["finetune"], lambda n: finetune_lr(DEFAULT, n)  # the stage's rate on n rows
+S, B, m, L = (ft[k] for k in ("iterations", "batch_size", "min_epochs", "lr_epochs"))
 cap_to, floor_from = B * (-(-S // L) - 1), B * int(S // m) + 1  # the cap's last n, the floor's 1st
-package = {n: (t, capped_lr(lr, t / -(-n // B), L)) for n in (1000, cap_to, cap_to + 1,
+package = {n: (t, capped_lr(lr(n), t / -(-n // B), L)) for n in (1000, cap_to, cap_to + 1,
            floor_from - 1, floor_from, 70000) for t in [steps_with_min_epochs(n, S, B, m)]}
 rows = lambda f: {f"{k} at {n:,} rows": v for n in package for k, v in zip(("steps", "lr"), f(n))}
 check(f"adam_stage: the default's steps and rate at {len(package)} sizes",
-      lambda: rows(lambda n: adam_stage(n, S, B, lr, m, L)), rows(package.get), rtol=1e-12,
+      lambda: rows(lambda n: adam_stage(n, S, B, lr(n), m, L)), rows(package.get), rtol=1e-12,
       against="steps_with_min_epochs and capped_lr")
-claim(f"The default's fine-tuning runs below lr up to {cap_to:,} rows, at lr from {cap_to + 1:,}; "
-      f"it takes S steps up to {floor_from - 1:,} rows, more from {floor_from:,}.",
-      package[cap_to][1] < lr == package[cap_to + 1][1]
+claim(f"The default's fine-tuning runs below its rate up to {cap_to:,} rows, at its rate from "
+      f"{cap_to + 1:,}; it takes S steps up to {floor_from - 1:,} rows, more from {floor_from:,}.",
+      package[cap_to][1] < lr(cap_to) and lr(cap_to + 1) == package[cap_to + 1][1]
       and package[floor_from - 1][0] == S < package[floor_from][0],
       lr_on_1000_rows=package[1000][1], steps_on_70000_rows=package[70000][0])
 
 # %% [markdown]
-# A small data set gets a gentler rate, a large one at least m passes.  What each departure
-# gains, on which data: [docs/defaults-study.md](../docs/defaults-study.md).
+# A small data set gets a gentler rate, a large one at least m passes.  What each departure gains,
+# on which data: [docs/defaults-study.md](../docs/defaults-study.md).
 
 # %%
 summary()

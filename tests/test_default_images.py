@@ -33,6 +33,21 @@ def test_the_images_schedule_is_the_measured_pipeline():
     assert finetune_lr(previous, 100) == 1e-3  # no lr_below: the stage's own rate
 
 
+def test_on_70000_rows_the_default_pretrains_as_the_previous_one():
+    """The 44-epoch floor and lr_below's threshold: on all 70,000 MNIST images both schedules
+    run 12,056 Adam steps at lr 0.001 after the same layer-wise stage: the two pretrain alike."""
+    from dec_np.autoencoder import capped_lr, stage_steps
+    seen = []
+    for name in ("default", "dae-adam-cap-shift"):
+        s = get_schedule(name)
+        ft = s["finetune"]
+        steps = stage_steps(70000, ft["iterations"], ft["batch_size"], ft["min_epochs"])
+        rate = capped_lr(finetune_lr(s, 70000), steps / -(-70000 // ft["batch_size"]),
+                         ft["lr_epochs"])
+        seen.append((steps, rate, s["layerwise"], s["model"]))
+    assert seen[0] == seen[1] and seen[0][:2] == (12056, 1e-3)
+
+
 def _spy(monkeypatch):
     seen = {}
 

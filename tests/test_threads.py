@@ -1,5 +1,6 @@
 """Host threads (dec_np.threads): the same numbers to the bit with one thread or two."""
 import os
+import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -202,7 +203,6 @@ def test_halves_are_fixed_by_the_shape_not_the_thread_count(every_product_thread
 
 def test_the_calling_thread_takes_the_larger_half(every_product_threaded):
     """The worker starts a hand-over late, so it gets the smaller part of an uneven cut."""
-    import threading
     here, where = threading.get_ident(), {}
 
     def fn(s):

@@ -4,8 +4,8 @@ Times ``x @ W`` for a batch of 64 rows through the 784 x 500 layer (float32): in
 with BLAS on one thread; as two row halves on two host threads (each reads all of W); as two
 column halves (each reads half of W, cut at column 256, the first part in the calling
 thread, as ``dec_np.layers.Dense`` cuts); and on BLAS's own two threads.  Then the same
-whole product run in a worker thread rather than here, to show the cost of handing work
-over; and SGD's update with momentum (four passes) over 784,000 weights in pieces of 65,536,
+whole product run in a worker thread rather than here, one hand-over per call and 100 calls
+in one hand-over, and a hand-over of nothing, to show the cost of handing work over; and SGD's update with momentum (four passes) over 784,000 weights in pieces of 65,536,
 in one host thread and shared between two (``dec_np.threads.split``).  Best of three rounds,
 milliseconds per call:
 
@@ -56,6 +56,11 @@ def main():
                 lambda: halves(lambda: cols(slice(256, 500)), lambda: cols(slice(0, 256)))),
             "one call in the worker thread": per_call(
                 lambda: pool.submit(np.matmul, x, W, out=out).result()),
+            # the same calls looped inside one hand-over: the product itself runs as fast
+            # there, so what the line above adds is the hand-over
+            "100 calls looped in the worker": per_call(lambda: pool.submit(
+                lambda: [np.matmul(x, W, out=out) for _ in range(100)]).result(), calls=5) / 100,
+            "a hand-over of nothing": per_call(lambda: pool.submit(lambda: None).result()),
         }
     with threadpool_limits(2, user_api="blas"):
         times["one call, BLAS's two threads"] = per_call(lambda: np.matmul(x, W, out=out))

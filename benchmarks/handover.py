@@ -1,33 +1,24 @@
 """What handing a call to another thread costs, with BLAS's threads set to one and to two.
 
 Times a ``ThreadPoolExecutor`` round trip of a call that does nothing (submit, then wait for
-the result), in microseconds, best of three rounds of 2,000 after as many to warm up: first
-as the process starts, then inside ``threadpool_limits(1)`` (as ``dec_np.threads`` runs BLAS),
-after it, and inside ``threadpool_limits(2)``.  Run it as it is and with
+the result), in microseconds, best of three rounds of 2,000 (``split_products.per_call``):
+first as the process starts, then inside ``threadpool_limits(1)`` (as ``dec_np.threads`` runs
+BLAS), after it, and inside ``threadpool_limits(2)``.  Run it as it is and with
 ``OPENBLAS_NUM_THREADS=1``:
 
     python benchmarks/handover.py
     OPENBLAS_NUM_THREADS=1 python benchmarks/handover.py
 """
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np  # noqa: F401  (loads OpenBLAS as the package does)
+from split_products import per_call
 from threadpoolctl import threadpool_info, threadpool_limits
 
 
-def round_trip(pool, calls=2000, rounds=3):
-    """Microseconds per submit-and-wait of a call that does nothing."""
-    nothing = lambda: None  # noqa: E731
-    for _ in range(calls):
-        pool.submit(nothing).result()
-    best = float("inf")
-    for _ in range(rounds):
-        t = time.perf_counter()
-        for _ in range(calls):
-            pool.submit(nothing).result()
-        best = min(best, (time.perf_counter() - t) / calls * 1e6)
-    return best
+def round_trip(pool):
+    """Microseconds per submit-and-wait of a call that does nothing (best of 3 x 2,000)."""
+    return 1e3 * per_call(lambda: pool.submit(lambda: None).result(), calls=2000)
 
 
 def main():

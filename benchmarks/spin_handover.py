@@ -5,16 +5,17 @@ whose idle cores are slow to wake a hand-over then costs far more than the call'
 (``benchmarks/handover.py``).  Here the two threads meet at two POSIX spinlocks through
 ``ctypes`` instead (each wait spins in C without Python's lock), BLAS on one thread as in
 ``dec_np.threads``.  Printed: a hand-over of nothing, one 64 x 784 x 500 product per
-hand-over, and the same product in the calling thread.  Linux only (glibc's
-``pthread_spin_*``); an experiment, not used by the package:
+hand-over, and the same product in the calling thread (best of three rounds,
+``split_products.per_call``).  Linux only (glibc's ``pthread_spin_*``); an experiment, not
+used by the package:
 
     python benchmarks/spin_handover.py
 """
 import ctypes
 import threading
-import time
 
 import numpy as np
+from split_products import per_call
 from threadpoolctl import threadpool_limits
 
 LIBC = ctypes.CDLL(None)
@@ -54,16 +55,6 @@ class SpinWorker:
     def close(self):
         self.run(None)
         self.thread.join()
-
-
-def per_call(fn, calls):
-    """Milliseconds per call of ``fn``, after as many calls to warm up."""
-    for _ in range(calls):
-        fn()
-    t = time.perf_counter()
-    for _ in range(calls):
-        fn()
-    return (time.perf_counter() - t) / calls * 1e3
 
 
 def main():

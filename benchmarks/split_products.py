@@ -4,9 +4,10 @@ Times ``x @ W`` for a batch of 64 rows through the 784 x 500 layer (float32): in
 with BLAS on one thread; as two row halves on two host threads (each reads all of W); as two
 column halves (each reads half of W, cut at column 256, the first part in the calling
 thread, as ``dec_np.layers.Dense`` cuts); and on BLAS's own two threads.  Then the same
-whole product run in a worker thread rather than here, one hand-over per call and 100 calls
-in one hand-over, and a hand-over of nothing, to show the cost of handing work over; and SGD's update with momentum (four passes) over 784,000 weights in pieces of 65,536,
-in one host thread and shared between two (``dec_np.threads.split``).  Best of three rounds,
+whole product run in a worker thread rather than here (one hand-over per call, and 100 calls
+in one hand-over) and a hand-over of nothing, to show the cost of handing work over; and
+SGD's update with momentum (four passes) over 784,000 weights in pieces of 65,536, in one
+host thread and shared between two (``dec_np.threads.split``).  Best of three rounds,
 milliseconds per call:
 
     python benchmarks/split_products.py

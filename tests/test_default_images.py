@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from dec_np import DEC, StackedAutoencoder
+from dec_np.autoencoder import capped_lr, stage_steps
 from dec_np.dec import AUTO_AUGMENT, AUTO_MAX_ITER, _ran, clustering_settings
 from dec_np.schedules import (DEFAULT, DEFAULT_IMAGES, SCHEDULES, default_name, finetune_lr,
                               get_schedule, run_schedule, with_lr)
@@ -36,7 +37,6 @@ def test_the_images_schedule_is_the_measured_pipeline():
 def test_on_70000_rows_the_default_pretrains_as_the_previous_one():
     """The 44-epoch floor and lr_below's threshold: on all 70,000 MNIST images both schedules
     run 12,056 Adam steps at lr 0.001 after the same layer-wise stage: the two pretrain alike."""
-    from dec_np.autoencoder import capped_lr, stage_steps
     seen = []
     for name in ("default", "dae-adam-cap-shift"):
         s = get_schedule(name)

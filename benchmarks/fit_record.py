@@ -33,7 +33,6 @@ def fit(tree, args):
     """Run the fit of checkout ``tree``; (its metrics.json as a dict, wall s, peak MB)."""
     with tempfile.TemporaryDirectory() as out:
         env = dict(os.environ, PYTHONPATH=str(tree))
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-m", "dec_np", "fit", *args, "--no-figures",
                         "--quiet", "--out", out], cwd=tree, env=env, check=True)
@@ -41,8 +40,8 @@ def fit(tree, args):
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         with open(Path(out) / "metrics.json") as fh:
             metrics = json.load(fh)
-    # ru_maxrss is in kB on Linux; the largest child so far (the fits run one at a time)
-    return metrics, wall, max(peak, before) / 1024
+    # ru_maxrss: the largest child's peak, in kB on Linux (one fit per call of this script)
+    return metrics, wall, peak / 1024
 
 
 def record(metrics, wall, peak_mb, tag, dataset, image_shape, commit):

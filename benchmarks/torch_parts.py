@@ -6,12 +6,13 @@ d-500-500-2000-10 autoencoder (batch 256, Adam) apart, at the step's own shapes:
 * forward products: each of the eight dense layers' ``x @ W + b``;
 * backward products: each layer's ``dW = x^T dout``, ``db`` and ``dx = dout W^T``;
 * Adam's update of the 3.33 M weights;
-* ReLU: forward and backward over the seven hidden activations.
+* ReLU: forward and backward over the six hidden activations (the embedding is linear).
 
 dec_np runs its own layers and optimiser under its default host threads (two);
 PyTorch runs ``torch.mm`` / ``addmm``, ``torch.optim.Adam`` (its default multi-tensor update)
 and ``torch.relu`` / ``threshold_backward`` on two threads, without autograd.  The two
-alternate, round after round, in one process; milliseconds per step, best of the rounds.
+alternate, round after round, in one process (each piece warmed up by 20 calls in every
+round); milliseconds per step, best of the rounds.
 
     python benchmarks/torch_parts.py [--rounds 5] [--calls 30]
 """
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -29,18 +29,12 @@ from dec_np.autoencoder import StackedAutoencoder  # noqa: E402
 from dec_np.layers import ReLU  # noqa: E402
 from dec_np.optim import Adam  # noqa: E402
 from dec_np.threads import host_threads  # noqa: E402
+from split_products import per_call  # noqa: E402
+from torch_recipe import DIMS  # noqa: E402
 
-DIMS = (784, 500, 500, 2000, 10)
 BATCH = 256
-
-
-def ms_per_call(fn, calls):
-    """Milliseconds per call of ``fn`` over ``calls`` calls (after one untimed)."""
-    fn()
-    t = time.perf_counter()
-    for _ in range(calls):
-        fn()
-    return (time.perf_counter() - t) / calls * 1e3
+#: the widths of the fine-tuning network's hidden ReLUs (encoder, then decoder)
+HIDDEN = DIMS[1:-1] + DIMS[-2:0:-1]
 
 
 def dec_np_parts(rng):
@@ -49,11 +43,10 @@ def dec_np_parts(rng):
     layers = sae.encoders + sae.decoders[::-1]  # the fine-tuning network's order
     xs = [rng.random((BATCH, layer.params["W"].shape[0]), dtype=np.float32) for layer in layers]
     douts = [rng.random((BATCH, layer.params["W"].shape[1]), dtype=np.float32) for layer in layers]
-    for name, g in sae.grads.items():
+    for g in sae.grads.values():
         g[...] = rng.standard_normal(g.shape).astype(np.float32) * 1e-3
     adam = Adam(1e-4)
-    hidden = [rng.standard_normal((BATCH, w), dtype=np.float32) for w in
-              (500, 500, 2000, 2000, 500, 500)] + [rng.standard_normal((BATCH, 10), dtype=np.float32)]
+    hidden = [rng.standard_normal((BATCH, w), dtype=np.float32) for w in HIDDEN]
     relus = [ReLU() for _ in hidden]
 
     def forward():
@@ -90,8 +83,7 @@ def torch_parts(rng):
     for p in params:
         p.grad = torch.as_tensor(rng.standard_normal(tuple(p.shape)).astype(np.float32) * 1e-3)
     adam = torch.optim.Adam(params, lr=1e-4)
-    hidden = [torch.as_tensor(rng.standard_normal((BATCH, w), dtype=np.float32)) for w in
-              (500, 500, 2000, 2000, 500, 500, 10)]
+    hidden = [torch.as_tensor(rng.standard_normal((BATCH, w), dtype=np.float32)) for w in HIDDEN]
 
     def forward():
         for W, b, x in zip(Ws, bs, xs):
@@ -131,7 +123,7 @@ def main(argv=None):
             for prog, parts in programs.items():
                 with torch.no_grad():
                     for piece, fn in parts.items():
-                        ms = ms_per_call(fn, args.calls)
+                        ms = per_call(fn, args.calls, rounds=1)
                         best[prog, piece] = min(best.get((prog, piece), np.inf), ms)
     print(f"ms per fine-tuning step (batch {BATCH}), best of {args.rounds} rounds of "
           f"{args.calls}; dec_np: host threads 2; PyTorch {torch.__version__}: 2 threads")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .backend import Array, end_to_end, follows, get_array_module, joined
-from .threads import on_host, split
+from .threads import on_host, split, threads_for
 
 __all__ = ["SGD", "Adam"]
 
@@ -221,13 +221,15 @@ class Adam:
                 self._plan)
 
 
-#: elements per piece of an update on the host: the pieces of every array of one update
-#: (weights, gradient, moments, scratch) stay in the CPU's cache from one operation to the next
+#: elements per piece of an update on the host, per thread that shares it: the pieces of every
+#: array of one update (weights, gradient, moments, scratch) stay in the CPU's cache from one
+#: operation to the next, and threads that share the pieces take the GIL between operations
+#: less often in pieces as many times as long (docs/performance.md, "The optimisers' pieces")
 CHUNK = 1 << 16
 
 
-def _pieces(w, *others):
-    """Views of ``w`` and ``others`` that together cover them: runs of :data:`CHUNK` elements.
+def _pieces(w, *others, chunk=CHUNK):
+    """Views of ``w`` and ``others`` that together cover them: runs of ``chunk`` elements.
 
     On the host a C-contiguous ``w`` (with ``others`` of its shape, also C-contiguous) is
     cut into flat runs, so that the element-wise operations of an update work on data in
@@ -235,11 +237,11 @@ def _pieces(w, *others):
     GPU, or for a non-contiguous array, the whole arrays are one piece.
     """
     arrays = (w, *others)
-    if not on_host(w) or w.size <= CHUNK or \
+    if not on_host(w) or w.size <= chunk or \
             not all(a.flags.c_contiguous and a.shape == w.shape for a in arrays):
         return [arrays]
     flat = [a.reshape(-1) for a in arrays]
-    return [tuple(a[s:s + CHUNK] for a in flat) for s in range(0, w.size, CHUNK)]
+    return [tuple(a[s:s + chunk] for a in flat) for s in range(0, w.size, chunk)]
 
 
 def _zeros(params, state):
@@ -275,8 +277,9 @@ def _runs(arrays):
 def _update(update, arrays, extra, plan, share=True):
     """``update(*piece, *scratch)`` on every piece of every tuple of ``arrays``, in place.
 
-    ``extra`` scratch arrays of each piece's shape follow the piece.  Tuples whose arrays
-    lie end to end are joined first (:func:`_runs`); ``plan`` (a dict the optimiser keeps)
+    ``extra`` scratch arrays of each piece's shape follow the piece; pieces have at most
+    :data:`CHUNK` elements for every thread that shares them (:func:`_pieces`).  Tuples whose
+    arrays lie end to end are joined first (:func:`_runs`); ``plan`` (a dict the optimiser keeps)
     remembers the pieces for the same arrays, so the next step with them skips the search.
     Every element sees the same operations in the same order whatever the pieces, so the
     result is the same to the bit as the update of whole arrays; inside
@@ -284,12 +287,16 @@ def _update(update, arrays, extra, plan, share=True):
     ``share`` is true.
     """
     given = [a for group in arrays for a in group]
+    if not given:
+        return
+    chunk = CHUNK * (threads_for(given[0]) if share else 1)
     known = plan.get("arrays", ())
-    if len(known) == len(given) and all(a is b for a, b in zip(known, given)):
+    if plan.get("chunk") == chunk and len(known) == len(given) and \
+            all(a is b for a, b in zip(known, given)):
         pieces = plan["pieces"]
     else:
-        pieces = [p for group in _runs(arrays) for p in _pieces(*group)]
-        plan.update(arrays=given, pieces=pieces)
+        pieces = [p for group in _runs(arrays) for p in _pieces(*group, chunk=chunk)]
+        plan.update(arrays=given, pieces=pieces, chunk=chunk)
     if not pieces:
         return
 

@@ -27,7 +27,8 @@ import numpy as np
 
 from .backend import get_array_module
 
-__all__ = ["host_threads", "resolve_n_jobs", "on_host", "beside", "split", "halves"]
+__all__ = ["host_threads", "resolve_n_jobs", "on_host", "threads_for", "beside", "split",
+           "halves"]
 
 #: the least work (multiply-adds, about) for which a call goes to another thread; below it
 #: handing the call over (tens of microseconds) costs more than it saves
@@ -155,6 +156,34 @@ def _pool_for(array: Any) -> tuple[ThreadPoolExecutor, int] | None:
     calling thread is not already running a share of other work, else None."""
     active = _POOL.get()
     return active if active is not None and on_host(array) and not _SHARING.get() else None
+
+
+def threads_for(like: Any) -> int:
+    """The number of threads among which :func:`split` would share work on ``like`` now.
+
+    Parameters
+    ----------
+    like : array
+        An operand of the work.
+
+    Returns
+    -------
+    int
+        ``n`` inside ``host_threads(n)`` for host arrays (when the calling thread is not
+        itself running a share of other work), else 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dec_np.threads import host_threads, threads_for
+    >>> x = np.zeros(3)
+    >>> with host_threads(2):
+    ...     inside = threads_for(x)
+    >>> inside, threads_for(x)
+    (2, 1)
+    """
+    active = _pool_for(like)
+    return 1 if active is None else active[1]
 
 
 def _shared(fn: Callable, *args: Any) -> Any:

@@ -223,3 +223,24 @@ def test_nested_work_runs_in_the_calling_thread(every_product_threaded):
     with threads.host_threads(2):
         got = sae.encode(X, batch_size=8)  # row blocks side by side, halves inside each
     assert np.array_equal(ref, got)
+
+
+def test_adams_pieces_are_as_many_times_longer_as_threads_share_them():
+    """Shared between two threads, Adam's pieces have 2 x CHUNK elements (fewer hand-overs
+    of the GIL); in one thread CHUNK; the weights are the same to the bit either way."""
+    from dec_np import optim
+
+    rng = np.random.default_rng(0)
+    w0 = rng.standard_normal(5 * optim.CHUNK + 3).astype(np.float32)
+    g = (rng.standard_normal(w0.size) * 1e-2).astype(np.float32)
+    out, longest = {}, {}
+    for n_jobs in (1, 2):
+        w, opt = w0.copy(), optim.Adam(1e-2)
+        with threads.host_threads(n_jobs):
+            for _ in range(3):
+                opt.step({"w": w}, {"w": g})
+        out[n_jobs] = w
+        longest[n_jobs] = max(p[0].size for p in opt._plan["pieces"])
+    assert longest == {1: optim.CHUNK, 2: 2 * optim.CHUNK}
+    assert out[1].tobytes() == out[2].tobytes()
+    assert not np.array_equal(out[1], w0)

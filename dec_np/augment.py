@@ -1,4 +1,4 @@
-"""Random translations (and rotations) of image rows: augmentation an autoencoder can train on.
+"""Random translations (and rotations) of image rows, and masking noise for any rows.
 
 An optional extension of the paper (which trains on the images as they are): each
 mini-batch of the reconstruction stage is shifted by a few pixels, image by image, and the
@@ -7,10 +7,14 @@ embedding depend less on where in the frame a digit sits.  The clustering phase 
 only with ``DEC(augment=...)``: there the encoder learns from shifted mini-batches while the
 target P, the labels and the stopping test come from the clean images (Guo et al., ACML 2018).
 Either phase may also turn each image by a few degrees first (:func:`random_rotate`).
+Rows that are not images can be masked instead (:func:`random_mask`): the input dropout of
+the paper's denoising autoencoders, which ``DEC`` applies in its clustering phase.
 """
 from __future__ import annotations
 
 import math
+
+import numpy as np
 
 from .backend import get_array_module
 
@@ -184,3 +188,100 @@ def shifter(image_shape, shift, rotate=0.0):
     augment.max_shift = pixels
     augment.max_degrees = degrees
     return augment
+
+
+def random_mask(X, p, rng):
+    """Masking noise: zero each value with probability ``p``, scale the others by 1 / (1 - p).
+
+    ``out = X * m / (1 - p)`` with ``m_ij = 1`` where ``u_ij >= p`` for ``u_ij`` drawn
+    uniformly from [0, 1), else 0: the inverted dropout of :class:`dec_np.layers.Dropout`
+    applied to the input, so each value keeps its expectation.
+
+    Parameters
+    ----------
+    X : array of shape (n, d), float
+        Rows of any kind, on the host or the device.
+    p : float
+        The probability of zeroing a value, in [0, 1) (0 returns X itself).
+    rng : numpy.random.Generator
+        Draws ``u`` on the host, in float32, so a seed gives the same masks on every
+        backend.
+
+    Returns
+    -------
+    array of shape (n, d), X's dtype and device
+        The masked rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.ones((2, 5), dtype=np.float32)
+    >>> y = random_mask(x, 0.5, np.random.default_rng(0))
+    >>> sorted(set(y.ravel().tolist())) <= [0.0, 2.0]
+    True
+    """
+    xp = get_array_module(X)
+    if not 0 <= p < 1:
+        raise ValueError(f"p is a probability in [0, 1), got {p!r}")
+    if p == 0:
+        return X
+    keep = xp.asarray(rng.random(X.shape, dtype=np.float32) >= p)
+    return X * keep * X.dtype.type(1.0 / (1.0 - p))
+
+
+def masker(mask):
+    """The ``augment(xb, rng)`` callable of :func:`random_mask` with ``p = mask``.
+
+    Parameters
+    ----------
+    mask : float
+        The probability of zeroing each value, in (0, 1).
+
+    Returns
+    -------
+    callable
+        ``augment(xb, rng)``: the batch with masking noise; its attribute ``p`` says how
+        much.
+
+    Examples
+    --------
+    >>> masker(0.2).p
+    0.2
+    """
+    if isinstance(mask, bool) or not 0 < mask < 1:
+        raise ValueError(f"mask is a probability in (0, 1), got {mask!r}")
+    p = float(mask)
+
+    def augment(xb, rng):
+        return random_mask(xb, p, rng)
+
+    augment.p = p
+    return augment
+
+
+def augmenter(augment, image_shape=None):
+    """The callable of a clustering-phase setting: :func:`masker` or :func:`shifter`.
+
+    Parameters
+    ----------
+    augment : dict
+        ``{"mask": p}`` for any rows, or ``{"shift": fraction}`` with an optional
+        ``"rotate": degrees`` for images.
+    image_shape : tuple of int or None
+        (H, W); needed for shifts.
+
+    Returns
+    -------
+    callable
+        ``augment(xb, rng)``.
+
+    Examples
+    --------
+    >>> augmenter({"mask": 0.2}).p, augmenter({"shift": 0.1}, (28, 28)).max_shift
+    (0.2, 3)
+    """
+    if "mask" in augment:
+        return masker(augment["mask"])
+    if image_shape is None:
+        raise ValueError("shifts need the images' shape (H, W)")
+    return shifter(tuple(image_shape), **augment)

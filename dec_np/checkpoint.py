@@ -360,16 +360,19 @@ def _check_param_types(kw, known, path):
             if not (v == "auto" or (isinstance(v, int) and not isinstance(v, bool))):
                 raise ValueError(f"{path}: the setting max_iter={v!r} is not 'auto' or a count")
             continue
-        if name == "augment":  # "auto", None or {"shift": fraction} with an optional "rotate"
-            def number(x):
+        if name == "augment":  # "auto", None, {"mask": p}, or {"shift": fraction} with an
+            def number(x):  # optional "rotate"
                 return isinstance(x, (int, float)) and not isinstance(x, bool)
             ok = v is None or v == "auto" or (
                 isinstance(v, dict) and {"shift"} <= set(v) <= {"shift", "rotate"}
                 and number(v["shift"]) and 0 < v["shift"] < 0.5
-                and number(v.get("rotate", 0)) and 0 <= v.get("rotate", 0) <= 180)
+                and number(v.get("rotate", 0)) and 0 <= v.get("rotate", 0) <= 180) or (
+                isinstance(v, dict) and set(v) == {"mask"} and number(v["mask"])
+                and 0 < v["mask"] < 1)
             if not ok:
-                raise ValueError(f"{path}: the setting augment={v!r} is not 'auto', None or "
-                                 '{"shift": fraction} with an optional "rotate": degrees')
+                raise ValueError(f"{path}: the setting augment={v!r} is not 'auto', None, "
+                                 '{"mask": p} or {"shift": fraction} with an optional '
+                                 '"rotate": degrees')
             continue
         if isinstance(default, bool):
             ok = isinstance(v, bool)

@@ -457,9 +457,7 @@ def _fit_and_report(args, X, y, image_shape, settings, title, run):
     model = DEC(args.n_clusters, autoencoder=sae, backend=args.backend, random_state=args.seed,
                 verbose=not args.quiet, n_jobs=args.jobs, **settings)
     augment, max_iter = clustering_settings(model)
-    phase = (f"DEC on images shifted by up to {augment['shift']:g} of their side"
-             + (f" and turned by up to {augment['rotate']:g} degrees" if augment.get("rotate")
-                else "") if augment else "DEC") + f", at most {max_iter} iterations"
+    phase = f"{_phase(augment)}, at most {max_iter} iterations"
     say(f"k-means on the embedding, then {phase} ..." if resume is None else f"{phase} ...")
     try:
         # after the command's own pretraining, k-means and DEC go on drawing from the
@@ -557,11 +555,36 @@ def cmd_fit(args: argparse.Namespace) -> int:
                 settings["augment"]["rotate"] = args.cluster_rotate
         elif args.cluster_rotate is not None:
             raise ValueError("--cluster-rotate turns the shifted batches: give --cluster-shift")
-        if args.no_cluster_augment:
+        if args.cluster_mask is not None:
             if args.cluster_shift is not None:
-                raise ValueError("--no-cluster-augment and --cluster-shift contradict each other")
+                raise ValueError("--cluster-mask and --cluster-shift are two kinds of "
+                                 "augmentation: give one")
+            settings["augment"] = {"mask": args.cluster_mask}
+        if args.no_cluster_augment:
+            if args.cluster_shift is not None or args.cluster_mask is not None:
+                raise ValueError("--no-cluster-augment contradicts --cluster-shift and "
+                                 "--cluster-mask")
             settings["augment"] = None
         return _fit_and_report(args, X, y, shape, settings, f"fit {args.dataset}", run)
+
+
+def _phase(augment: Optional[dict]) -> str:
+    """The clustering phase in words, for the progress line.
+
+    Examples
+    --------
+    >>> _phase(None), _phase({"mask": 0.2})
+    ('DEC', 'DEC on rows with 20% of their values masked at random')
+    >>> _phase({"shift": 0.1, "rotate": 10})
+    'DEC on images shifted by up to 0.1 of their side and turned by up to 10 degrees'
+    """
+    if not augment:
+        return "DEC"
+    if "mask" in augment:
+        return f"DEC on rows with {augment['mask']:.0%} of their values masked at random"
+    turn = (f" and turned by up to {augment['rotate']:g} degrees" if augment.get("rotate")
+            else "")
+    return f"DEC on images shifted by up to {augment['shift']:g} of their side{turn}"
 
 
 def _checked_shape(shape, X):

@@ -143,6 +143,11 @@ def _shift_fraction(text: str) -> float:
     return _float_between(text, 0.0, 0.5, "a fraction of the image side in (0, 0.5)")
 
 
+def _probability(text: str) -> float:
+    """A probability in (0, 1), for --cluster-mask."""
+    return _float_between(text, 0.0, 1.0, "a probability in (0, 1)")
+
+
 def _degrees(text: str) -> float:
     """An angle in degrees in [0, 180], for --cluster-rotate."""
     try:
@@ -239,8 +244,12 @@ def build_parser(commands: "Mapping[str, Callable[[argparse.Namespace], int]]"
                    help="with --cluster-shift: also turn each image of the batch by a random "
                         "angle of up to DEG degrees either way (DEC(augment={'shift': F, "
                         "'rotate': DEG}); default: no rotation)")
+    p.add_argument("--cluster-mask", type=_probability, metavar="RATE",
+                   help="any rows: in every DEC step zero each value of the batch the encoder "
+                        "learns from with probability RATE, scaling the rest by 1/(1-RATE), "
+                        "the target P staying the clean rows' (DEC(augment={'mask': RATE}))")
     p.add_argument("--no-cluster-augment", action="store_true",
-                   help="the paper's clustering phase on the images as they are "
+                   help="the paper's clustering phase on the rows as they are "
                         "(DEC(augment=None); at most 20,000 iterations unless --max-iter)")
     _pretraining_flags(p)
     _image_flag(p)

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.random import Generator
 from numpy.typing import ArrayLike
 
-from .augment import shifter
+from .augment import augmenter
 from .autoencoder import StackedAutoencoder
 from .backend import (DEFAULT_DTYPE, asnumpy, get_array_module, get_backend, seed_sequence,
                       to_device)
@@ -131,8 +131,12 @@ class DEC(ClusterMixin, BaseEstimator):
         1.1 times the fit's time without shifts (measured: docs/experiments.md).
         ``{"shift": fraction, "rotate": degrees}`` also turns each image by a random angle
         of up to ``degrees`` either way before the shift (:func:`dec_np.augment.random_rotate`,
-        bilinear; 10 degrees measured in docs/experiments.md).  None: the paper's step on the
-        images as they are.
+        bilinear; 10 degrees measured in docs/experiments.md).  ``{"mask": p}``, for rows of
+        any kind (no ``image_shape`` needed): the encoder learns from the mini-batch with
+        each value zeroed with probability ``p`` and the others scaled by 1 / (1 - p)
+        (:func:`dec_np.augment.random_mask`, the input dropout of the denoising
+        autoencoders), the masks of step t drawn as the shifts are.  None: the paper's
+        step on the rows as they are.
 
     Attributes
     ----------
@@ -324,7 +328,7 @@ class DEC(ClusterMixin, BaseEstimator):
         opt = SGD(self.lr, self.momentum)
         shift, seed = None, None
         if self.augment_ is not None and train:
-            shift = shifter(tuple(self.image_shape), **self.augment_)
+            shift = augmenter(self.augment_, self.image_shape)
             seed = (int(self.random_state) if isinstance(self.random_state, numbers.Integral)
                     else int(rng.integers(2**32)))
         stream = BatchStream(n, self.batch_size, rng, xp, state and state["stream"])
@@ -355,7 +359,7 @@ class DEC(ClusterMixin, BaseEstimator):
             # one SGD step on a mini-batch: q_i (Eq. 1), dL/dz_i and dL/dmu_j (Eq. 4, 5)
             _, idx = next(stream)
             xb = X[idx]
-            if shift is not None:  # the encoder learns from shifted images; P stays the clean one's
+            if shift is not None:  # the encoder learns from augmented rows; P stays the clean rows'
                 xb = shift(xb, np.random.default_rng((seed, it)))
             zb = encoder.forward(xb, train=True) if train else z[idx]
             qb = _soft_assignment(zb, mu, self.alpha)
@@ -659,16 +663,19 @@ def _validate(model, X):
                          f"got {shape!r}")
     aug = model.augment
     if not (isinstance(aug, str) and aug == "auto") and aug is not None:
-        if not (isinstance(aug, dict) and {"shift"} <= set(aug) <= {"shift", "rotate"}
-                and _real(aug["shift"]) and 0 < aug["shift"] < 0.5
-                and _real(aug.get("rotate", 0)) and 0 <= aug.get("rotate", 0) <= 180):
-            raise ValueError(f'augment must be "auto", None or {{"shift": fraction}} with the fraction '
-                             f'in (0, 0.5), and optionally "rotate": degrees in [0, 180]; '
-                             f"got {aug!r}")
-        if shape is None:
+        masks = (isinstance(aug, dict) and set(aug) == {"mask"} and _real(aug["mask"])
+                 and 0 < aug["mask"] < 1)
+        shifts = (isinstance(aug, dict) and {"shift"} <= set(aug) <= {"shift", "rotate"}
+                  and _real(aug["shift"]) and 0 < aug["shift"] < 0.5
+                  and _real(aug.get("rotate", 0)) and 0 <= aug.get("rotate", 0) <= 180)
+        if not (masks or shifts):
+            raise ValueError(f'augment must be "auto", None, {{"mask": p}} with p in (0, 1), or '
+                             f'{{"shift": fraction}} with the fraction in (0, 0.5) and '
+                             f'optionally "rotate": degrees in [0, 180]; got {aug!r}')
+        if shifts and shape is None:
             raise ValueError("augment shifts images: give image_shape=(H, W) too")
         if model.update_encoder is not True:
-            raise ValueError("augment trains the encoder on shifted images: it needs "
+            raise ValueError("augment trains the encoder on augmented batches: it needs "
                              "update_encoder=True")
     if model.autoencoder is not None:
         if not isinstance(model.autoencoder, StackedAutoencoder):

@@ -164,3 +164,25 @@ def test_dec_image_shape():
     for bad in ((4, 5), (16,), (2, 8.0), "4x4"):
         with pytest.raises(ValueError, match="image_shape"):
             DEC(3, image_shape=bad).fit(X)
+
+
+def test_random_mask_is_inverted_dropout_on_the_input():
+    from dec_np.augment import augmenter, masker, random_mask
+
+    X = np.random.default_rng(0).random((400, 50)).astype(np.float32) + 0.5
+    out = random_mask(X, 0.3, np.random.default_rng(1))
+    u = np.random.default_rng(1).random(X.shape, dtype=np.float32)
+    np.testing.assert_array_equal(out, np.where(u >= 0.3, X * np.float32(1 / 0.7), 0))
+    assert out.dtype == np.float32 and abs((out == 0).mean() - 0.3) < 0.02
+    assert abs(out.mean() / X.mean() - 1) < 0.02  # each value keeps its expectation
+    assert random_mask(X, 0.0, None) is X
+    with pytest.raises(ValueError, match="probability"):
+        random_mask(X, 1.0, np.random.default_rng(0))
+    for bad in (0, 1, -0.1, True):
+        with pytest.raises(ValueError, match="probability"):
+            masker(bad)
+    f = augmenter({"mask": 0.3})
+    np.testing.assert_array_equal(f(X, np.random.default_rng(1)), out)
+    assert augmenter({"shift": 0.1, "rotate": 5}, (28, 28)).max_degrees == 5
+    with pytest.raises(ValueError, match="shape"):
+        augmenter({"shift": 0.1})

@@ -1,4 +1,4 @@
-"""DEC(augment=...): the clustering phase's batches shifted, the target and labels clean."""
+"""DEC(augment=...): the clustering phase's batches shifted or masked, target and labels clean."""
 import numpy as np
 import pytest
 
@@ -106,6 +106,11 @@ def test_resume_equals_the_uninterrupted_fit(data, sae, tmp_path, monkeypatch, a
     (dict(augment={"rotate": 5}), "augment"),
     (dict(augment=0.1), "augment"),
     (dict(augment={"shift": 0.25}, update_encoder=False), "update_encoder"),
+    (dict(augment={"mask": 0.0}), "augment"),
+    (dict(augment={"mask": 1.0}), "augment"),
+    (dict(augment={"mask": 0.2, "shift": 0.1}), "augment"),
+    (dict(augment={"mask": True}), "augment"),
+    (dict(augment={"mask": 0.2}, update_encoder=False), "update_encoder"),
 ])
 def test_bad_augment_is_refused_before_any_work(data, sae, bad, match):
     X, _ = data
@@ -132,3 +137,63 @@ def test_rotations_change_the_fit_and_keep_every_n_jobs_equal(data, sae):
     # rotate 0 is the shifts alone, to the bit
     none = _fit(data, sae, augment={"shift": 0.25, "rotate": 0})
     np.testing.assert_array_equal(none.cluster_centers_, shifted.cluster_centers_)
+
+
+def _fit_plain(data, sae, **kw):
+    X, y = data
+    return DEC(autoencoder=sae, input_scaling="max", **{**KW, **kw}).fit(X, y)
+
+
+def test_masks_train_the_encoder_on_plain_rows_and_keep_the_target_clean(data, sae,
+                                                                         monkeypatch):
+    """{"mask": p}: no image shape needed; the encoder's training batches have about p of
+    their values zeroed and the rest scaled by 1 / (1 - p); P and the labels stay clean."""
+    X = (data[0] / data[0].max()).astype(np.float32)
+    seen, applied = [], []
+    real = sae.encoder().layers[0].__class__.forward
+    real_apply = StackedAutoencoder._apply
+
+    def spy(layer, x, train=False):
+        if train:
+            seen.append(np.asarray(x).copy())
+        return real(layer, x, train)
+
+    def spy_apply(self, net, H, batch_size=4096):
+        applied.append(np.asarray(H).copy())
+        return real_apply(self, net, H, batch_size)
+
+    monkeypatch.setattr(type(sae.encoder().layers[0]), "forward", spy)
+    monkeypatch.setattr(StackedAutoencoder, "_apply", spy_apply)
+    masked = _fit_plain(data, sae, augment={"mask": 0.25})
+    monkeypatch.undo()
+    assert masked.augment_ == {"mask": 0.25} and masked.max_iter_ == KW["max_iter"]
+    seen = [s for s in seen if s.shape[1] == X.shape[1]]  # the first layer's inputs
+    b = seen[0]
+    nonzero = b[b != 0]
+    # every value kept is a value of X times 1 / (1 - 0.25)
+    assert np.isin(nonzero, (X * np.float32(1 / 0.75))[X != 0]).all()
+    # about a quarter of X's nonzero values were zeroed in the first batches
+    kept = np.mean([(s != 0).sum(axis=1).mean() for s in seen[:20]])
+    assert 0.7 < kept / (X != 0).sum(axis=1).mean() < 0.8
+    full = [H for H in applied if H.shape[0] == X.shape[0]]
+    assert full and all(np.array_equal(H, X) for H in full)
+    plain = _fit_plain(data, sae)
+    assert not np.array_equal(plain.cluster_centers_, masked.cluster_centers_)
+
+
+def test_masks_give_the_same_numbers_for_every_n_jobs_and_on_resume(data, sae, tmp_path,
+                                                                    monkeypatch):
+    aug = {"mask": 0.25}
+    one = _fit_plain(data, sae, augment=aug, n_jobs=1)
+    two = _fit_plain(data, sae, augment=aug, n_jobs=2)
+    np.testing.assert_array_equal(one.cluster_centers_, two.cluster_centers_)
+    np.testing.assert_array_equal(one.labels_, two.labels_)
+    monkeypatch.setattr(FitCheckpoint, "EVERY", 0.0)
+    X, y = data
+    ck = tmp_path / "state.npz"
+    DEC(autoencoder=sae, input_scaling="max", **{**KW, "max_iter": 30, "augment": aug}).fit(
+        X, y, checkpoint_path=ck)
+    resumed = DEC(autoencoder=sae, input_scaling="max", **{**KW, "augment": aug}).fit(
+        X, y, resume_from=ck)
+    np.testing.assert_array_equal(resumed.cluster_centers_, one.cluster_centers_)
+    assert resumed.history_ == one.history_

@@ -185,6 +185,8 @@ def test_augment_on_strict(strict):
     assert _all_strict(out) and out.dtype == np.float32 and out.shape == (40, 16)
     out = augment.random_rotate(X, (4, 4), 10.0, np.random.default_rng(0))
     assert _all_strict(out) and out.dtype == np.float32 and out.shape == (40, 16)
+    out = augment.random_mask(X, 0.2, np.random.default_rng(0))
+    assert _all_strict(out) and out.dtype == np.float32 and out.shape == (40, 16)
     sae = autoencoder.StackedAutoencoder((16, 8, 3), backend="strict", random_state=0)
     sae.finetune(X, iterations=3, batch_size=16, lr=0.01,
                  augment=augment.shifter((4, 4), 0.25, rotate=10.0))
@@ -226,6 +228,10 @@ def test_dec_on_strict(strict):
     est = dec.DEC(3, autoencoder=sae, backend="strict", batch_size=16, update_interval=5,
                   max_iter=12, n_init=2, random_state=0, image_shape=(4, 4),
                   augment={"shift": 0.25, "rotate": 10.0}).fit(X16)
+    assert est.labels_.shape == (60,) and _all_strict(est._mu)
+    # and on masked rows of any kind
+    est = dec.DEC(3, autoencoder=sae, backend="strict", batch_size=16, update_interval=5,
+                  max_iter=12, n_init=2, random_state=0, augment={"mask": 0.2}).fit(X16)
     assert est.labels_.shape == (60,) and _all_strict(est._mu)
 
 

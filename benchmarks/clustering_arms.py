@@ -15,9 +15,10 @@ numbers to the bit, and the arms differ only in their clustering phase:
   probability P, the rest scaled by 1 / (1 - P)), ``max_iter=--max-iter``.
 
 One JSON line per arm, in the form of ``benchmarks/recipes.py run``'s records (``recipe`` is
-the arm's tag), so that ``benchmarks/paired.py ... --a-plain --b-plain`` tables them; a
-masked arm also writes its result at each cap of ``--caps`` read off its history (tag
-``maskP@CAP``: what ``max_iter=CAP`` gives, since the cap only stops the loop at an update).
+the arm's tag, with its ACC at every target update), so that ``benchmarks/paired.py ...
+--a-plain --b-plain`` tables them; every arm also writes its result at each cap of ``--caps``
+read off its history (tag ``ARM@CAP``: what ``max_iter=CAP`` gives, since a cap only stops
+the loop at an update).
 ``--cache`` keeps the pretrained autoencoders (pickles) so that more arms can follow; runs
 already in ``--out`` are skipped.  BLAS and the package on one thread (``n_jobs=1``, the same
 numbers as any ``n_jobs``), so two such runs go side by side on two cores.
@@ -104,9 +105,9 @@ def main(argv=None):
                     "augment": model.augment_, "n_jobs": 1, "commit": commit,
                     "date": datetime.date.today().isoformat(), "machine": _machine()}
             emit({"recipe": arm, **base, "dec_acc": h["acc"][-1], "n_iter": model.n_iter_,
-                  "max_iter": model.max_iter_, "dec_s": dec_s, "total_s": pre_s + dec_s},
-                 args.out)
-            for cap in args.caps if arm != "none" else ():
+                  "max_iter": model.max_iter_, "dec_s": dec_s, "total_s": pre_s + dec_s,
+                  "history": {"iteration": h["iteration"], "acc": h["acc"]}}, args.out)
+            for cap in args.caps:
                 acc, it = at_cap(h, cap)
                 share = it / model.n_iter_ if model.n_iter_ else 1.0
                 emit({"recipe": f"{arm}@{cap}", **base, "dec_acc": acc, "n_iter": it,

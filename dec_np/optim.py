@@ -223,8 +223,8 @@ class Adam:
 
 #: elements per piece of an update on the host, per thread that shares it: the pieces of every
 #: array of one update (weights, gradient, moments, scratch) stay in the CPU's cache from one
-#: operation to the next, and threads that share the pieces take the GIL between operations
-#: less often in pieces as many times as long (docs/performance.md, "The optimisers' pieces")
+#: operation to the next; threads that share the pieces are faster with pieces as many times
+#: as long (docs/performance.md, "The optimisers' pieces")
 CHUNK = 1 << 16
 
 

@@ -229,12 +229,12 @@ def random_mask(X, p, rng):
     return X * keep * X.dtype.type(1.0 / (1.0 - p))
 
 
-def masker(mask):
-    """The ``augment(xb, rng)`` callable of :func:`random_mask` with ``p = mask``.
+def masker(p):
+    """The ``augment(xb, rng)`` callable of :func:`random_mask`.
 
     Parameters
     ----------
-    mask : float
+    p : float
         The probability of zeroing each value, in (0, 1).
 
     Returns
@@ -248,14 +248,14 @@ def masker(mask):
     >>> masker(0.2).p
     0.2
     """
-    if isinstance(mask, bool) or not 0 < mask < 1:
-        raise ValueError(f"mask is a probability in (0, 1), got {mask!r}")
-    p = float(mask)
+    if isinstance(p, bool) or not 0 < p < 1:
+        raise ValueError(f"p is a probability in (0, 1), got {p!r}")
+    rate = float(p)
 
     def augment(xb, rng):
-        return random_mask(xb, p, rng)
+        return random_mask(xb, rate, rng)
 
-    augment.p = p
+    augment.p = rate
     return augment
 
 

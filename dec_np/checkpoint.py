@@ -360,8 +360,8 @@ def _check_param_types(kw, known, path):
             if not (v == "auto" or (isinstance(v, int) and not isinstance(v, bool))):
                 raise ValueError(f"{path}: the setting max_iter={v!r} is not 'auto' or a count")
             continue
-        if name == "augment":  # "auto", None, {"mask": p}, or {"shift": fraction} with an
-            def number(x):  # optional "rotate"
+        if name == "augment":  # "auto", None, {"mask": p}, or {"shift": f} (and "rotate")
+            def number(x):
                 return isinstance(x, (int, float)) and not isinstance(x, bool)
             ok = v is None or v == "auto" or (
                 isinstance(v, dict) and {"shift"} <= set(v) <= {"shift", "rotate"}

@@ -228,7 +228,7 @@ class Adam:
 CHUNK = 1 << 16
 
 
-def _pieces(w, *others, chunk=CHUNK):
+def _pieces(w, *others, chunk):
     """Views of ``w`` and ``others`` that together cover them: runs of ``chunk`` elements.
 
     On the host a C-contiguous ``w`` (with ``others`` of its shape, also C-contiguous) is
@@ -279,8 +279,9 @@ def _update(update, arrays, extra, plan, share=True):
 
     ``extra`` scratch arrays of each piece's shape follow the piece; pieces have at most
     :data:`CHUNK` elements for every thread that shares them (:func:`_pieces`).  Tuples whose
-    arrays lie end to end are joined first (:func:`_runs`); ``plan`` (a dict the optimiser keeps)
-    remembers the pieces for the same arrays, so the next step with them skips the search.
+    arrays lie end to end are joined first (:func:`_runs`); ``plan`` (a dict the optimiser
+    keeps) remembers the pieces for the same arrays and piece length, so the next step with
+    them skips the search.
     Every element sees the same operations in the same order whatever the pieces, so the
     result is the same to the bit as the update of whole arrays; inside
     :func:`dec_np.threads.host_threads` the pieces are shared among the threads when
@@ -297,8 +298,6 @@ def _update(update, arrays, extra, plan, share=True):
     else:
         pieces = [p for group in _runs(arrays) for p in _pieces(*group, chunk=chunk)]
         plan.update(arrays=given, pieces=pieces, chunk=chunk)
-    if not pieces:
-        return
 
     def run(part):
         rooms = {}  # scratch for the largest piece of each dtype, reused by the others

@@ -26,9 +26,10 @@ def sae(data):
     return sae
 
 
-def _fit(data, sae, **kw):
+def _fit(data, sae, image_shape=(8, 8), **kw):
     X, y = data
-    return DEC(autoencoder=sae, input_scaling="max", image_shape=(8, 8), **{**KW, **kw}).fit(X, y)
+    return DEC(autoencoder=sae, input_scaling="max", image_shape=image_shape,
+               **{**KW, **kw}).fit(X, y)
 
 
 def test_the_encoder_learns_from_shifted_batches(data, sae, monkeypatch):
@@ -139,10 +140,6 @@ def test_rotations_change_the_fit_and_keep_every_n_jobs_equal(data, sae):
     np.testing.assert_array_equal(none.cluster_centers_, shifted.cluster_centers_)
 
 
-def _fit_plain(data, sae, **kw):
-    X, y = data
-    return DEC(autoencoder=sae, input_scaling="max", **{**KW, **kw}).fit(X, y)
-
 
 def test_masks_train_the_encoder_on_plain_rows_and_keep_the_target_clean(data, sae,
                                                                          monkeypatch):
@@ -164,7 +161,7 @@ def test_masks_train_the_encoder_on_plain_rows_and_keep_the_target_clean(data, s
 
     monkeypatch.setattr(type(sae.encoder().layers[0]), "forward", spy)
     monkeypatch.setattr(StackedAutoencoder, "_apply", spy_apply)
-    masked = _fit_plain(data, sae, augment={"mask": 0.25})
+    masked = _fit(data, sae, image_shape=None, augment={"mask": 0.25})
     monkeypatch.undo()
     assert masked.augment_ == {"mask": 0.25} and masked.max_iter_ == KW["max_iter"]
     seen = [s for s in seen if s.shape[1] == X.shape[1]]  # the first layer's inputs
@@ -177,15 +174,15 @@ def test_masks_train_the_encoder_on_plain_rows_and_keep_the_target_clean(data, s
     assert 0.7 < kept / (X != 0).sum(axis=1).mean() < 0.8
     full = [H for H in applied if H.shape[0] == X.shape[0]]
     assert full and all(np.array_equal(H, X) for H in full)
-    plain = _fit_plain(data, sae)
+    plain = _fit(data, sae, image_shape=None)
     assert not np.array_equal(plain.cluster_centers_, masked.cluster_centers_)
 
 
 def test_masks_give_the_same_numbers_for_every_n_jobs_and_on_resume(data, sae, tmp_path,
                                                                     monkeypatch):
     aug = {"mask": 0.25}
-    one = _fit_plain(data, sae, augment=aug, n_jobs=1)
-    two = _fit_plain(data, sae, augment=aug, n_jobs=2)
+    one = _fit(data, sae, image_shape=None, augment=aug, n_jobs=1)
+    two = _fit(data, sae, image_shape=None, augment=aug, n_jobs=2)
     np.testing.assert_array_equal(one.cluster_centers_, two.cluster_centers_)
     np.testing.assert_array_equal(one.labels_, two.labels_)
     monkeypatch.setattr(FitCheckpoint, "EVERY", 0.0)

@@ -468,6 +468,7 @@ class StackedAutoencoder:
                  augment: Callable[[Any, Generator], Any] | None = None,
                  dropout: float = 0.0, min_epochs: float | None = None,
                  max_epochs: float | None = None, lr_epochs: float | None = None,
+                 input_dropout: float = 0.0,
                  n_jobs: int | str | None = None) -> list[float]:
         """Fine-tune the whole stack end to end on the reconstruction loss.
 
@@ -493,6 +494,11 @@ class StackedAutoencoder:
             Inverted dropout after every hidden ReLU of the encoder and the decoder (none
             on the input, on z or on the reconstruction) while training; 0, the paper's
             fine-tuning, trains without it.  Encoding never drops units.
+        input_dropout : float in [0, 1), default 0.0
+            Inverted dropout on the input while training, the stack learning to reconstruct
+            the clean batch from the corrupted one: a denoising autoencoder end to end, for
+            rows that cannot be shifted as images are.  0, the paper's fine-tuning, feeds the
+            rows as they are.
         min_epochs : float or None, default None
             With ``iterations``: train for at least this many passes over X, i.e.
             ``max(iterations, ceil(min_epochs * ceil(n / batch_size)))`` steps, so that a
@@ -531,6 +537,7 @@ class StackedAutoencoder:
             if f is not None and not callable(f):
                 raise ValueError(f"{name} must be a callable or None, got {f!r}")
         dropout = check_real(dropout, "dropout", 0.0, 1.0, closed="left")
+        input_dropout = check_real(input_dropout, "input_dropout", 0.0, 1.0, closed="left")
         check_real(min_epochs, "min_epochs", none=True)
         check_real(max_epochs, "max_epochs", none=True)
         check_real(lr_epochs, "lr_epochs", none=True)
@@ -551,6 +558,8 @@ class StackedAutoencoder:
                 if verbose:
                     print(f"[finetune] {passes:g} epochs: lr {lr:g} (lr_epochs={lr_epochs:g})")
             layers: list[Any] = []
+            if input_dropout > 0:  # the target stays the clean batch: mse(net(xb), xb)
+                layers.append(Dropout(input_dropout, int(self.rng.integers(2**31 - 1))))
             for layer in (*self.encoder().layers, *self.decoder().layers):
                 layers.append(layer)
                 if dropout > 0 and isinstance(layer, ReLU):

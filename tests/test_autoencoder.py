@@ -216,6 +216,38 @@ def test_finetune_dropout_after_every_hidden_relu(monkeypatch):
         StackedAutoencoder(dims=(6, 5, 2)).finetune(X, iterations=1, dropout=1.0)
 
 
+def test_finetune_input_dropout_reconstructs_the_clean_batch(monkeypatch):
+    """input_dropout=p puts Dropout(p) before the first layer, the loss's target stays the
+    clean batch, the weights follow reproducibly, and 0 is the plain fine-tuning, bit for bit."""
+    import dec_np.autoencoder as ae
+    X = (np.random.default_rng(0).random((64, 6)) + 0.5).astype(np.float32)  # no zeros
+    built, pairs = [], []
+    monkeypatch.setattr(ae, "Sequential", lambda *layers: built.append(layers) or Sequential(*layers))
+    monkeypatch.setattr(ae, "mse", lambda out, x, *a: pairs.append(x) or mse(out, x, *a))
+
+    def weights(**kw):
+        sae = StackedAutoencoder(dims=(6, 5, 2), random_state=1)
+        sae.finetune(X, iterations=4, batch_size=16, lr=0.5, **kw)
+        return {k: v.copy() for k, v in sae.params.items()}
+
+    plain, zero = weights(), weights(input_dropout=0.0)
+    assert all(np.array_equal(plain[k], zero[k]) for k in plain)
+    built.clear(), pairs.clear()
+    a = weights(input_dropout=0.5)
+    net = [layers for layers in built if any(type(l).__name__ == "Dense" for l in layers)][-1]
+    # 6 -> 5 -> 2 -> 5 -> 6, the dropout on the input only
+    assert [type(l).__name__ for l in net] == ["Dropout", "Dense", "ReLU", "Dense", "Dense",
+                                               "ReLU", "Dense"]
+    assert net[0].p_drop == 0.5
+    # the first layer saw zeros (a mask of half the values), the loss the clean rows
+    assert float((net[1].cache == 0).mean()) > 0.3
+    assert len(pairs) == 4 and all((x > 0).all() and np.isin(x, X).all() for x in pairs)
+    assert all(np.array_equal(a[k], v) for k, v in weights(input_dropout=0.5).items())
+    assert not all(np.array_equal(a[k], plain[k]) for k in a)
+    with pytest.raises(ValueError, match="input_dropout"):
+        StackedAutoencoder(dims=(6, 5, 2)).finetune(X, iterations=1, input_dropout=1.0)
+
+
 @pytest.mark.parametrize("kwargs, error, match", [
     ({"dims": (6, 16.7, 3)}, ValueError, "dims must be .* positive integers"),  # became 16
     ({"dims": "64"}, ValueError, "dims must be"),  # built a 6-4 network

@@ -12,7 +12,9 @@ numbers to the bit, and the arms differ only in their clustering phase:
 
 * ``none``: the default on plain arrays, ``augment=None``, ``max_iter="auto"`` (20,000);
 * ``maskP``: ``augment={"mask": P}`` (each value of the encoder's training batch zeroed with
-  probability P, the rest scaled by 1 / (1 - P)), ``max_iter=--max-iter``.
+  probability P, the rest scaled by 1 / (1 - P)), ``max_iter=--max-iter``;
+* ``nbrK``: ``augment={"neighbours": K}`` (each row of the encoder's training batch swapped
+  for one of its K nearest neighbours in the pretrained embedding), ``max_iter=--max-iter``.
 
 One JSON line per arm, in the form of ``benchmarks/recipes.py run``'s records (``recipe`` is
 the arm's tag, with its ACC at every target update), so that ``benchmarks/paired.py ...
@@ -54,7 +56,9 @@ def arm_settings(arm, max_iter):
         return {"augment": None}
     if arm.startswith("mask"):
         return {"augment": {"mask": float(arm[4:])}, "max_iter": max_iter}
-    raise ValueError(f"unknown arm {arm!r}: none or maskP")
+    if arm.startswith("nbr"):
+        return {"augment": {"neighbours": int(arm[3:])}, "max_iter": max_iter}
+    raise ValueError(f"unknown arm {arm!r}: none, maskP or nbrK")
 
 
 def at_cap(history, cap):

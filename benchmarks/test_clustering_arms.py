@@ -17,6 +17,7 @@ spec.loader.exec_module(arms)
 def test_arm_settings():
     assert arms.arm_settings("none", 4200) == {"augment": None}
     assert arms.arm_settings("mask0.2", 4200) == {"augment": {"mask": 0.2}, "max_iter": 4200}
+    assert arms.arm_settings("nbr5", 2520) == {"augment": {"neighbours": 5}, "max_iter": 2520}
     with pytest.raises(ValueError, match="unknown arm"):
         arms.arm_settings("shift0.1", 4200)
 

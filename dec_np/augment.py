@@ -1,4 +1,4 @@
-"""Random translations (and rotations) of image rows, and masking noise for any rows.
+"""Random translations (and rotations) of image rows, and masking noise or neighbours for any rows.
 
 An optional extension of the paper (which trains on the images as they are): each
 mini-batch of the reconstruction stage is shifted by a few pixels, image by image, and the
@@ -8,7 +8,8 @@ only with ``DEC(augment=...)``: there the encoder learns from shifted mini-batch
 target P, the labels and the stopping test come from the clean images (Guo et al., ACML 2018).
 Either phase may also turn each image by a few degrees first (:func:`random_rotate`).
 Rows that are not images can be masked instead (:func:`random_mask`): the input dropout of
-the paper's denoising autoencoders, which ``DEC`` applies in its clustering phase.
+the paper's denoising autoencoders, which ``DEC`` applies in its clustering phase, or swapped
+for one of their nearest neighbours in the embedding (:func:`neighbour_rows`).
 """
 from __future__ import annotations
 
@@ -257,6 +258,41 @@ def masker(p):
 
     augment.p = rate
     return augment
+
+
+def neighbour_rows(idx, neighbours, rng):
+    """The rows a batch trains on in place of its own: for each, one of its neighbours at random.
+
+    ``out_b = neighbours[idx_b, c_b]`` with ``c_b`` drawn uniformly from {0, ..., k - 1}:
+    the clustering phase's encoder then learns to give row ``out_b`` the target of row
+    ``idx_b`` (``DEC(augment={"neighbours": k})``).
+
+    Parameters
+    ----------
+    idx : array of shape (b,), int
+        The batch's row indices, on the host or the device.
+    neighbours : array of shape (n, k), int
+        Each row's k nearest neighbours (:func:`dec_np.neighbours.nearest_neighbours`), on
+        idx's device.
+    rng : numpy.random.Generator
+        Draws ``c`` on the host, so a seed gives the same rows on every backend.
+
+    Returns
+    -------
+    array of shape (b,), int, on idx's device
+        The indices of the rows to train on.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> nbr = np.array([[1, 2], [0, 2], [1, 0]])
+    >>> out = neighbour_rows(np.array([0, 2]), nbr, np.random.default_rng(0))
+    >>> out[0] in (1, 2), out[1] in (1, 0)
+    (True, True)
+    """
+    xp = get_array_module(neighbours)
+    pick = xp.asarray(rng.integers(neighbours.shape[1], size=len(idx)))
+    return neighbours[idx, pick]
 
 
 def augmenter(augment, image_shape=None):

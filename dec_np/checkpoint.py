@@ -360,10 +360,13 @@ def _check_param_types(kw, known, path):
             if not (v == "auto" or (isinstance(v, int) and not isinstance(v, bool))):
                 raise ValueError(f"{path}: the setting max_iter={v!r} is not 'auto' or a count")
             continue
-        if name == "augment":  # "auto", None, {"mask": p}, or {"shift": f} (and "rotate")
+        if name == "augment":  # "auto", None, {"mask": p}, {"neighbours": k}, or {"shift": f}
             def number(x):
                 return isinstance(x, (int, float)) and not isinstance(x, bool)
             ok = v is None or v == "auto" or (
+                isinstance(v, dict) and set(v) == {"neighbours"}
+                and isinstance(v["neighbours"], int) and not isinstance(v["neighbours"], bool)
+                and v["neighbours"] >= 1) or (
                 isinstance(v, dict) and {"shift"} <= set(v) <= {"shift", "rotate"}
                 and number(v["shift"]) and 0 < v["shift"] < 0.5
                 and number(v.get("rotate", 0)) and 0 <= v.get("rotate", 0) <= 180) or (
@@ -371,8 +374,8 @@ def _check_param_types(kw, known, path):
                 and 0 < v["mask"] < 1)
             if not ok:
                 raise ValueError(f"{path}: the setting augment={v!r} is not 'auto', None, "
-                                 '{"mask": p} or {"shift": fraction} with an optional '
-                                 '"rotate": degrees')
+                                 '{"mask": p}, {"neighbours": k} or {"shift": fraction} with '
+                                 'an optional "rotate": degrees')
             continue
         if isinstance(default, bool):
             ok = isinstance(v, bool)
@@ -507,7 +510,7 @@ class FitCheckpoint:
         return False
 
     def at_iteration(self, model: Any, it: int, mu: Any, opt: Any, stream: Any,
-                     labels_prev: Any, history: dict, p: Any) -> None:
+                     labels_prev: Any, history: dict, p: Any, neighbours: Any = None) -> None:
         """Save the state at the top of iteration ``it`` if due; raise KeyboardInterrupt if asked.
 
         Parameters
@@ -528,6 +531,8 @@ class FitCheckpoint:
             The fit's history so far.
         p : ndarray of shape (n_samples, n_clusters)
             The current target distribution (saved unless ``it`` is an update iteration).
+        neighbours : ndarray of shape (n_samples, k), optional
+            Each point's neighbours, with ``augment={"neighbours": k}``.
 
         Raises
         ------
@@ -539,7 +544,7 @@ class FitCheckpoint:
         due = at_update and (self.last is None or now - self.last >= self.every)
         if due or self.requested:
             save_fit_state(self.path, model, it, mu, opt, stream, labels_prev, history,
-                           None if at_update else p)
+                           None if at_update else p, neighbours)
             self.last = now
         if self.requested:
             raise KeyboardInterrupt(f"DEC interrupted; resume with "
@@ -547,7 +552,8 @@ class FitCheckpoint:
 
 
 def save_fit_state(path: PathLike, model: Any, it: int, mu: Any, opt: Any, stream: Any,
-                   labels_prev: Any, history: dict, p: Any = None) -> Path:
+                   labels_prev: Any, history: dict, p: Any = None,
+                   neighbours: Any = None) -> Path:
     """Save an unfinished DEC fit at the top of iteration ``it``.
 
     Parameters
@@ -570,6 +576,9 @@ def save_fit_state(path: PathLike, model: Any, it: int, mu: Any, opt: Any, strea
         The fit's history so far.
     p : ndarray of shape (n_samples, n_clusters), optional
         The current target, needed unless ``it`` is a target-update iteration.
+    neighbours : ndarray of shape (n_samples, k), optional
+        Each point's neighbours in the embedding at the start of the clustering phase,
+        needed with ``augment={"neighbours": k}`` (the encoder has moved since).
 
     Returns
     -------
@@ -583,6 +592,8 @@ def save_fit_state(path: PathLike, model: Any, it: int, mu: Any, opt: Any, strea
         arrays["labels_prev"] = labels_prev
     if p is not None:
         arrays["p"] = p
+    if neighbours is not None:
+        arrays["neighbours"] = neighbours
     meta = {"params": _dec_params(model), "autoencoder": _sae_meta(model.autoencoder_),
             "iteration": int(it), "opt_t": opt.t, "stream": stream.state(), "history": history,
             "scale": model.scale_, "pretrain_time": model.pretrain_time_}
@@ -608,7 +619,7 @@ def load_fit_state(path: PathLike, model: Any, X: Any) -> "dict[str, Any]":
     -------
     dict
         autoencoder, mu, velocity, iteration, opt_t, stream, labels_prev, history, p,
-        init_labels, init_centers, pretrain_time (arrays on the model's backend).
+        neighbours, init_labels, init_centers, pretrain_time (arrays on the model's backend).
 
     Raises
     ------
@@ -629,10 +640,17 @@ def load_fit_state(path: PathLike, model: Any, X: Any) -> "dict[str, Any]":
         raise ValueError(f"{path} was written for other data (input scale {meta.get('scale')} "
                          f"there, {model.scale_} here)")
     _check_fit_state(meta, arrays, model.n_clusters, sae.dims[-1], X.shape[0], path)
+    nbr = arrays.get("neighbours")
+    if nbr is not None and not (nbr.ndim == 2 and nbr.shape[0] == X.shape[0] and nbr.size
+                                and nbr.dtype.kind in "iu" and 0 <= nbr.min()
+                                and nbr.max() < X.shape[0]):
+        raise ValueError(f"{path}: the saved neighbours are not row indices of shape "
+                         f"({X.shape[0]}, k)")
     dev = lambda a: None if a is None else to_device(a, sae.xp, sae.dtype)
     return {"autoencoder": sae, "mu": dev(arrays["mu"]), "p": dev(arrays.get("p")),
             "velocity": {k.split("/", 1)[1]: dev(v) for k, v in arrays.items()
                          if k.startswith("velocity/")},
+            "neighbours": None if nbr is None else sae.xp.asarray(nbr.astype(np.int64)),
             "iteration": meta["iteration"], "opt_t": meta["opt_t"], "stream": meta["stream"],
             "history": meta["history"], "labels_prev": arrays.get("labels_prev"),
             "init_labels": arrays["init_labels"], "init_centers": arrays["init_centers"],

@@ -555,15 +555,20 @@ def cmd_fit(args: argparse.Namespace) -> int:
                 settings["augment"]["rotate"] = args.cluster_rotate
         elif args.cluster_rotate is not None:
             raise ValueError("--cluster-rotate turns the shifted batches: give --cluster-shift")
+        kinds = [flag for flag, v in (("--cluster-shift", args.cluster_shift),
+                                      ("--cluster-mask", args.cluster_mask),
+                                      ("--cluster-neighbours", args.cluster_neighbours))
+                 if v is not None]
+        if len(kinds) > 1:
+            raise ValueError(f"{' and '.join(kinds)} are different kinds of augmentation: "
+                             "give one")
         if args.cluster_mask is not None:
-            if args.cluster_shift is not None:
-                raise ValueError("--cluster-mask and --cluster-shift are two kinds of "
-                                 "augmentation: give one")
             settings["augment"] = {"mask": args.cluster_mask}
+        if args.cluster_neighbours is not None:
+            settings["augment"] = {"neighbours": args.cluster_neighbours}
         if args.no_cluster_augment:
-            if args.cluster_shift is not None or args.cluster_mask is not None:
-                raise ValueError("--no-cluster-augment contradicts --cluster-shift and "
-                                 "--cluster-mask")
+            if kinds:
+                raise ValueError(f"--no-cluster-augment contradicts {' and '.join(kinds)}")
             settings["augment"] = None
         return _fit_and_report(args, X, y, shape, settings, f"fit {args.dataset}", run)
 
@@ -575,6 +580,8 @@ def _phase(augment: Optional[dict]) -> str:
     --------
     >>> _phase(None), _phase({"mask": 0.2})
     ('DEC', 'DEC on rows with 20% of their values masked at random')
+    >>> _phase({"neighbours": 5})
+    'DEC on rows swapped for one of their 5 nearest neighbours'
     >>> _phase({"shift": 0.1, "rotate": 10})
     'DEC on images shifted by up to 0.1 of their side and turned by up to 10 degrees'
     """
@@ -582,6 +589,8 @@ def _phase(augment: Optional[dict]) -> str:
         return "DEC"
     if "mask" in augment:
         return f"DEC on rows with {augment['mask']:.0%} of their values masked at random"
+    if "neighbours" in augment:
+        return f"DEC on rows swapped for one of their {augment['neighbours']} nearest neighbours"
     turn = (f" and turned by up to {augment['rotate']:g} degrees" if augment.get("rotate")
             else "")
     return f"DEC on images shifted by up to {augment['shift']:g} of their side{turn}"

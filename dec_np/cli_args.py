@@ -248,6 +248,10 @@ def build_parser(commands: "Mapping[str, Callable[[argparse.Namespace], int]]"
                    help="any rows: in every DEC step zero each value of the batch the encoder "
                         "learns from with probability RATE, scaling the rest by 1/(1-RATE), "
                         "the target P staying the clean rows' (DEC(augment={'mask': RATE}))")
+    p.add_argument("--cluster-neighbours", type=_positive_int, metavar="K",
+                   help="any rows: in every DEC step the encoder learns each row's target "
+                        "from one of its K nearest neighbours in the pretrained embedding, "
+                        "drawn at random (DEC(augment={'neighbours': K}))")
     p.add_argument("--no-cluster-augment", action="store_true",
                    help="the paper's clustering phase on the rows as they are "
                         "(DEC(augment=None); at most 20,000 iterations unless --max-iter)")

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.random import Generator
 from numpy.typing import ArrayLike
 
-from .augment import augmenter
+from .augment import augmenter, neighbour_rows
 from .autoencoder import StackedAutoencoder
 from .backend import (DEFAULT_DTYPE, asnumpy, get_array_module, get_backend, seed_sequence,
                       to_device)
@@ -25,6 +25,7 @@ from .base import (BaseEstimator, ClusterMixin, check_feature_names, feature_nam
 from .checkpoint import FitCheckpoint, load_fit_state, read_dec, resume_loop
 from .dec_math import _kl_divergence, _kl_gradients, _soft_assignment, _target_distribution
 from .kmeans import kmeans
+from .neighbours import nearest_neighbours
 from .metrics import check_labels, cluster_accuracy, nmi
 from .optim import SGD
 from .scaling import input_scale_factor
@@ -137,7 +138,12 @@ class DEC(ClusterMixin, BaseEstimator):
         (:func:`dec_np.augment.random_mask`, the input dropout of the denoising
         autoencoders), the masks of step t drawn as the shifts are; not the default, since
         on three data sets read as plain arrays it ended within the seed-to-seed spread of
-        the paper's step (docs/defaults-study.md).  None: the paper's step on the rows as
+        the paper's step (docs/defaults-study.md).  ``{"neighbours": k}``, for rows of any
+        kind: each row of the encoder's mini-batch is swapped for one of its k nearest
+        neighbours in the embedding k-means clustered
+        (:func:`dec_np.neighbours.nearest_neighbours`, found once as the phase starts), drawn
+        at random as the shifts are, and learns the target of the row it stands for
+        (:func:`dec_np.augment.neighbour_rows`).  None: the paper's step on the rows as
         they are.
 
     Attributes
@@ -328,9 +334,15 @@ class DEC(ClusterMixin, BaseEstimator):
         grads = {k: v for k, v in sae.grads.items() if train and k.startswith("enc")}
         params["mu"], grads["mu"] = mu, get_array_module(mu).zeros_like(mu)  # dL/dmu, in place
         opt = SGD(self.lr, self.momentum)
-        shift, seed = None, None
+        shift, seed, nbr = None, None, None
         if self.augment_ is not None and train:
-            shift = augmenter(self.augment_, self.image_shape)
+            if "neighbours" in self.augment_:  # of each point in the embedding k-means saw
+                k = self.augment_["neighbours"]
+                nbr = nearest_neighbours(z, k) if state is None else state["neighbours"]
+                if nbr is None or nbr.shape[1] != k:
+                    raise ValueError("the saved state lacks the neighbours its fit trained on")
+            else:
+                shift = augmenter(self.augment_, self.image_shape)
             seed = (int(self.random_state) if isinstance(self.random_state, numbers.Integral)
                     else int(rng.integers(2**32)))
         stream = BatchStream(n, self.batch_size, rng, xp, state and state["stream"])
@@ -343,7 +355,7 @@ class DEC(ClusterMixin, BaseEstimator):
             it, labels_prev, p = resume_loop(state, opt, hist)
         while True:
             if checkpoint is not None:
-                checkpoint.at_iteration(self, it, mu, opt, stream, labels_prev, hist, p)
+                checkpoint.at_iteration(self, it, mu, opt, stream, labels_prev, hist, p, nbr)
             if it % self.update_interval == 0:
                 # the target from ALL points (Eq. 1 then Eq. 3), held fixed until the next update
                 if train and it > 0:
@@ -360,7 +372,10 @@ class DEC(ClusterMixin, BaseEstimator):
                 labels_prev = labels
             # one SGD step on a mini-batch: q_i (Eq. 1), dL/dz_i and dL/dmu_j (Eq. 4, 5)
             _, idx = next(stream)
-            xb = X[idx]
+            if nbr is not None:  # the neighbours' rows learn the batch's targets
+                xb = X[neighbour_rows(idx, nbr, np.random.default_rng((seed, it)))]
+            else:
+                xb = X[idx]
             if shift is not None:  # the encoder learns from augmented rows; P stays the clean rows'
                 xb = shift(xb, np.random.default_rng((seed, it)))
             zb = encoder.forward(xb, train=True) if train else z[idx]
@@ -667,11 +682,14 @@ def _validate(model, X):
     if not (isinstance(aug, str) and aug == "auto") and aug is not None:
         masks = (isinstance(aug, dict) and set(aug) == {"mask"} and _real(aug["mask"])
                  and 0 < aug["mask"] < 1)
+        near = (isinstance(aug, dict) and set(aug) == {"neighbours"} and _count(aug["neighbours"])
+                and 1 <= aug["neighbours"] < n)
         shifts = (isinstance(aug, dict) and {"shift"} <= set(aug) <= {"shift", "rotate"}
                   and _real(aug["shift"]) and 0 < aug["shift"] < 0.5
                   and _real(aug.get("rotate", 0)) and 0 <= aug.get("rotate", 0) <= 180)
-        if not (masks or shifts):
-            raise ValueError(f'augment must be "auto", None, {{"mask": p}} with p in (0, 1), or '
+        if not (masks or near or shifts):
+            raise ValueError(f'augment must be "auto", None, {{"mask": p}} with p in (0, 1), '
+                             f'{{"neighbours": k}} with k in [1, {n - 1}], or '
                              f'{{"shift": fraction}} with the fraction in (0, 0.5) and '
                              f'optionally "rotate": degrees in [0, 180]; got {aug!r}')
         if shifts and shape is None:

@@ -112,6 +112,11 @@ def test_resume_equals_the_uninterrupted_fit(data, sae, tmp_path, monkeypatch, a
     (dict(augment={"mask": 0.2, "shift": 0.1}), "augment"),
     (dict(augment={"mask": True}), "augment"),
     (dict(augment={"mask": 0.2}, update_encoder=False), "update_encoder"),
+    (dict(augment={"neighbours": 0}), "augment"),
+    (dict(augment={"neighbours": 240}), "augment"),  # as many as the other rows at most
+    (dict(augment={"neighbours": 2.0}), "augment"),
+    (dict(augment={"neighbours": 3, "mask": 0.2}), "augment"),
+    (dict(augment={"neighbours": 3}, update_encoder=False), "update_encoder"),
 ])
 def test_bad_augment_is_refused_before_any_work(data, sae, bad, match):
     X, _ = data
@@ -194,3 +199,69 @@ def test_masks_give_the_same_numbers_for_every_n_jobs_and_on_resume(data, sae, t
         X, y, resume_from=ck)
     np.testing.assert_array_equal(resumed.cluster_centers_, one.cluster_centers_)
     assert resumed.history_ == one.history_
+
+
+def test_neighbours_train_the_encoder_on_neighbour_rows_with_the_rows_targets(data, sae,
+                                                                             monkeypatch):
+    """{"neighbours": k}: each training row is one of its k nearest neighbours in the
+    embedding k-means saw, drawn anew each step; the target rows, P and the labels stay the
+    batch's own (clean) rows."""
+    from dec_np.neighbours import nearest_neighbours
+    X = (data[0] / data[0].max()).astype(np.float32)
+    seen, targets = [], []
+    real = sae.encoder().layers[0].__class__.forward
+    real_grads = dec_module._kl_gradients
+
+    def spy(layer, x, train=False):
+        if train:
+            seen.append(np.asarray(x).copy())
+        return real(layer, x, train)
+
+    def spy_grads(z, mu, p, q, alpha):
+        targets.append(np.asarray(p).copy())
+        return real_grads(z, mu, p, q, alpha)
+
+    monkeypatch.setattr(type(sae.encoder().layers[0]), "forward", spy)
+    monkeypatch.setattr(dec_module, "_kl_gradients", spy_grads)
+    model = _fit(data, sae, image_shape=None, augment={"neighbours": 3})
+    monkeypatch.undo()
+    assert model.augment_ == {"neighbours": 3} and model.max_iter_ == KW["max_iter"]
+    nbr = nearest_neighbours(sae.encode(X), 3)
+    seen = [s for s in seen if s.shape[1] == X.shape[1]]
+    assert len(seen) == KW["max_iter"]
+    # every training row is a row of X, and a neighbour of the row whose target it gets:
+    # the first batch, before the encoder moved, checked row by row against the batch order
+    rows = [int(np.flatnonzero((X == r).all(axis=1))[0]) for r in seen[0]]
+    p0 = targets[0]
+    q0 = dec_module._soft_assignment(sae.encode(X), model.init_centers_.astype(np.float32),
+                                     1.0)
+    p_all = np.asarray(dec_module._target_distribution(q0))
+    owners = [int(np.flatnonzero((np.abs(p_all - t) < 1e-6).all(axis=1))[0]) for t in p0]
+    assert all(r in nbr[o] for r, o in zip(rows, owners))
+    assert sum(r != o for r, o in zip(rows, owners)) == len(rows)  # never the row itself
+    plain = _fit(data, sae, image_shape=None)
+    assert not np.array_equal(plain.cluster_centers_, model.cluster_centers_)
+
+
+def test_neighbours_give_the_same_numbers_for_every_n_jobs_and_on_resume(data, sae, tmp_path,
+                                                                         monkeypatch):
+    aug = {"neighbours": 3}
+    one = _fit(data, sae, image_shape=None, augment=aug, n_jobs=1)
+    two = _fit(data, sae, image_shape=None, augment=aug, n_jobs=2)
+    np.testing.assert_array_equal(one.cluster_centers_, two.cluster_centers_)
+    monkeypatch.setattr(FitCheckpoint, "EVERY", 0.0)
+    X, y = data
+    ck = tmp_path / "state.npz"
+    DEC(autoencoder=sae, input_scaling="max", **{**KW, "max_iter": 30, "augment": aug}).fit(
+        X, y, checkpoint_path=ck)
+    resumed = DEC(autoencoder=sae, input_scaling="max", **{**KW, "augment": aug}).fit(
+        X, y, resume_from=ck)
+    np.testing.assert_array_equal(resumed.cluster_centers_, one.cluster_centers_)
+    assert resumed.history_ == one.history_
+    # a state without its neighbours cannot continue this fit
+    with np.load(ck, allow_pickle=False) as f:
+        kept = {k: f[k] for k in f.files if k != "neighbours"}
+    np.savez(tmp_path / "cut.npz", **kept)
+    with pytest.raises(ValueError, match="neighbours"):
+        DEC(autoencoder=sae, input_scaling="max", **{**KW, "augment": aug}).fit(
+            X, y, resume_from=tmp_path / "cut.npz")

@@ -136,7 +136,9 @@ def test_bad_auto_settings_are_refused(kw, match):
     (["--cluster-shift", "0.2"], "then DEC on images shifted by up to 0.2 of their side, at most "
                                  "40 iterations"),
     (["--cluster-mask", "0.2"], "then DEC on rows with 20% of their values masked at random, "
-                                "at most 40 iterations")])
+                                "at most 40 iterations"),
+    (["--cluster-neighbours", "4"], "then DEC on rows swapped for one of their 4 nearest "
+                                    "neighbours, at most 40 iterations")])
 def test_the_command_line_says_what_the_clustering_phase_runs(tmp_path, capsys, flags, said):
     from dec_np.cli import main
     assert main(["fit", "--dataset", "digits", "--fast", "--out", str(tmp_path / "run"),
@@ -155,5 +157,13 @@ def test_no_cluster_augment_and_cluster_shift_contradict(tmp_path, capsys):
     assert main(["fit", "--dataset", "digits", "--fast", "--out", str(tmp_path / "run"),
                  "--cluster-mask", "0.2", "--cluster-shift", "0.1"]) != 0
     assert "one" in capsys.readouterr().err
+    assert main(["fit", "--dataset", "digits", "--fast", "--out", str(tmp_path / "run"),
+                 "--cluster-neighbours", "3", "--cluster-mask", "0.2"]) != 0
+    assert "give one" in capsys.readouterr().err
+    assert main(["fit", "--dataset", "digits", "--fast", "--out", str(tmp_path / "run"),
+                 "--no-cluster-augment", "--cluster-neighbours", "3"]) != 0
+    assert "contradicts --cluster-neighbours" in capsys.readouterr().err
     with pytest.raises(SystemExit):  # a usage error: not a probability
         main(["fit", "--dataset", "digits", "--cluster-mask", "1.5"])
+    with pytest.raises(SystemExit):  # nor a count of neighbours
+        main(["fit", "--dataset", "digits", "--cluster-neighbours", "0"])

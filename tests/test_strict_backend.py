@@ -16,7 +16,7 @@ import pytest
 
 import dec_np
 from dec_np import (augment, autoencoder, dec, dec_math, gradcheck, kmeans, layers, losses,
-                    optim, threads)
+                    neighbours, optim, threads)
 
 
 class StrictArray(np.ndarray):
@@ -116,7 +116,7 @@ def strict(monkeypatch):
         return XP if name == "strict" else orig_gb(name)
 
     for mod in (backend, layers, losses, optim, dec_math, kmeans, autoencoder, dec,
-                gradcheck, augment, threads):
+                gradcheck, augment, threads, neighbours):
         if hasattr(mod, "get_array_module"):
             monkeypatch.setattr(mod, "get_array_module", get_array_module)
         if hasattr(mod, "get_backend"):
@@ -187,6 +187,10 @@ def test_augment_on_strict(strict):
     assert _all_strict(out) and out.dtype == np.float32 and out.shape == (40, 16)
     out = augment.random_mask(X, 0.2, np.random.default_rng(0))
     assert _all_strict(out) and out.dtype == np.float32 and out.shape == (40, 16)
+    nbr = neighbours.nearest_neighbours(X, 3, block=7)
+    assert _all_strict(nbr) and nbr.shape == (40, 3)
+    rows = augment.neighbour_rows(_s(np.arange(10)).astype(np.int64), nbr, np.random.default_rng(0))
+    assert _all_strict(rows) and rows.shape == (10,)
     sae = autoencoder.StackedAutoencoder((16, 8, 3), backend="strict", random_state=0)
     sae.finetune(X, iterations=3, batch_size=16, lr=0.01,
                  augment=augment.shifter((4, 4), 0.25, rotate=10.0))
@@ -229,10 +233,11 @@ def test_dec_on_strict(strict):
                   max_iter=12, n_init=2, random_state=0, image_shape=(4, 4),
                   augment={"shift": 0.25, "rotate": 10.0}).fit(X16)
     assert est.labels_.shape == (60,) and _all_strict(est._mu)
-    # and on masked rows of any kind
-    est = dec.DEC(3, autoencoder=sae, backend="strict", batch_size=16, update_interval=5,
-                  max_iter=12, n_init=2, random_state=0, augment={"mask": 0.2}).fit(X16)
-    assert est.labels_.shape == (60,) and _all_strict(est._mu)
+    # and on masked rows of any kind, and on neighbours' rows
+    for aug in ({"mask": 0.2}, {"neighbours": 3}):
+        est = dec.DEC(3, autoencoder=sae, backend="strict", batch_size=16, update_interval=5,
+                      max_iter=12, n_init=2, random_state=0, augment=aug).fit(X16)
+        assert est.labels_.shape == (60,) and _all_strict(est._mu)
 
 
 # -- static review of host NumPy calls ------------------------------------------------------
@@ -248,6 +253,7 @@ ALLOWED = {
     # errstate only silences NumPy's own overflow warnings while a stage trains
     "autoencoder": {"asarray", "isfinite", "isscalar", "errstate"},
     "augment": set(),
+    "neighbours": set(),
     # input scaling on asnumpy(X); the loss and labels of a target update are host values;
     # np.random: the host generator of a clustering step's shifts (augment), as for batches
     "dec": {"einsum", "mean", "sqrt", "isfinite", "bincount", "random"},

@@ -19,7 +19,7 @@ try:
 except ImportError:  # run from a checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dec_np.schedules import get_schedule  # noqa: E402
+from dec_np.schedules import SCHEDULES, get_schedule  # noqa: E402
 
 # the paper's denoising autoencoders and the end-to-end recipes' plain ones
 _DAE = {"p_drop": 0.2, "init_std": 0.01, "loss_reduction": "mean"}
@@ -64,6 +64,10 @@ CANDIDATES = {
     "nesterov": {"model": {"p_drop": 0.0, "init_std": "glorot", "loss_reduction": "mean"},
                  "input_scaling": "max", "layerwise": None,
                  "finetune": dict(_SGD, nesterov=True)},
+    # the default with inverted dropout of 20% on the fine-tuning's input, the clean rows its
+    # target: a denoising fine-tuning for rows that are not shifted (round 26)
+    "dae-adam-short-ftmask": dict(SCHEDULES["dae-adam-short-shift"], finetune=dict(
+        SCHEDULES["dae-adam-short-shift"]["finetune"], input_dropout=0.2)),
 }
 
 

@@ -43,7 +43,7 @@ try:
 except ImportError:  # run from a checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from recipes import DATASETS, _commit, _done, _machine, emit  # noqa: E402
+from recipes import DATASETS, EXTRA, _commit, _done, _machine, emit  # noqa: E402
 
 from dec_np import DEC  # noqa: E402
 from dec_np.cli import load_data, pretrain  # noqa: E402
@@ -70,7 +70,8 @@ def at_cap(history, cap):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--dataset", default="mnist-test", choices=sorted(DATASETS))
+    sets = {**DATASETS, **EXTRA}  # EXTRA: all 70,000 MNIST images, the embedded digits
+    ap.add_argument("--dataset", default="mnist-test", choices=sorted(sets))
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--arms", nargs="+", default=["none", "mask0.2"])
     ap.add_argument("--max-iter", type=int, default=4200)
@@ -79,7 +80,7 @@ def main(argv=None):
     ap.add_argument("--cache", default=None, help="folder for the pretrained autoencoders")
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
-    X, y, _ = load_data(args.dataset, args.data_dir, n_samples=DATASETS[args.dataset])
+    X, y, _ = load_data(args.dataset, args.data_dir, n_samples=sets[args.dataset])
     X = np.asarray(X)
     commit = _commit()
     for seed in args.seeds:

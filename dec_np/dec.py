@@ -143,8 +143,10 @@ class DEC(ClusterMixin, BaseEstimator):
         neighbours in the embedding k-means clustered
         (:func:`dec_np.neighbours.nearest_neighbours`, found once as the phase starts), drawn
         at random as the shifts are, and learns the target of the row it stands for
-        (:func:`dec_np.augment.neighbour_rows`).  None: the paper's step on the rows as
-        they are.
+        (:func:`dec_np.augment.neighbour_rows`); not the default, since on three data sets
+        read as plain arrays it put the digits ahead and the clothes behind, each within
+        the seed-to-seed spread (docs/defaults-study.md).  None: the paper's step on the
+        rows as they are.
 
     Attributes
     ----------

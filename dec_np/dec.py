@@ -25,8 +25,8 @@ from .base import (BaseEstimator, ClusterMixin, check_feature_names, feature_nam
 from .checkpoint import FitCheckpoint, load_fit_state, read_dec, resume_loop
 from .dec_math import _kl_divergence, _kl_gradients, _soft_assignment, _target_distribution
 from .kmeans import kmeans
-from .neighbours import nearest_neighbours
 from .metrics import check_labels, cluster_accuracy, nmi
+from .neighbours import nearest_neighbours
 from .optim import SGD
 from .scaling import input_scale_factor
 from .threads import host_threads, resolve_n_jobs

@@ -1,7 +1,7 @@
-"""Tutorial 10 (DEC with augmentation): the claims its text makes, on the fast run; what its
-check says about a right step, a step in another float scaling, and the wrong steps it is
-meant to catch (a target P built from the shifted batch, a batch left unshifted, a missing
-1/B)."""
+"""Tutorial 10 (DEC with augmentation, and neighbours for rows that are not images): the
+claims its text makes, on the fast run; what its check says about a right step, a step in
+another float scaling, and the wrong steps it is meant to catch (a target P built from the
+shifted batch, a batch left unshifted, a missing 1/B)."""
 import re
 from pathlib import Path
 
@@ -15,7 +15,8 @@ run = run_fixture("10_dec_augmented.py")
 
 
 def test_exercise_is_the_augmented_step(run):
-    assert run.checks == [("PASS", "augmented_dec_step"), ("PASS", "rotate_bilinear")]
+    assert run.checks == [("PASS", "augmented_dec_step"), ("PASS", "rotate_bilinear"),
+                          ("PASS", "nearest_neighbours_by_hand")]
     assert "(max relative error" in run.stdout
 
 
@@ -25,6 +26,7 @@ def test_exercise_is_the_augmented_step(run):
     "ACC on the shifted copies is higher for every seed",
     "On these 8x8 digits augment lowers ACC on the clean images",
     "random_rotate turns each image as scipy.ndimage.rotate",
+    "a digit's 5 nearest neighbours share its class far more often than random pairs",
 ])
 def test_claims_hold(run, fragment):
     assert_claim(run, fragment)
@@ -47,10 +49,12 @@ def test_printed_numbers(run):
 def test_stubs_and_mutants_fail():
     stub = run_tutorial("10_dec_augmented.py", "")
     assert stub.returncode == 0
-    assert stub.checks == [("TODO", "augmented_dec_step"), ("TODO", "rotate_bilinear")]
+    assert stub.checks == [("TODO", "augmented_dec_step"), ("TODO", "rotate_bilinear"),
+                           ("TODO", "nearest_neighbours_by_hand")]
     mutant = run_tutorial("10_dec_augmented.py", "mutant")
     assert mutant.returncode == 0
-    assert mutant.checks == [("FAIL", "augmented_dec_step"), ("FAIL", "rotate_bilinear")]
+    assert mutant.checks == [("FAIL", "augmented_dec_step"), ("FAIL", "rotate_bilinear"),
+                             ("FAIL", "nearest_neighbours_by_hand")]
 
 
 def test_figure(run):
@@ -84,6 +88,14 @@ CLAMPED = ROTATE.replace(
     "                    out[r, c] += w * img[r0 + dr, c0 + dc]",
     "                out[r, c] += w * img[min(max(r0 + dr, 0), H - 1), min(max(c0 + dc, 0), W - 1)]")
 
+# exercise 3's reference comes with ROTATE (it follows rotate_bilinear in the solutions
+# file); three wrong ones: the point as its own neighbour, the nearest last, city-block
+# distances instead of Euclidean
+SELF = ROTATE.replace("        d[i] = np.inf  # not its own neighbour\n", "")
+FAR_FIRST = ROTATE.replace('np.argsort(d, kind="stable")[:k]',
+                           'np.argsort(d, kind="stable")[:k][::-1]')
+CITY_BLOCK = ROTATE.replace("((z - z[i]) ** 2).sum(axis=1)", "np.abs(z - z[i]).sum(axis=1)")
+
 # the mistake section 1 warns of: a target from the shifted batch instead of the clean P
 P_FROM_SHIFTED = RIGHT_FLOAT64.replace(
     "from dec_np.dec_math import kl_gradients, soft_assignment",
@@ -98,17 +110,23 @@ UNSHIFTED = RIGHT_FLOAT64.replace("encoder.forward(shift(xb, rng), train=True)",
 
 def test_the_check_accepts_another_float_scaling_and_catches_the_mistakes(tmp_path):
     assert RIGHT_FLOAT64 not in (P_FROM_SHIFTED, NO_MEAN, UNSHIFTED)
-    assert len({ROTATE, WRONG_WAY, NEAREST, CLAMPED}) == 4
+    assert len({ROTATE, WRONG_WAY, NEAREST, CLAMPED, SELF, FAR_FIRST, CITY_BLOCK}) == 7
     right = run_with_solution("10_dec_augmented.py", RIGHT_FLOAT64, tmp_path / "a")
     assert right.returncode == 0, right.stderr[-2000:]
-    assert right.checks == [("PASS", "augmented_dec_step"), ("PASS", "rotate_bilinear")], \
-        right.stdout[:3000]
-    # each run: one wrong step and one wrong rotation (a run of the lesson per mistake pair)
-    for name, step, rotate in (("b", P_FROM_SHIFTED, WRONG_WAY), ("c", UNSHIFTED, NEAREST),
-                               ("d", NO_MEAN, CLAMPED)):
-        wrong = run_with_solution("10_dec_augmented.py", step.replace(ROTATE, "") + rotate,
-                                  tmp_path / name)
-        assert wrong.checks == [("FAIL", "augmented_dec_step"), ("FAIL", "rotate_bilinear")], \
-            wrong.stdout[:3000]
+    assert right.checks == [("PASS", "augmented_dec_step"), ("PASS", "rotate_bilinear"),
+                            ("PASS", "nearest_neighbours_by_hand")], right.stdout[:3000]
+    # each run: one wrong step, one wrong rotation and one wrong search for neighbours (a run
+    # of the lesson per mistake triple)
+    nbr_right = "def nearest_neighbours_by_hand" + ROTATE.split("def nearest_neighbours_by_hand")[1]
+    for name, step, rotate, nbr in (
+            ("b", P_FROM_SHIFTED, WRONG_WAY, SELF), ("c", UNSHIFTED, NEAREST, FAR_FIRST),
+            ("d", NO_MEAN, CLAMPED, CITY_BLOCK)):
+        wrong_nbr = "def nearest_neighbours_by_hand" + nbr.split("def nearest_neighbours_by_hand")[1]
+        assert wrong_nbr != nbr_right
+        wrong = run_with_solution(
+            "10_dec_augmented.py",
+            step.replace(ROTATE, "") + rotate.replace(nbr_right, wrong_nbr), tmp_path / name)
+        assert wrong.checks == [("FAIL", "augmented_dec_step"), ("FAIL", "rotate_bilinear"),
+                                ("FAIL", "nearest_neighbours_by_hand")], wrong.stdout[:3000]
         assert ("differs from 40 iterations of DEC(augment={'shift': 0.1}).fit, "
                 "enc0.W: at index") in wrong.stdout

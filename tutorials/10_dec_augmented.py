@@ -8,7 +8,9 @@
 # `DEC(augment={"shift": f}, image_shape=(H, W))` step for step; and measure what it
 # changes: how much the embedding and the labels of an image move when the image moves by
 # one pixel; and write the other augmentation, a rotation by bilinear interpolation
-# (exercise 2).  Tutorial 07 wrote the plain loop by hand; this one changes one line of it.
+# (exercise 2); and, for rows that are not images, find each point's nearest neighbours in
+# the embedding (exercise 3), the rows `DEC(augment={"neighbours": k})` trains on instead.
+# Tutorial 07 wrote the plain loop by hand; this one changes one line of it.
 #
 # **Data and modes.** The embedded 8x8 digits (`dec_np.datasets.load_digits`, 1,797 images,
 # no download), a 64-64-64-10 autoencoder pretrained by Adam on the clean images.  Fast
@@ -330,6 +332,61 @@ scipy_turned = np.stack([ndimage.rotate(d.reshape(IMAGE), a, reshape=False, orde
 gap = float(np.abs(scipy_turned - turned).max())
 claim("random_rotate turns each image as scipy.ndimage.rotate(img, a, reshape=False, order=1, "
       "mode='grid-constant') does, to 1e-12.", gap < 1e-12, max_difference=gap)
+
+# %% [markdown]
+# ## 5. Rows that are not images: neighbours in the embedding
+#
+# A shift needs pixels; a table of measurements has none.  What any data set does have is
+# the embedding k-means clustered: `DEC(augment={"neighbours": k})` finds each point's k
+# nearest other points there once, as the clustering phase starts,
+#
+#     N_i = the k indices j != i with the smallest |z_i - z_j|^2, nearest first,
+#
+# and in every step swaps row i of the batch for x_j with j drawn uniformly from N_i
+# (`dec_np.augment.neighbour_rows`).  The step is section 1's with T_i x_i replaced by x_j:
+# p_ij stays row i's, so the gradients are Eq. 4 and 5 at z = f_theta(x_j), and the encoder
+# learns to put a point's neighbours where the target puts the point.  That helps exactly as
+# far as neighbours share a class, which you can measure on your own embedding.
+#
+# **Exercise 3.** Write `nearest_neighbours_by_hand(z, k)`: all squared distances (a loop over
+# the points is fine), the point itself excluded, the k smallest in order of distance (ties
+# by index: `np.argsort(..., kind="stable")`).  The check compares it with
+# `dec_np.neighbours.nearest_neighbours`, which does the same in blocks of rows.
+
+# %%
+@exercise
+def nearest_neighbours_by_hand(z, k):
+    """The indices of each point's k nearest other points, nearest first.
+
+    Parameters
+    ----------
+    z : ndarray of shape (n, d)
+    k : int
+
+    Returns
+    -------
+    ndarray of shape (n, k), int: out[i, 0] is the point nearest to z[i] other than i.
+    """
+    # YOUR CODE HERE (about five lines)
+    raise NotImplementedError("nearest_neighbours_by_hand: the distances, the point itself "
+                              "left out, the k smallest")
+    # END OF YOUR CODE
+
+
+# %%
+from dec_np.neighbours import nearest_neighbours  # noqa: E402
+
+z0 = np.asarray(sae.encode(Xs), dtype=np.float64)
+check("nearest_neighbours_by_hand", lambda: nearest_neighbours_by_hand(z0, 5),
+      nearest_neighbours(z0, 5), rtol=0, atol=0, against="dec_np.neighbours.nearest_neighbours")
+nbr = nearest_neighbours(z0, 5)
+share = float(np.mean(y[nbr] == y[:, None]))
+at_random = float(np.sum(np.bincount(y) ** 2)) / len(y) ** 2  # P(two random points agree)
+print(f"a point's 5 nearest neighbours in the pretrained embedding share its digit in "
+      f"{share:.1%} of cases; two points drawn at random in {at_random:.1%}")
+claim("In the pretrained embedding a digit's 5 nearest neighbours share its class far more "
+      "often than random pairs do (over 0.8 against under 0.15).",
+      share > 0.8 and at_random < 0.15, share=share, at_random=at_random)
 
 # %%
 summary()

@@ -336,37 +336,21 @@ claim("random_rotate turns each image as scipy.ndimage.rotate(img, a, reshape=Fa
 # %% [markdown]
 # ## 5. Rows that are not images: neighbours in the embedding
 #
-# A shift needs pixels; a table of measurements has none.  What any data set does have is
-# the embedding k-means clustered: `DEC(augment={"neighbours": k})` finds each point's k
-# nearest other points there once, as the clustering phase starts,
+# A shift needs pixels; a table of measurements has none, but any data set has the
+# embedding k-means clustered.  `DEC(augment={"neighbours": k})` finds there, once,
+# N_i = the k indices j != i with the smallest |z_i - z_j|^2 (nearest first), and in every
+# step swaps row i of the batch for x_j, j drawn uniformly from N_i.  The step is section 1's
+# with T_i x_i replaced by x_j: p_ij stays row i's, the gradients are Eq. 4 and 5 at
+# z = f_theta(x_j).  It helps as far as neighbours share a class: measure that below.
 #
-#     N_i = the k indices j != i with the smallest |z_i - z_j|^2, nearest first,
-#
-# and in every step swaps row i of the batch for x_j with j drawn uniformly from N_i
-# (`dec_np.augment.neighbour_rows`).  The step is section 1's with T_i x_i replaced by x_j:
-# p_ij stays row i's, so the gradients are Eq. 4 and 5 at z = f_theta(x_j), and the encoder
-# learns to put a point's neighbours where the target puts the point.  That helps exactly as
-# far as neighbours share a class, which you can measure on your own embedding.
-#
-# **Exercise 3.** Write `nearest_neighbours_by_hand(z, k)`: all squared distances (a loop over
-# the points is fine), the point itself excluded, the k smallest in order of distance (ties
-# by index: `np.argsort(..., kind="stable")`).  The check compares it with
-# `dec_np.neighbours.nearest_neighbours`, which does the same in blocks of rows.
+# **Exercise 3.** Write `nearest_neighbours_by_hand(z, k)`: all squared distances (a loop
+# over the points is fine), the point itself excluded, the k smallest nearest first (ties by
+# index: `np.argsort(..., kind="stable")`), checked against `dec_np.neighbours`.
 
 # %%
 @exercise
 def nearest_neighbours_by_hand(z, k):
-    """The indices of each point's k nearest other points, nearest first.
-
-    Parameters
-    ----------
-    z : ndarray of shape (n, d)
-    k : int
-
-    Returns
-    -------
-    ndarray of shape (n, k), int: out[i, 0] is the point nearest to z[i] other than i.
-    """
+    """(n, k) int indices of each point's k nearest other points in z (n, d), nearest first."""
     # YOUR CODE HERE (about five lines)
     raise NotImplementedError("nearest_neighbours_by_hand: the distances, the point itself "
                               "left out, the k smallest")

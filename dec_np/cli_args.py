@@ -254,7 +254,7 @@ def build_parser(commands: "Mapping[str, Callable[[argparse.Namespace], int]]"
                         "drawn at random (DEC(augment={'neighbours': K}))")
     p.add_argument("--no-cluster-augment", action="store_true",
                    help="the paper's clustering phase on the rows as they are "
-                        "(DEC(augment=None); at most 20,000 iterations unless --max-iter)")
+                        "(DEC(augment=None); at most 2,520 iterations unless --max-iter)")
     _pretraining_flags(p)
     _image_flag(p)
     _resume_flag(p)

@@ -92,9 +92,10 @@ class DEC(ClusterMixin, BaseEstimator):
     tol : float, default 0.001
         Stop when fewer than this fraction of points change cluster between two updates.
     max_iter : int or "auto", default "auto"
-        Most SGD iterations of the clustering phase; "auto": 2,520 when the phase augments
-        (``augment``), where the ``tol`` test is met late or not at all, else 20,000
-        (:func:`clustering_settings`).
+        Most SGD iterations of the clustering phase; "auto": 2,520
+        (:func:`clustering_settings`), where an augmented phase meets the ``tol`` test late or
+        not at all and a plain one has ended within a few tenths of a point of where the
+        test stops it (docs/defaults-study.md).
     n_init : int, default 20
         k-means restarts for the initial centroids.
     update_encoder : bool, default True
@@ -524,8 +525,9 @@ def _record(model, hist, it, loss, delta, labels, y, mu, xp):
 
 #: the clustering phase's augmentation of images under ``augment="auto"``
 AUTO_AUGMENT = {"shift": 0.1, "rotate": 10}
-#: ``max_iter="auto"``: the cap of a clustering phase that augments, and of one that does not
-AUTO_MAX_ITER = {"augmented": 2520, "plain": 20000}
+#: ``max_iter="auto"``: the cap of a clustering phase that augments (round 20 of
+#: docs/defaults-study.md), and of one that does not (round 28): the same 2,520
+AUTO_MAX_ITER = {"augmented": 2520, "plain": 2520}
 
 
 def clustering_settings(model: DEC) -> tuple[dict | None, int]:
@@ -533,8 +535,7 @@ def clustering_settings(model: DEC) -> tuple[dict | None, int]:
 
     ``augment="auto"`` is :data:`AUTO_AUGMENT` (shifts of up to 10% of the side and turns of
     up to 10 degrees) when ``image_shape`` is given and the encoder trains, else None;
-    ``max_iter="auto"`` is 2,520 when the phase augments and 20,000 when it does not
-    (:data:`AUTO_MAX_ITER`).
+    ``max_iter="auto"`` is 2,520 whether the phase augments or not (:data:`AUTO_MAX_ITER`).
 
     Parameters
     ----------
@@ -553,7 +554,7 @@ def clustering_settings(model: DEC) -> tuple[dict | None, int]:
     >>> clustering_settings(DEC(image_shape=(28, 28)))
     ({'shift': 0.1, 'rotate': 10}, 2520)
     >>> clustering_settings(DEC())
-    (None, 20000)
+    (None, 2520)
     >>> clustering_settings(DEC(image_shape=(28, 28), augment=None, max_iter=500))
     (None, 500)
     """

@@ -86,12 +86,12 @@ def test_a_bad_lr_below_is_refused(bad):
 
 def test_auto_clustering_settings():
     assert AUTO_AUGMENT == {"shift": 0.1, "rotate": 10}
-    assert AUTO_MAX_ITER == {"augmented": 2520, "plain": 20000}
+    assert AUTO_MAX_ITER == {"augmented": 2520, "plain": 2520}
     assert clustering_settings(DEC(image_shape=(8, 8))) == (AUTO_AUGMENT, 2520)
-    assert clustering_settings(DEC()) == (None, 20000)
+    assert clustering_settings(DEC()) == (None, 2520)
     # the paper's ablation trains no encoder, so nothing to augment
-    assert clustering_settings(DEC(image_shape=(8, 8), update_encoder=False)) == (None, 20000)
-    assert clustering_settings(DEC(image_shape=(8, 8), augment=None)) == (None, 20000)
+    assert clustering_settings(DEC(image_shape=(8, 8), update_encoder=False)) == (None, 2520)
+    assert clustering_settings(DEC(image_shape=(8, 8), augment=None)) == (None, 2520)
     assert clustering_settings(DEC(image_shape=(8, 8), max_iter=7)) == (AUTO_AUGMENT, 7)
     given = {"shift": 0.2}
     assert clustering_settings(DEC(image_shape=(8, 8), augment=given)) == (given, 2520)

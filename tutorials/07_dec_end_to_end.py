@@ -57,7 +57,7 @@ K = 10
 # DEC's clustering settings: its defaults, except where fast mode shortens them
 D = {key: DEC().get_params()[key] for key in ("alpha", "batch_size", "lr", "momentum",
                                               "update_interval", "tol", "n_init")}
-D["max_iter"] = clustering_settings(DEC(augment=None))[1]  # "auto" without augmenting: 20,000
+D["max_iter"] = clustering_settings(DEC(augment=None))[1]  # "auto" without augmenting: 2,520
 D.update(SETTINGS["dec"])
 print("pretraining schedule:", SETTINGS["schedule"])
 print("DEC settings:", D)

@@ -525,8 +525,8 @@ def _record(model, hist, it, loss, delta, labels, y, mu, xp):
 
 #: the clustering phase's augmentation of images under ``augment="auto"``
 AUTO_AUGMENT = {"shift": 0.1, "rotate": 10}
-#: ``max_iter="auto"``: the cap of a clustering phase that augments (round 20 of
-#: docs/defaults-study.md), and of one that does not (round 28): the same 2,520
+#: ``max_iter="auto"``: the cap of a clustering phase that augments, and of one that does not:
+#: the same 2,520 (docs/defaults-study.md)
 AUTO_MAX_ITER = {"augmented": 2520, "plain": 2520}
 
 

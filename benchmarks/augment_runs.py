@@ -122,7 +122,8 @@ def main(argv=None):
                          "default+shift@N; the arm without shifts keeps DEC's default)")
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--n-jobs", type=int, default=None,
-                    help="DEC's n_jobs (the results do not depend on it)")
+                    help="DEC's n_jobs: an int gives the same results for every value; "
+                         "none: BLAS's own threads, DEC's default")
     ap.add_argument("--out", default=None, help="append the JSON lines to this file")
     ap.add_argument("--cache", default=None, help="keep the pretrained autoencoders here")
     args = ap.parse_args(argv)

@@ -333,8 +333,9 @@ def main(argv=None):
     r.add_argument("--data-dir", default=None)
     r.add_argument("--backend", default=None)
     r.add_argument("--n-jobs", default=None, type=_n_jobs,
-                   help="DEC's n_jobs: host threads, BLAS on one (default: DEC's, 2 on 2 cores); "
-                        "'blas' for BLAS's own threads (OPENBLAS_NUM_THREADS)")
+                   help="DEC's n_jobs: host threads, BLAS on one, the same numbers for every "
+                        "value (the study's records: 1); 'blas' or none for BLAS's own threads "
+                        "(OPENBLAS_NUM_THREADS; DEC's default)")
     r.add_argument("--out", default=None, help="append the JSON lines to this file")
     r.add_argument("--verbose", action="store_true")
     r.add_argument("--plain", action="store_true",

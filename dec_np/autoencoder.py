@@ -407,9 +407,10 @@ class StackedAutoencoder:
             (:func:`stage_steps`), so that a count of steps chosen for a large data set does
             not make many more passes over a small one.  None: ``iterations`` exactly.
         n_jobs : int, None or "blas", default None
-            Host threads, BLAS on one each (:func:`dec_np.threads.host_threads`): the same
-            numbers to the bit for every value.  None: the enclosing block's setting, else 2
-            on two cores or more; "blas": BLAS's own threads.
+            An int: that many host threads, BLAS on one each
+            (:func:`dec_np.threads.host_threads`), the same numbers to the bit for every int.
+            None: the enclosing block's setting, else BLAS's own threads, as "blas" (numbers
+            that depend on BLAS's thread count).
 
         Returns
         -------

@@ -819,7 +819,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     _QUIET[0] = args.quiet
     if getattr(args, "jobs", None) is None:
-        args.jobs = "blas" if getattr(args, "threads", None) else None
+        args.jobs = "blas"  # DEC's default; --threads then sets BLAS's thread count
     blas = args.jobs == "blas"
     threads = getattr(args, "threads", None) or (1 if args.command == "demo" and blas else None)
     try:

@@ -62,11 +62,11 @@ def _common(p: argparse.ArgumentParser, data: bool = True) -> None:
                    help="no progress lines (downloads included); errors and notes still show")
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
     p.add_argument("--jobs", type=_jobs, metavar="N",
-                   help="host threads, BLAS on one each: the same numbers for every N (default: "
-                        "DEC's n_jobs); 'blas' for BLAS's own threads")
+                   help="host threads, BLAS on one each: the same numbers for every N; "
+                        "'blas' for BLAS's own threads (the default: DEC's n_jobs)")
     p.add_argument("--threads", type=_positive_int, metavar="N",
-                   help="CPU BLAS threads (>= 1), with --jobs blas (the default when --threads "
-                        "is given; default: all; demo: 1)")
+                   help="CPU BLAS threads (>= 1) under --jobs blas, the default (default: "
+                        "all; demo: 1)")
     p.add_argument("--fast", action="store_true", help=argparse.SUPPRESS)  # tests: tiny settings
 
 

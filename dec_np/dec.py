@@ -105,15 +105,15 @@ class DEC(ClusterMixin, BaseEstimator):
     random_state : None, int or numpy Generator, default None
         Seeds the weights, dropout, batches and k-means.
     n_jobs : int, None or "blas", default None
-        Host threads of ``fit`` (:mod:`dec_np.threads`): BLAS runs on one thread while the
-        two fixed halves of each forward product, the independent products of each
-        backward pass, Adam's updates, the row blocks of an encoding and the
-        k-means restarts are shared among ``n_jobs`` threads, so a seed gives the same
-        numbers to the bit whatever ``n_jobs`` and the machine's core count.  None: 2 where
-        the machine has two cores or more, else 1; -1: all cores (-2 all but one, ...).
-        "blas": the package's work in one thread and BLAS's own threading as it is
-        (``OPENBLAS_NUM_THREADS``...), whose numbers depend on its thread count.  Ignored
-        on a GPU.
+        Threads of ``fit`` on the CPU (:mod:`dec_np.threads`).  None or "blas": BLAS's own
+        threads (``OPENBLAS_NUM_THREADS``..., all cores unless limited), the package's other
+        work in one thread: the faster for a whole fit on the machines measured, but a seed's
+        numbers depend on BLAS's thread count.  An int: that many host threads with BLAS on
+        one thread each, sharing the two fixed halves of each forward product, the
+        independent products of each backward pass, Adam's updates, the row blocks of an
+        encoding and the k-means restarts, so a seed gives the same numbers to the bit
+        whatever the int and the machine's core count (-1: all cores, -2 all but one, ...);
+        the study's records in docs/ were made with ``n_jobs=1``.  Ignored on a GPU.
     verbose : bool, default False
         Print progress lines to stderr.
     augment : "auto", dict or None, default "auto"

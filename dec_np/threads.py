@@ -7,7 +7,9 @@ another: the two products of a dense layer's backward pass (``dW = x^T dout`` be
 ``dx = dout W^T``), the pieces of Adam's update, the Lloyd runs of k-means' restarts,
 the row blocks of an encoding.
 Each call computes what it would compute alone, so ``n_jobs=1`` and ``n_jobs=2`` give the
-same numbers to the bit, on any number of cores.
+same numbers to the bit, on any number of cores.  The default (``n_jobs=None``) is BLAS's own
+threads, which are faster for a whole fit on the machines measured; an integer ``n_jobs``
+buys the bit-reproducibility across thread counts.
 
 Inside ``with host_threads(n_jobs):`` the layers and optimisers of :mod:`dec_np` use
 :func:`beside` and :func:`split`; outside it they run everything in the calling thread,
@@ -40,15 +42,16 @@ _SETTING: contextvars.ContextVar = contextvars.ContextVar("dec_np_threads_settin
 
 
 def resolve_n_jobs(n_jobs: int | str | None) -> int | None:
-    """The number of host threads that ``n_jobs`` stands for; None for "blas".
+    """The number of host threads that ``n_jobs`` stands for; None for BLAS's own threads.
 
-    None: the setting of the enclosing :func:`host_threads` block if there is one, else 2
-    where the machine has two cores or more and 1 on one core (the layers offer two
-    independent products, so more threads gain only in Adam's updates).  An int
-    >= 1: that many; -1: as many as the machine has cores, -2 one fewer, and so on (as in
-    scikit-learn), at least 1.  "blas": no threads of the package's own and BLAS's threading as it is
-    (``OPENBLAS_NUM_THREADS``...), one product split among cores: faster on many cores, but
-    the numbers depend on the thread count.
+    None (the default everywhere): the setting of the enclosing :func:`host_threads` block if
+    there is one, else "blas".  "blas": no threads of the package's own and BLAS's
+    threading as it is (``OPENBLAS_NUM_THREADS``...), one product split among cores: the
+    fastest setting for a whole fit on the machines measured (docs/performance.md), but a
+    seed's numbers depend on BLAS's thread count.  An int >= 1: that many host threads with
+    BLAS on one thread, giving the same numbers to the bit for every such ``n_jobs`` and core
+    count; -1: as many as the machine has cores, -2 one fewer, and so on (as in
+    scikit-learn), at least 1.
 
     Parameters
     ----------
@@ -67,19 +70,17 @@ def resolve_n_jobs(n_jobs: int | str | None) -> int | None:
 
     Examples
     --------
-    >>> resolve_n_jobs(1), resolve_n_jobs("blas")
-    (1, None)
+    >>> resolve_n_jobs(1), resolve_n_jobs("blas"), resolve_n_jobs(None)
+    (1, None, None)
     >>> resolve_n_jobs(-1) == (os.cpu_count() or 1)
     True
-    >>> with host_threads(1):
+    >>> with host_threads(2):
     ...     resolve_n_jobs(None)
-    1
+    2
     """
     if n_jobs is None:
         active = _SETTING.get()
-        if active is not None:
-            return None if active == "blas" else active
-        return min(2, os.cpu_count() or 1)
+        return None if active is None or active == "blas" else active
     if n_jobs == "blas":
         return None
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:

@@ -41,7 +41,14 @@ def _blas_threads():
 
 
 def test_resolve_n_jobs():
-    assert threads.resolve_n_jobs(None) == min(2, os.cpu_count() or 1)
+    # the default is BLAS's own threads, except inside a block, whose setting it takes
+    assert threads.resolve_n_jobs(None) is None
+    with threads.host_threads(2):
+        assert threads.resolve_n_jobs(None) == 2
+        with threads.host_threads(None) as pool:  # reuses the outer block's workers
+            assert isinstance(pool, ThreadPoolExecutor) and threads.resolve_n_jobs(None) == 2
+    with threads.host_threads() as pool:
+        assert pool is None and threads.resolve_n_jobs(None) is None
     assert threads.resolve_n_jobs(3) == 3 and threads.resolve_n_jobs("blas") is None
     cores = os.cpu_count() or 1
     assert threads.resolve_n_jobs(-1) == cores  # as in scikit-learn: all cores
@@ -61,8 +68,9 @@ def test_host_threads_limits_blas_inside_and_restores_it():
         # the workers' BLAS calls are limited too (the limit is the library's, not a thread's)
         assert pool.submit(_blas_threads).result() <= {1}
     assert _blas_threads() == before
-    with threads.host_threads("blas") as pool:
-        assert pool is None and _blas_threads() == before
+    for blas in ("blas", None):  # None, the default, is BLAS's own threads
+        with threads.host_threads(blas) as pool:
+            assert pool is None and _blas_threads() == before
     with threads.host_threads(1) as pool:
         assert pool is None and _blas_threads() <= {1}
 
@@ -146,6 +154,25 @@ def test_dec_n_jobs_changes_no_number(every_product_threaded):
     assert one.cluster_centers_.tobytes() == two.cluster_centers_.tobytes()
     assert one.transform(X).tobytes() == two.transform(X).tobytes()
     assert _blas_threads() == before  # fit leaves BLAS as it found it
+
+
+def test_dec_default_runs_on_blas_threads(every_product_threaded, monkeypatch):
+    """n_jobs=None: no host worker and BLAS left at its own thread count inside fit."""
+    X, _ = load_digits()
+    seen = []
+    inner = DEC._fit
+
+    def spy(self, *args, **kwargs):
+        seen.append((threads.resolve_n_jobs(None), _blas_threads()))
+        return inner(self, *args, **kwargs)
+
+    monkeypatch.setattr(DEC, "_fit", spy)
+    before = _blas_threads()
+    DEC(10, hidden_dims=(16, 10), schedule=SHORT, max_iter=20, n_init=2, random_state=0).fit(X)
+    assert seen == [(None, before)] and not every_product_threaded
+    DEC(10, hidden_dims=(16, 10), schedule=SHORT, max_iter=20, n_init=2, random_state=0,
+        n_jobs=2).fit(X)
+    assert seen[1] == (2, {1}) and every_product_threaded
 
 
 def test_dec_refuses_a_bad_n_jobs_before_any_work():

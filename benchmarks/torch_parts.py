@@ -8,7 +8,7 @@ d-500-500-2000-10 autoencoder (batch 256, Adam) apart, at the step's own shapes:
 * Adam's update of the 3.33 M weights;
 * ReLU: forward and backward over the six hidden activations (the embedding is linear).
 
-dec_np runs its own layers and optimiser under its default host threads (two);
+dec_np runs its own layers and optimiser on two host threads (``n_jobs=2``);
 PyTorch runs ``torch.mm`` / ``addmm``, ``torch.optim.Adam`` (its default multi-tensor update)
 and ``torch.relu`` / ``threshold_backward`` on two threads, without autograd.  The two
 alternate, round after round, in one process (each piece warmed up by 20 calls in every

@@ -1,8 +1,8 @@
 """The default recipe's three kinds of step in dec_np and in PyTorch on the CPU, side by side.
 
 One process times, in turn and repeatedly (so that a drifting load hits every program
-alike), the same steps with the same shapes in dec_np (with its default host threads and
-with BLAS's own threads) and in PyTorch (autograd, torch.optim):
+alike), the same steps with the same shapes in dec_np (with two host threads, ``n_jobs=2``,
+and with BLAS's own threads, the default) and in PyTorch (autograd, torch.optim):
 
 * layer-wise: one step of each depth's denoising pair of d-500-500-2000-10 (20% dropout on
   its input, batch 64, SGD with momentum 0.9), on inputs encoded beforehand;
@@ -177,8 +177,8 @@ def main(argv=None):
     ap.add_argument("--json")
     args = ap.parse_args(argv)
     X = (np.random.default_rng(0).random((args.n, 784)) < 0.2).astype(np.float32)
-    programs = {"dec_np (n_jobs default)": dec_np_steps(X, None),
-                'dec_np (n_jobs="blas")': dec_np_steps(X, "blas")}
+    programs = {"dec_np (n_jobs=2)": dec_np_steps(X, 2),
+                "dec_np (default: BLAS's threads)": dec_np_steps(X, "blas")}
     try:
         import torch
         torch.set_num_threads(args.threads)

@@ -44,8 +44,9 @@ def fit(tree, args):
     return metrics, wall, peak / 1024
 
 
-def record(metrics, wall, peak_mb, tag, dataset, image_shape, commit):
-    """The JSON record of one fit, with the keys of ``benchmarks/recipes.py run``'s."""
+def record(metrics, wall, peak_mb, tag, dataset, image_shape, commit, jobs="default"):
+    """The JSON record of one fit, with the keys of ``benchmarks/recipes.py run``'s; ``jobs``
+    is the fit's ``--jobs`` ("default" when it gave none)."""
     return {"recipe": tag, "dataset": dataset, "n": metrics["n_samples"],
             "seed": metrics["seed"], "ae_kmeans_acc": metrics["ae_kmeans"]["acc"],
             "dec_acc": metrics["dec"]["acc"], "dec_nmi": metrics["dec"]["nmi"],
@@ -53,7 +54,7 @@ def record(metrics, wall, peak_mb, tag, dataset, image_shape, commit):
             "pretrain_s": round(metrics["times_s"]["pretrain"], 1),
             "total_s": round(metrics["times_s"]["total"], 1), "wall_s": round(wall, 1),
             "max_rss_mb": round(peak_mb), "image_shape": image_shape, "backend": "numpy",
-            "n_jobs": "default", "commit": commit,
+            "n_jobs": jobs, "commit": commit,
             "date": datetime.date.today().isoformat(), "machine": _machine()}
 
 
@@ -77,7 +78,8 @@ def main(argv=None):
     if args.out and _done(args.out, args.tag, args.dataset, seed, shape):
         return  # recorded already: a script of several fits resumes
     metrics, wall, peak = fit(tree, fit_args)
-    emit(record(metrics, wall, peak, args.tag, args.dataset, shape, commit), args.out)
+    jobs = fit_args[fit_args.index("--jobs") + 1] if "--jobs" in fit_args else "default"
+    emit(record(metrics, wall, peak, args.tag, args.dataset, shape, commit, jobs), args.out)
 
 
 if __name__ == "__main__":

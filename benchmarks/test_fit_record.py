@@ -35,6 +35,7 @@ def test_records_of_two_commits_pair_by_seed():
     rows += [fit_record.record(_metrics(s, 0.7), 26.0, 290.0, "default@old", "digits", None,
                                "def5678") for s in range(2)]
     assert rows[0]["dec_acc"] == 0.8 and rows[0]["wall_s"] == 13.0 and rows[0]["commit"] == "abc1234"
+    assert rows[0]["n_jobs"] == "default"  # no --jobs given
     (t,) = paired.compare(rows, "default", "default@old", a_plain=True, b_plain=True)
     assert t["seeds"] == [0, 1] and t["diffs"] == pytest.approx([0.1, 0.11])
     assert t["time_ratio"] == pytest.approx(1.0)  # the fits' own total_s, equal here
@@ -43,10 +44,11 @@ def test_records_of_two_commits_pair_by_seed():
 def test_a_fit_of_this_checkout_is_recorded_once(tmp_path):
     out = tmp_path / "fits.jsonl"
     argv = ["--tree", str(here.parent), "--tag", "t", "--dataset", "digits", "--out", str(out),
-            "--", "--dataset", "digits", "--seed", "1", "--schedule", "fast", "--max-iter", "140"]
+            "--", "--dataset", "digits", "--seed", "1", "--schedule", "fast", "--max-iter", "140",
+            "--jobs", "2"]
     fit_record.main(argv)
     fit_record.main(argv)  # recorded already: skipped, no second fit
     (row,) = [json.loads(line) for line in out.read_text().splitlines()]
     assert row["recipe"] == "t" and row["seed"] == 1 and row["image_shape"] is None
     assert 0 < row["dec_acc"] <= 1 and row["wall_s"] >= row["total_s"] > 0
-    assert row["max_rss_mb"] > 0 and row["n"] == 1797
+    assert row["max_rss_mb"] > 0 and row["n"] == 1797 and row["n_jobs"] == "2"

@@ -34,7 +34,7 @@ from dec_np.autoencoder import StackedAutoencoder, capped_lr, stage_steps  # noq
 from dec_np.dec import DEC, clustering_settings  # noqa: E402
 from dec_np.datasets import load_mnist  # noqa: E402
 from dec_np.scaling import input_scale_factor  # noqa: E402
-from dec_np.schedules import finetune_lr, get_schedule  # noqa: E402
+from dec_np.schedules import finetune_lr, for_rows, get_schedule  # noqa: E402
 from dec_np.threads import host_threads, resolve_n_jobs  # noqa: E402
 
 CLOCK = collections.defaultdict(float)
@@ -104,7 +104,7 @@ def main(argv=None):
     X, _ = load_mnist(subset="test", data_dir=args.data_dir)
     n = X.shape[0]
     shape = None if args.no_image_shape else (28, 28)
-    s = get_schedule(args.schedule, shape is not None)
+    s = for_rows(get_schedule(args.schedule, shape is not None), n)  # the settings for n rows
     Xs = X * np.float32(input_scale_factor(X, s["input_scaling"]))
     rows = []
     with host_threads(n_jobs):

@@ -126,6 +126,7 @@ def run(args):
                    "dec_ari": ari(y, m.labels_), "n_iter": m.n_iter_,
                    "pretrain_s": m.pretrain_time_, "total_s": time.perf_counter() - t0,
                    "cpu_s": time.process_time() - c0, "schedule": schedule,
+                   "ran": m.schedule_,  # as it ran on these rows
                    "blas_threads": (os.environ.get("OPENBLAS_NUM_THREADS")
                                     if jobs is None else "1"),
                    "n_jobs": jobs or "blas", "image_shape": shape, "dec": dec_kw,

@@ -36,7 +36,7 @@ from .metrics import ari, cluster_accuracy, nmi
 from .scaling import input_scale_factor
 from .threads import host_threads
 from .runs import STATE, STATE_ID, RunFolder, metrics_record, resume_or_fresh, run_identity
-from .schedules import default_name, get_schedule, run_schedule, with_lr
+from .schedules import default_name, describe, get_schedule, run_schedule, with_lr
 
 PathLike = Union[str, "os.PathLike[str]"]
 IMAGE_SHAPES = {"mnist": (28, 28), "mnist-test": (28, 28), "fashion-mnist": (28, 28),
@@ -447,7 +447,8 @@ def _fit_and_report(args, X, y, image_shape, settings, title, run):
             name = f"default ({default_name(images)})"
         say(f"pretraining the autoencoder {X.shape[1]}-"
             f"{'-'.join(map(str, settings['hidden_dims']))}: schedule {name}, "
-            f"{'images shifted' if shifted else 'no shifts'} ...")
+            f"{'images shifted' if shifted else 'no shifts'}; on {X.shape[0]:,} rows "
+            f"{describe(get_schedule(settings['schedule'], images), X.shape[0])} ...")
         try:
             sae = pretrain(X, settings["hidden_dims"], settings["schedule"], args.backend,
                            args.seed, not args.quiet, settings.get("image_shape"))

@@ -30,7 +30,7 @@ from .neighbours import nearest_neighbours
 from .optim import SGD
 from .scaling import input_scale_factor
 from .threads import host_threads, resolve_n_jobs
-from .schedules import get_schedule, run_schedule
+from .schedules import for_rows, get_schedule, run_schedule
 from .utils import BatchStream, Progress
 
 
@@ -59,8 +59,8 @@ class DEC(ClusterMixin, BaseEstimator):
         (:data:`~dec_np.schedules.DEFAULT`, "dae-adam-short-shift") runs the paper's greedy
         layer-wise denoising stage (6,000 SGD steps per depth), then fine-tunes the whole
         autoencoder by Adam for 3,000 steps (at least 44 epochs), on images shifted at
-        random when ``image_shape`` is given.  ``schedule_`` holds what ran.  Others:
-        "dae-adam-cap-shift" (the previous default, 8,000 Adam steps), "paper" (the
+        random when ``image_shape`` is given.  ``schedule_`` holds what ran on X's rows.
+        Others: "dae-adam-cap-shift" (the previous default, 8,000 Adam steps), "paper" (the
         paper's schedule, about 300,000 steps), "paper-short" and "paper-epochs" (its
         CPU-budget forms, in steps and in epochs),
         "adam", "adam-shift" and "sgd" (end to end, no layer-wise stage), "long" (the
@@ -162,9 +162,10 @@ class DEC(ClusterMixin, BaseEstimator):
     max_iter_ : int
         The clustering phase's cap that applied (``max_iter`` with "auto" resolved).
     schedule_ : dict or None
-        The pretraining that ran: the schedule dict (:mod:`dec_np.schedules`) with its
-        "augment" entry set to None when the rows were not declared images (they were then
-        never shifted); None when ``autoencoder`` was given.
+        The pretraining that ran: the schedule dict (:mod:`dec_np.schedules`) as it ran on
+        X's rows (:func:`~dec_np.schedules.for_rows`: the rate of its "lr_below" applied),
+        with its "augment" entry set to None when the rows were not declared images (they
+        were then never shifted); None when ``autoencoder`` was given.
     n_features_in_ : int
         Width of the X seen by ``fit``.
     feature_names_in_ : ndarray of shape (``n_features_in_``,), dtype object
@@ -305,7 +306,7 @@ class DEC(ClusterMixin, BaseEstimator):
             if sae.xp is not xp:
                 raise ValueError("the autoencoder lives on another backend than backend=")
         self.pretrain_time_ = time.perf_counter() - t0
-        self.schedule_ = None if self.autoencoder is not None else _ran(self)
+        self.schedule_ = None if self.autoencoder is not None else _ran(self, X.shape[0])
         self.augment_, self.max_iter_ = clustering_settings(self)
         self.autoencoder_ = sae
 
@@ -573,9 +574,14 @@ def clustering_settings(model: DEC) -> tuple[dict | None, int]:
     return aug, max_iter
 
 
-def _ran(model):
-    """The schedule dict ``model`` pretrains with, "augment" None where nothing was shifted."""
+def _ran(model, n_samples=None):
+    """The schedule dict ``model`` pretrains with, "augment" None where nothing was shifted.
+
+    With ``n_samples``, as it runs on that many rows (:func:`~dec_np.schedules.for_rows`).
+    """
     s = get_schedule(model.schedule, model.image_shape is not None)
+    if n_samples is not None:
+        s = for_rows(s, n_samples)
     if s.get("augment") and model.image_shape is None and not s["augment"].get("image_shape"):
         s["augment"] = None  # plain features: run_schedule never shifts them
     return s

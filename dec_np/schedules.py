@@ -15,7 +15,8 @@ read here:
 * ``"lr_below"``: ``[rows, lr]``: on fewer than ``rows`` rows the fine-tuning stage runs at
   ``lr`` instead of its own rate (before its ``lr_epochs`` cap): the images' default
   (``"dae-adam-short-shift"``) runs its Adam stage at 0.0005 below 20,000 rows and at 0.001
-  from there (:func:`finetune_lr`).
+  from there (:func:`finetune_lr`; :func:`stage_settings` and :func:`for_rows` give a
+  schedule's settings on a number of rows, :func:`describe` says them in words).
 * ``"lr_width"``: in the layer-wise stage, a depth that reconstructs a hidden layer narrower
   than ``lr_width`` units trains at ``lr * width / lr_width`` (:func:`layerwise_rates`).  The
   schedules whose layer-wise SGD runs at lr 1.0 (the default, "paper-short", "paper-epochs",
@@ -72,6 +73,7 @@ import copy
 from typing import Any
 
 from .augment import shifter
+from .autoencoder import stage_steps
 from .scaling import INPUT_SCALINGS
 
 # The denoising autoencoders of the paper's method: 20% dropout, N(0, 0.01^2) weights, and
@@ -288,6 +290,118 @@ def layerwise_rates(lr: float | None, dims: tuple[int, ...], lr_width: float) ->
     return [float(lr)] + [float(lr) * min(1.0, w / lr_width) for w in dims[1:-1]]
 
 
+def stage_settings(schedule: dict, stage: str, n_samples: int) -> dict | None:
+    """The keywords a schedule's stage runs with on ``n_samples`` rows.
+
+    The stage's own dict, with the fine-tuning rate of ``"lr_below": [rows, lr]`` on fewer
+    than ``rows`` rows (:func:`finetune_lr`).
+
+    Parameters
+    ----------
+    schedule : dict
+        A schedule as :func:`get_schedule` returns it.
+    stage : {"layerwise", "finetune"}
+        The stage.
+    n_samples : int
+        The rows the stage trains on.
+
+    Returns
+    -------
+    dict or None
+        Keywords of :meth:`~dec_np.StackedAutoencoder.pretrain_layerwise` or
+        :meth:`~dec_np.StackedAutoencoder.finetune` (a new dict); None for a stage the
+        schedule skips.
+
+    Examples
+    --------
+    >>> s = get_schedule("default")
+    >>> [stage_settings(s, "finetune", n)["lr"] for n in (10000, 70000)]
+    [0.0005, 0.001]
+    """
+    if stage not in ("layerwise", "finetune"):
+        raise ValueError(f"stage must be 'layerwise' or 'finetune', got {stage!r}")
+    if schedule[stage] is None:
+        return None
+    kw = dict(schedule[stage])
+    below = schedule.get("lr_below")
+    if stage == "finetune" and below is not None and n_samples < below[0]:
+        kw["lr"] = float(below[1])
+    return kw
+
+
+def for_rows(schedule: dict, n_samples: int) -> dict:
+    """A copy of ``schedule`` as it runs on ``n_samples`` rows, "lr_below" applied.
+
+    Parameters
+    ----------
+    schedule : dict
+        A schedule as :func:`get_schedule` returns it.
+    n_samples : int
+        The rows it pretrains on.
+
+    Returns
+    -------
+    dict
+        The schedule with each stage's settings for that many rows (:func:`stage_settings`)
+        and without "lr_below": it runs alike on any number of rows.
+
+    Examples
+    --------
+    >>> s = for_rows(get_schedule("default"), 10000)
+    >>> s["finetune"]["lr"], "lr_below" in s
+    (0.0005, False)
+    """
+    s = copy.deepcopy(schedule)
+    for stage in ("layerwise", "finetune"):
+        s[stage] = stage_settings(schedule, stage, n_samples)
+    s.pop("lr_below", None)
+    return s
+
+
+def describe(schedule: dict, n_samples: int) -> str:
+    """In words, the stages a schedule runs on ``n_samples`` rows (what ``dec-np`` prints).
+
+    Parameters
+    ----------
+    schedule : dict
+        A schedule as :func:`get_schedule` returns it.
+    n_samples : int
+        The rows it pretrains on.
+
+    Returns
+    -------
+    str
+        One phrase per stage: its optimiser, its length (steps, after the floor of
+        ``min_epochs`` and the ceiling of ``max_epochs``, or epochs where the stage counts
+        them) and its batch size.
+
+    Examples
+    --------
+    >>> describe(get_schedule("default"), 10000)
+    'layer-wise sgd: 6,000 steps per depth, batch 64; fine-tuning adam: 3,000 steps, batch 256'
+    >>> describe(get_schedule("default"), 70000)
+    'layer-wise sgd: 6,000 steps per depth, batch 64; fine-tuning adam: 12,056 steps, batch 256'
+    """
+    parts = []
+    for stage, name in (("layerwise", "layer-wise"), ("finetune", "fine-tuning")):
+        kw = stage_settings(schedule, stage, n_samples)
+        if kw is None:
+            continue
+        batch = kw.get("batch_size", 256)
+        if kw.get("epochs") is not None:
+            length = f"{kw['epochs']:,} epochs"
+        elif kw.get("iterations") is not None:
+            steps = stage_steps(n_samples, kw["iterations"], batch, kw.get("min_epochs"),
+                                kw.get("max_epochs"))
+            length = f"{steps:,} steps"
+        else:  # the stage itself refuses it with a ValueError
+            length = "no length given"
+        optimizer = kw.get("optimizer") or ("sgd" if kw.get("lr") is not None else "adam")
+        depth = " per depth" if stage == "layerwise" else ""
+        parts.append(f"{name} {optimizer}: {length}{depth}, batch {batch}")
+    return "; ".join(parts)
+
+
 def finetune_lr(schedule: dict, n_samples: int) -> float | None:
     """The fine-tuning rate a schedule gives on ``n_samples`` rows, before ``lr_epochs``' cap.
 
@@ -312,10 +426,8 @@ def finetune_lr(schedule: dict, n_samples: int) -> float | None:
     >>> finetune_lr(s, 10000), finetune_lr(s, 70000)
     (0.0005, 0.001)
     """
-    below = schedule.get("lr_below")
-    if below is not None and n_samples < below[0]:
-        return float(below[1])
-    return schedule["finetune"].get("lr")
+    kw = stage_settings(schedule, "finetune", n_samples)
+    return None if kw is None else kw.get("lr")
 
 
 def run_schedule(sae, X, schedule: dict, verbose: bool = False, image_shape=None):
@@ -358,16 +470,12 @@ def run_schedule(sae, X, schedule: dict, verbose: bool = False, image_shape=None
         shape = spec.pop("image_shape", None) or image_shape
         augment = shifter(tuple(shape), **spec) if shape is not None else None
     for stage in ("layerwise", "finetune"):
-        kw = schedule[stage]
+        kw = stage_settings(schedule, stage, X.shape[0])  # the settings for this many rows
         if kw is None:
             continue
-        lr = kw.get("lr", "the method's default")
-        kw = dict(kw)
+        lr = kw.get("lr", "the method's default")  # the divergence message below names it
         if stage == "layerwise" and schedule.get("lr_width") is not None:
             kw["lr"] = layerwise_rates(kw.get("lr"), sae.dims, schedule["lr_width"])
-        if stage == "finetune" and schedule.get("lr_below") is not None:
-            # the rate for this many rows; the divergence message below names it too
-            kw["lr"] = lr = finetune_lr(schedule, X.shape[0])
         if stage == "finetune" and augment:
             kw["augment"] = augment
         train = sae.pretrain_layerwise if stage == "layerwise" else sae.finetune

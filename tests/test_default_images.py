@@ -5,8 +5,9 @@ import pytest
 from dec_np import DEC, StackedAutoencoder
 from dec_np.autoencoder import capped_lr, stage_steps
 from dec_np.dec import AUTO_AUGMENT, AUTO_MAX_ITER, _ran, clustering_settings
-from dec_np.schedules import (DEFAULT, DEFAULT_IMAGES, SCHEDULES, default_name, finetune_lr,
-                              get_schedule, run_schedule, with_lr)
+from dec_np.schedules import (DEFAULT, DEFAULT_IMAGES, SCHEDULES, default_name, describe,
+                              finetune_lr, for_rows, get_schedule, run_schedule, stage_settings,
+                              with_lr)
 
 
 def test_default_names_one_schedule_for_images_and_plain_arrays():
@@ -46,6 +47,31 @@ def test_on_70000_rows_the_default_pretrains_as_the_previous_one():
                          ft["lr_epochs"])
         seen.append((steps, rate, s["layerwise"], s["model"]))
     assert seen[0] == seen[1] and seen[0][:2] == (12056, 1e-3)
+
+
+def test_stage_settings_and_what_runs_on_the_rows():
+    s = get_schedule("default")
+    ft = [stage_settings(s, "finetune", n) for n in (10000, 20000)]
+    assert [f["lr"] for f in ft] == [5e-4, 1e-3] and ft[0]["batch_size"] == 256
+    assert stage_settings(s, "finetune", 10000) is not stage_settings(s, "finetune", 10000)
+    assert s["finetune"]["lr"] == 1e-3  # the schedule itself is left as it was
+    assert stage_settings(s, "layerwise", 10) == s["layerwise"]
+    assert stage_settings(get_schedule("adam"), "layerwise", 10) is None
+    with pytest.raises(ValueError, match="stage"):
+        stage_settings(s, "dec", 10)
+    ran = for_rows(s, 10000)
+    assert "lr_below" not in ran and ran["finetune"]["lr"] == 5e-4
+    assert for_rows(ran, 70000) == ran  # what ran runs alike on any rows
+    assert for_rows(s, 70000)["finetune"] == s["finetune"]
+    # in words, with the 44-epoch floor: 274 steps an epoch on 70,000 rows
+    assert describe(s, 10000) == ("layer-wise sgd: 6,000 steps per depth, batch 64; "
+                                  "fine-tuning adam: 3,000 steps, batch 256")
+    assert describe(s, 70000).endswith("fine-tuning adam: 12,056 steps, batch 256")
+    assert describe(get_schedule("paper-epochs"), 500) == (
+        "layer-wise sgd: 40 epochs per depth, batch 64; fine-tuning sgd: 100 epochs, batch 64")
+    assert describe(get_schedule("adam"), 500) == "fine-tuning adam: 8,000 steps, batch 256"
+    odd = {"model": {}, "layerwise": None, "finetune": {"lr": 0.1}}
+    assert describe(odd, 10) == "fine-tuning sgd: no length given, batch 256"
 
 
 def _spy(monkeypatch):
@@ -118,6 +144,9 @@ def test_what_ran_is_on_the_fitted_model():
     assert _ran(DEC())["finetune"] == get_schedule("default")["finetune"]
     assert _ran(DEC())["lr_below"] == [20000, 5e-4]  # plain arrays: the same rates
     assert _ran(DEC())["augment"] is None
+    # on the rows fitted: the rate that ran on them
+    assert _ran(DEC(), 120)["finetune"]["lr"] == 5e-4 and "lr_below" not in _ran(DEC(), 120)
+    assert plain.schedule_ == _ran(plain, 120) == get_schedule("fast")
 
 
 @pytest.mark.parametrize("kw, match", [(dict(max_iter="long"), "max_iter"),
@@ -144,6 +173,18 @@ def test_the_command_line_says_what_the_clustering_phase_runs(tmp_path, capsys, 
     assert main(["fit", "--dataset", "digits", "--fast", "--out", str(tmp_path / "run"),
                  *flags]) == 0
     assert said in capsys.readouterr().err
+
+
+def test_the_command_line_says_what_the_pretraining_runs_on_the_rows(tmp_path, capsys):
+    import re
+
+    from dec_np.cli import main
+    assert main(["fit", "--dataset", "digits", "--fast", "--out", str(tmp_path / "run")]) == 0
+    said = re.search(r"shifts?; on ([\d,]+) rows (.*) \.\.\.", capsys.readouterr().err)
+    assert said, "the pretraining line names the stages"
+    n = int(said.group(1).replace(",", ""))
+    assert n == 1797 and said.group(2) == describe(get_schedule("fast"), n) == (
+        "layer-wise sgd: 5 epochs per depth, batch 64; fine-tuning sgd: 10 epochs, batch 64")
 
 
 def test_no_cluster_augment_and_cluster_shift_contradict(tmp_path, capsys):

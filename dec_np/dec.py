@@ -107,10 +107,9 @@ class DEC(ClusterMixin, BaseEstimator):
     n_jobs : int, None or "blas", default None
         Threads of ``fit`` on the CPU (:mod:`dec_np.threads`).  None or "blas": BLAS's own
         threads (``OPENBLAS_NUM_THREADS``..., all cores unless limited), the package's other
-        work in one thread: as fast as the host threads or a few per cent faster for a whole fit
-        on the 2-core machine of docs/performance.md, but a seed's numbers depend on BLAS's
-        thread count.  An int:
-        that many host threads with BLAS on one thread each, sharing the two fixed halves of
+        work in one thread: on the 2-core machine of docs/performance.md level with two host
+        threads for a fit of 10,000 rows but slower on 70,000, whose Adam stage is longer;
+        and a seed's numbers depend on BLAS's thread count.  An int: that many host threads with BLAS on one thread each, sharing the two fixed halves of
         each forward product, the independent products of each backward pass, Adam's
         updates, the row blocks of an encoding and the k-means restarts, so a seed gives the
         same numbers to the bit whatever the int and the machine's core count (-1: all

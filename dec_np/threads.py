@@ -8,9 +8,9 @@ another: the two products of a dense layer's backward pass (``dW = x^T dout`` be
 the row blocks of an encoding.
 Each call computes what it would compute alone, so ``n_jobs=1`` and ``n_jobs=2`` give the
 same numbers to the bit, on any number of cores.  The default (``n_jobs=None``) is BLAS's own
-threads, level with the host threads or a few per cent faster for a whole fit on the 2-core
-machine of docs/performance.md; an integer ``n_jobs`` buys the bit-reproducibility across
-thread counts.
+threads; on the 2-core machine of docs/performance.md they are level with two host threads
+for a fit of 10,000 rows and slower on 70,000.  An integer ``n_jobs`` buys the
+bit-reproducibility across thread counts.
 
 Inside ``with host_threads(n_jobs):`` the layers and optimisers of :mod:`dec_np` use
 :func:`beside` and :func:`split`; outside it they run everything in the calling thread,
@@ -47,9 +47,9 @@ def resolve_n_jobs(n_jobs: int | str | None) -> int | None:
 
     None (the default everywhere): the setting of the enclosing :func:`host_threads` block if
     there is one, else "blas".  "blas": no threads of the package's own and BLAS's
-    threading as it is (``OPENBLAS_NUM_THREADS``...), one product split among cores: as fast
-    or a few per cent faster for a whole fit on the 2-core machine of docs/performance.md, but a
-    seed's numbers depend on BLAS's thread count.  An int >= 1: that many host threads with
+    threading as it is (``OPENBLAS_NUM_THREADS``...), one product split among cores (on the 2-core
+    machine of docs/performance.md level with two host threads for a fit of 10,000 rows,
+    slower on 70,000); a seed's numbers depend on BLAS's thread count.  An int >= 1: that many host threads with
     BLAS on one thread, giving the same numbers to the bit for every such ``n_jobs`` and core
     count; -1: as many as the machine has cores, -2 one fewer, and so on (as in
     scikit-learn), at least 1.

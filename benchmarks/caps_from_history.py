@@ -8,7 +8,8 @@ that cap with its ACC at ``--reference`` (the default's 2,520) and gives the dif
 median, min and max:
 
     python benchmarks/caps_from_history.py docs/results/clustering_mask_xeon.jsonl \\
-        docs/results/clustering_mnist70k_plain_xeon.jsonl --tag none --caps 1120 1400 1680 1960 2240
+        docs/results/clustering_mnist70k_plain_xeon.jsonl \\
+        docs/results/clustering_mnist10k_plain_history_xeon.jsonl --tag none --caps 1400 1680
 """
 from __future__ import annotations
 

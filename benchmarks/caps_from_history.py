@@ -16,15 +16,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from statistics import median
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from clustering_arms import at_cap  # noqa: E402  (the read-off that script writes ARM@CAP by)
 
 
 def acc_at(history, cap):
     """ACC at the last target update at or before ``cap`` (``history``: iteration, acc)."""
-    seen = [a for i, a in zip(history["iteration"], history["acc"]) if i <= cap]
-    if not seen:
+    if not any(i <= cap for i in history["iteration"]):
         raise ValueError(f"no target update at or before iteration {cap}")
-    return seen[-1]
+    return at_cap(history, cap)[0]
 
 
 def table(rows, tag, caps, reference=2520):

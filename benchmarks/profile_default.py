@@ -34,7 +34,7 @@ from dec_np.autoencoder import StackedAutoencoder, capped_lr, stage_steps  # noq
 from dec_np.dec import DEC, clustering_settings  # noqa: E402
 from dec_np.datasets import load_mnist  # noqa: E402
 from dec_np.scaling import input_scale_factor  # noqa: E402
-from dec_np.schedules import finetune_lr, for_rows, get_schedule  # noqa: E402
+from dec_np.schedules import for_rows, get_schedule  # noqa: E402
 from dec_np.threads import host_threads, resolve_n_jobs  # noqa: E402
 
 CLOCK = collections.defaultdict(float)
@@ -123,7 +123,6 @@ def main(argv=None):
         kw.pop("epochs", None)
         total = stage_steps(n, total, kw["batch_size"], kw.pop("min_epochs", None),
                             kw.pop("max_epochs", None))
-        kw["lr"] = finetune_lr(s, n)
         if kw.get("lr_epochs"):
             kw["lr"] = capped_lr(kw["lr"], total / -(-n // kw["batch_size"]), kw.pop("lr_epochs"))
         if s.get("augment") and shape is not None:

@@ -396,6 +396,7 @@ def describe(schedule: dict, n_samples: int) -> str:
             length = f"{steps:,} steps"
         else:  # the stage itself refuses it with a ValueError
             length = "no length given"
+        # None stands for SGD when a rate is given, else Adam (StackedAutoencoder's rule)
         optimizer = kw.get("optimizer") or ("sgd" if kw.get("lr") is not None else "adam")
         depth = " per depth" if stage == "layerwise" else ""
         parts.append(f"{name} {optimizer}: {length}{depth}, batch {batch}")

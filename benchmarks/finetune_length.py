@@ -1,0 +1,135 @@
+"""The default's clustering result after shorter Adam stages, read from one pretraining per seed.
+
+    python benchmarks/finetune_length.py --dataset mnist-test --seeds 0 1 --epochs 0 25 44 \\
+        --data-dir ../shared/data --out docs/results/finetune_length_xeon.jsonl \\
+        [--image-shape 28,28] [--cache DIR]
+
+For each seed the default schedule pretrains the autoencoder exactly as
+``DEC(random_state=seed[, image_shape=...]).fit(X)`` does, and a copy of the network and of
+its generator is kept at the end of each Adam epoch named by ``--epochs`` (0: the layer-wise
+stage alone).  On 10,000 rows the Adam stage runs at one constant rate (0.0005) and draws
+each epoch's permutation (and, on images, its shifts) as the epoch starts, so the copy taken
+after epoch e is, to the bit, what an Adam stage of e epochs (``finetune.iterations`` =
+e x batches per epoch, no ``min_epochs`` floor) would leave.  From each copy ``DEC`` then runs
+k-means and the default clustering phase (``augment="auto"``, ``max_iter="auto"``), as
+``benchmarks/clustering_arms.py`` does from a finished autoencoder.
+
+One JSON line per copy, in the form of ``benchmarks/recipes.py run``'s records (``recipe`` is
+``ft<e>ep``; ``pretrain_s`` is the layer-wise stage and the e epochs, as timed in this run),
+so that ``benchmarks/paired.py`` tables them against the default's records of the same seeds.
+With ``--cache`` (the folder ``clustering_arms.py --cache`` fills) the finished autoencoder is
+compared with the cached default one of the same seed, and every record says whether it is
+the same to the bit (``repeats_default``), i.e. whether the copies are those of the default's
+own pretraining.  BLAS and the package on one thread (``n_jobs=1``), so two runs go side by
+side on two cores.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime
+import pickle
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+try:
+    import dec_np  # noqa: F401
+except ImportError:  # run from a checkout without installing
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from recipes import DATASETS, EXTRA, _commit, _done, _machine, emit  # noqa: E402
+
+from dec_np import DEC, StackedAutoencoder  # noqa: E402
+from dec_np.augment import shifter  # noqa: E402
+from dec_np.cli import dec_input, load_data  # noqa: E402
+from dec_np.schedules import get_schedule, run_schedule, stage_settings  # noqa: E402
+from dec_np.threads import host_threads  # noqa: E402
+
+HIDDEN = (500, 500, 2000, 10)
+
+
+def same_weights(a, b):
+    """Whether two autoencoders hold the same weights to the bit."""
+    pa, pb = a.params, b.params
+    return pa.keys() == pb.keys() and all(np.array_equal(np.asarray(pa[k]), np.asarray(pb[k]))
+                                          for k in pa)
+
+
+def pretrain_with_copies(X, seed, epochs, image_shape=None, schedule="default", hidden=HIDDEN):
+    """The pretraining of ``seed``, with copies after the Adam epochs in ``epochs``.
+
+    Returns the finished autoencoder, ``{e: (copy, seconds to that point)}`` and the
+    pretraining's seconds.
+    """
+    images = image_shape is not None
+    s = get_schedule(schedule, images)
+    Xs = dec_input(X, schedule, images)
+    sae = StackedAutoencoder((X.shape[1],) + tuple(hidden), random_state=seed, **s["model"])
+    t0 = time.perf_counter()
+    run_schedule(sae, Xs, dict(s, finetune=None), False, image_shape)  # the layer-wise stage
+    copies = {}
+    if 0 in epochs:
+        copies[0] = (copy.deepcopy(sae), time.perf_counter() - t0)
+
+    def keep(epoch, loss):
+        if epoch in epochs:
+            copies[epoch] = (copy.deepcopy(sae), time.perf_counter() - t0)
+
+    kw = stage_settings(s, "finetune", Xs.shape[0])
+    if images and s.get("augment"):  # as run_schedule shifts images
+        kw["augment"] = shifter(tuple(image_shape), **dict(s["augment"]))
+    sae.finetune(Xs, callback=keep, **kw)
+    return sae, copies, time.perf_counter() - t0
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sets = {**DATASETS, **EXTRA}
+    ap.add_argument("--dataset", default="mnist-test", choices=sorted(sets))
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0])
+    ap.add_argument("--epochs", type=int, nargs="+", default=[0, 25, 44])
+    ap.add_argument("--image-shape", default=None, help="H,W: fit the rows as images")
+    ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--cache", default=None, help="clustering_arms.py's cache of default AEs")
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args(argv)
+    shape = tuple(int(v) for v in args.image_shape.split(",")) if args.image_shape else None
+    X, y, _ = load_data(args.dataset, args.data_dir, n_samples=sets[args.dataset])
+    X = np.asarray(X)
+    commit = _commit()
+    for seed in args.seeds:
+        todo = [e for e in args.epochs if not _done(args.out, f"ft{e}ep", args.dataset, seed, shape)]
+        if not todo:
+            continue
+        with host_threads(1):
+            final, copies, pre_s = pretrain_with_copies(X, seed, set(todo), shape)
+        repeats = None
+        cached = Path(args.cache) / f"sae_{args.dataset}_{seed}.pkl" if args.cache else None
+        if shape is None and cached is not None and cached.exists():
+            repeats = same_weights(final, pickle.loads(cached.read_bytes())[0])
+        per_epoch = -(-X.shape[0] // 256)
+        for e in todo:
+            sae, sae_s = copies[e]
+            model = DEC(10, autoencoder=sae, image_shape=shape, random_state=seed, n_jobs=1)
+            t0 = time.perf_counter()
+            model.fit(X, y, generator=copy.deepcopy(sae.rng))
+            dec_s = time.perf_counter() - t0
+            h = model.history_
+            emit({"recipe": f"ft{e}ep", "dataset": args.dataset, "n": int(X.shape[0]),
+                  "seed": seed, "image_shape": None if shape is None else list(shape),
+                  "finetune_epochs": e, "finetune_steps": e * per_epoch,
+                  "ae_kmeans_acc": h["acc"][0], "dec_acc": h["acc"][-1],
+                  "n_iter": model.n_iter_, "max_iter": model.max_iter_,
+                  "augment": model.augment_, "pretrain_s": sae_s, "dec_s": dec_s,
+                  "total_s": sae_s + dec_s, "default_pretrain_s": pre_s,
+                  "repeats_default": repeats, "n_jobs": 1, "commit": commit,
+                  "date": datetime.date.today().isoformat(), "machine": _machine(),
+                  "history": {"iteration": h["iteration"], "acc": h["acc"]}}, args.out)
+
+
+if __name__ == "__main__":
+    main()

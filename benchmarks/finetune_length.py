@@ -1,8 +1,8 @@
-"""The default's clustering result after shorter Adam stages, read from one pretraining per seed.
+"""The default's clustering result after shorter or longer Adam stages, from one pretraining per seed.
 
     python benchmarks/finetune_length.py --dataset mnist-test --seeds 0 1 --epochs 0 25 44 \\
         --data-dir ../shared/data --out docs/results/finetune_length_xeon.jsonl \\
-        [--image-shape 28,28] [--cache DIR]
+        [--image-shape 28,28] [--cache DIR] [--finetune-epochs 150 --epochs 100 125 150]
 
 For each seed the default schedule pretrains the autoencoder exactly as
 ``DEC(random_state=seed[, image_shape=...]).fit(X)`` does, and a copy of the network and of
@@ -12,7 +12,10 @@ each epoch's permutation (and, on images, its shifts) as the epoch starts, so th
 after epoch e is, to the bit, what an Adam stage of e epochs (``finetune.iterations`` =
 e x batches per epoch, no ``min_epochs`` floor) would leave.  From each copy ``DEC`` then runs
 k-means and the default clustering phase (``augment="auto"``, ``max_iter="auto"``), as
-``benchmarks/clustering_arms.py`` does from a finished autoencoder.
+``benchmarks/clustering_arms.py`` does from a finished autoencoder.  With
+``--finetune-epochs E`` the Adam stage runs E epochs at that same rate (no floor, no cap of
+lr x epochs), so that copies after the default's own last epoch (75 on 10,000 rows) are
+those of longer stages; the copies up to it are the default's, as before.
 
 One JSON line per copy, in the form of ``benchmarks/recipes.py run``'s records (``recipe`` is
 ``ft<e>ep``; ``pretrain_s`` is the layer-wise stage and the e epochs, as timed in this run),
@@ -46,6 +49,7 @@ from recipes import DATASETS, EXTRA, _commit, _done, _machine, emit  # noqa: E40
 from dec_np import DEC, StackedAutoencoder  # noqa: E402
 from dec_np.augment import shifter  # noqa: E402
 from dec_np.cli import dec_input, load_data  # noqa: E402
+from dec_np.autoencoder import stage_steps  # noqa: E402
 from dec_np.schedules import get_schedule, run_schedule, stage_settings  # noqa: E402
 from dec_np.threads import host_threads  # noqa: E402
 
@@ -59,11 +63,15 @@ def same_weights(a, b):
                                           for k in pa)
 
 
-def pretrain_with_copies(X, seed, epochs, image_shape=None, schedule="default", hidden=HIDDEN):
+def pretrain_with_copies(X, seed, epochs, image_shape=None, schedule="default", hidden=HIDDEN,
+                         finetune_epochs=None):
     """The pretraining of ``seed``, with copies after the Adam epochs in ``epochs``.
 
-    Returns the finished autoencoder, ``{e: (copy, seconds to that point)}`` and the
-    pretraining's seconds.
+    With ``finetune_epochs`` the Adam stage runs that many epochs at the rate the schedule
+    gives these rows, with no floor and no cap of lr x epochs, so that its copies after the
+    schedule's own last epoch are those of longer stages at the same rate.  Returns the
+    finished autoencoder, ``{e: (copy, seconds to that point)}``, the pretraining's seconds
+    and the epoch at which the schedule's own Adam stage ends (None if not at an epoch's end).
     """
     images = image_shape is not None
     s = get_schedule(schedule, images)
@@ -75,15 +83,23 @@ def pretrain_with_copies(X, seed, epochs, image_shape=None, schedule="default", 
     if 0 in epochs:
         copies[0] = (copy.deepcopy(sae), time.perf_counter() - t0)
 
+    kw = stage_settings(s, "finetune", Xs.shape[0])
+    per_epoch = -(-Xs.shape[0] // kw["batch_size"])
+    own = stage_steps(Xs.shape[0], kw["iterations"], kw["batch_size"], kw.get("min_epochs"),
+                      kw.get("max_epochs"))
+    own_epoch = own // per_epoch if own % per_epoch == 0 else None
+    if finetune_epochs is not None:
+        kw.update(iterations=int(finetune_epochs) * per_epoch, min_epochs=None,
+                  max_epochs=None, lr_epochs=None)
+
     def keep(epoch, loss):
-        if epoch in epochs:
+        if epoch in epochs or epoch == own_epoch:
             copies[epoch] = (copy.deepcopy(sae), time.perf_counter() - t0)
 
-    kw = stage_settings(s, "finetune", Xs.shape[0])
     if images and s.get("augment"):  # as run_schedule shifts images
         kw["augment"] = shifter(tuple(image_shape), **dict(s["augment"]))
     sae.finetune(Xs, callback=keep, **kw)
-    return sae, copies, time.perf_counter() - t0
+    return sae, copies, time.perf_counter() - t0, own_epoch
 
 
 def main(argv=None):
@@ -93,6 +109,8 @@ def main(argv=None):
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--epochs", type=int, nargs="+", default=[0, 25, 44])
     ap.add_argument("--image-shape", default=None, help="H,W: fit the rows as images")
+    ap.add_argument("--finetune-epochs", type=int, default=None,
+                    help="run the Adam stage this many epochs at its rate (copies past its end)")
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--cache", default=None, help="clustering_arms.py's cache of default AEs")
     ap.add_argument("--out", required=True)
@@ -106,11 +124,12 @@ def main(argv=None):
         if not todo:
             continue
         with host_threads(1):
-            final, copies, pre_s = pretrain_with_copies(X, seed, set(todo), shape)
+            final, copies, pre_s, own = pretrain_with_copies(
+                X, seed, set(todo), shape, finetune_epochs=args.finetune_epochs)
         repeats = None
         cached = Path(args.cache) / f"sae_{args.dataset}_{seed}.pkl" if args.cache else None
-        if shape is None and cached is not None and cached.exists():
-            repeats = same_weights(final, pickle.loads(cached.read_bytes())[0])
+        if shape is None and own in copies and cached is not None and cached.exists():
+            repeats = same_weights(copies[own][0], pickle.loads(cached.read_bytes())[0])
         per_epoch = -(-X.shape[0] // 256)
         for e in todo:
             sae, sae_s = copies[e]

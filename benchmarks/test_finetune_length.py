@@ -35,7 +35,8 @@ def test_a_copy_after_epoch_e_is_the_network_of_an_e_epoch_stage(shape):
     X, _ = load_digits()
     X = X[:600]  # 3 batches of 256 per epoch
     long = small(15, shape)  # 5 epochs
-    final, copies, _ = fl.pretrain_with_copies(X, 3, {0, 2, 5}, shape, long, (16, 4))
+    final, copies, _, own = fl.pretrain_with_copies(X, 3, {0, 2, 5}, shape, long, (16, 4))
+    assert own == 5
     assert set(copies) == {0, 2, 5}
     assert fl.same_weights(copies[5][0], final)
     for e in (0, 2):
@@ -48,3 +49,16 @@ def test_a_copy_after_epoch_e_is_the_network_of_an_e_epoch_stage(shape):
         # and the generator stands where that stage leaves it
         assert copies[e][0].rng.bit_generator.state == alone.rng.bit_generator.state
     assert not fl.same_weights(copies[0][0], copies[2][0])
+
+
+def test_a_longer_stage_at_the_same_rate_passes_through_the_schedules_own_end():
+    X, _ = load_digits()
+    X = X[:600]
+    s = small(15)  # 5 epochs of 3 batches
+    s["finetune"]["min_epochs"] = 4  # a floor below the length: 15 steps stay 15
+    _, short, _, own = fl.pretrain_with_copies(X, 1, {5}, None, s, (16, 4))
+    final, longer, _, own_long = fl.pretrain_with_copies(X, 1, {5, 8}, None, s, (16, 4),
+                                                         finetune_epochs=8)
+    assert own == own_long == 5
+    assert fl.same_weights(short[5][0], longer[5][0])
+    assert fl.same_weights(longer[8][0], final) and not fl.same_weights(longer[5][0], final)

@@ -49,6 +49,8 @@ from recipes import DATASETS, EXTRA, _commit, _done, _machine, emit  # noqa: E40
 from dec_np import DEC, StackedAutoencoder  # noqa: E402
 from dec_np.augment import shifter  # noqa: E402
 from dec_np.cli import dec_input, load_data  # noqa: E402
+from dec_np.kmeans import kmeans  # noqa: E402
+from dec_np.metrics import cluster_accuracy, nmi  # noqa: E402
 from dec_np.autoencoder import stage_steps  # noqa: E402
 from dec_np.schedules import get_schedule, run_schedule, stage_settings  # noqa: E402
 from dec_np.threads import host_threads  # noqa: E402
@@ -64,7 +66,7 @@ def same_weights(a, b):
 
 
 def pretrain_with_copies(X, seed, epochs, image_shape=None, schedule="default", hidden=HIDDEN,
-                         finetune_epochs=None):
+                         finetune_epochs=None, on_epoch=None):
     """The pretraining of ``seed``, with copies after the Adam epochs in ``epochs``.
 
     With ``finetune_epochs`` the Adam stage runs that many epochs at the rate the schedule
@@ -72,6 +74,8 @@ def pretrain_with_copies(X, seed, epochs, image_shape=None, schedule="default", 
     schedule's own last epoch are those of longer stages at the same rate.  Returns the
     finished autoencoder, ``{e: (copy, seconds to that point)}``, the pretraining's seconds
     and the epoch at which the schedule's own Adam stage ends (None if not at an epoch's end).
+    ``on_epoch(e, sae)``, if given, sees the network after the layer-wise stage (e = 0) and
+    after every Adam epoch; it must not change it or draw from its generator.
     """
     images = image_shape is not None
     s = get_schedule(schedule, images)
@@ -82,6 +86,8 @@ def pretrain_with_copies(X, seed, epochs, image_shape=None, schedule="default", 
     copies = {}
     if 0 in epochs:
         copies[0] = (copy.deepcopy(sae), time.perf_counter() - t0)
+    if on_epoch is not None:
+        on_epoch(0, sae)
 
     kw = stage_settings(s, "finetune", Xs.shape[0])
     per_epoch = -(-Xs.shape[0] // kw["batch_size"])
@@ -95,6 +101,8 @@ def pretrain_with_copies(X, seed, epochs, image_shape=None, schedule="default", 
     def keep(epoch, loss):
         if epoch in epochs or epoch == own_epoch:
             copies[epoch] = (copy.deepcopy(sae), time.perf_counter() - t0)
+        if on_epoch is not None:
+            on_epoch(epoch, sae)
 
     if images and s.get("augment"):  # as run_schedule shifts images
         kw["augment"] = shifter(tuple(image_shape), **dict(s["augment"]))
@@ -102,12 +110,32 @@ def pretrain_with_copies(X, seed, epochs, image_shape=None, schedule="default", 
     return sae, copies, time.perf_counter() - t0, own_epoch
 
 
+def probe(sae, Xs, y, k=10, n_init=20, seed=0):
+    """The k-means start an embedding gives: ACC, NMI and the share of z's spread it leaves.
+
+    k-means (``n_init`` restarts, its own generator, so the network's is untouched) on
+    ``z = sae.encode(Xs)``; ``within`` is its inertia over ``sum_i |z_i - mean(z)|^2``, a
+    number that does not depend on the embedding's scale.
+    """
+    z = np.asarray(sae.encode(Xs))  # float32, as DEC's k-means sees it
+    mu, labels, inertia = kmeans(z, k, n_init=n_init, random_state=np.random.default_rng(seed))
+    z64 = z.astype(np.float64)
+    total = float(((z64 - z64.mean(0)) ** 2).sum())
+    labels = np.asarray(labels)
+    return z, {"ae_kmeans_acc": cluster_accuracy(y, labels), "ae_kmeans_nmi": nmi(y, labels),
+               "inertia": float(inertia), "within": float(inertia) / total}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sets = {**DATASETS, **EXTRA}
     ap.add_argument("--dataset", default="mnist-test", choices=sorted(sets))
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
-    ap.add_argument("--epochs", type=int, nargs="+", default=[0, 25, 44])
+    ap.add_argument("--epochs", type=int, nargs="*", default=[0, 25, 44])
+    ap.add_argument("--probe-every", type=int, default=None,
+                    help="after the layer-wise stage and every N Adam epochs: k-means of z "
+                         "(a 'probe' record; no clustering phase)")
+    ap.add_argument("--z-dir", default=None, help="with --probe-every: save each z there")
     ap.add_argument("--image-shape", default=None, help="H,W: fit the rows as images")
     ap.add_argument("--finetune-epochs", type=int, default=None,
                     help="run the Adam stage this many epochs at its rate (copies past its end)")
@@ -121,11 +149,31 @@ def main(argv=None):
     commit = _commit()
     for seed in args.seeds:
         todo = [e for e in args.epochs if not _done(args.out, f"ft{e}ep", args.dataset, seed, shape)]
-        if not todo:
+        probing = args.probe_every is not None and not _done(args.out, "probe", args.dataset,
+                                                              seed, shape)
+        if not todo and not probing:
             continue
+        Xs = dec_input(X, "default", shape is not None)
+        t_start = time.perf_counter()
+
+        def look(epoch, sae):
+            if not probing or epoch % args.probe_every:
+                return
+            t = time.perf_counter() - t_start
+            z, found = probe(sae, Xs, y)
+            if args.z_dir:
+                Path(args.z_dir).mkdir(parents=True, exist_ok=True)
+                np.save(Path(args.z_dir) / f"z_{args.dataset}_{seed}_{epoch}.npy",
+                        z.astype(np.float32))
+            emit({"recipe": "probe", "dataset": args.dataset, "n": int(X.shape[0]),
+                  "seed": seed, "image_shape": None if shape is None else list(shape),
+                  "finetune_epochs": epoch, **found, "seconds": t,
+                  "commit": commit, "date": datetime.date.today().isoformat(),
+                  "machine": _machine()}, args.out)
+
         with host_threads(1):
             final, copies, pre_s, own = pretrain_with_copies(
-                X, seed, set(todo), shape, finetune_epochs=args.finetune_epochs)
+                X, seed, set(todo), shape, finetune_epochs=args.finetune_epochs, on_epoch=look)
         repeats = None
         cached = Path(args.cache) / f"sae_{args.dataset}_{seed}.pkl" if args.cache else None
         if shape is None and own in copies and cached is not None and cached.exists():

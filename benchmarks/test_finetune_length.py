@@ -62,3 +62,31 @@ def test_a_longer_stage_at_the_same_rate_passes_through_the_schedules_own_end():
     assert own == own_long == 5
     assert fl.same_weights(short[5][0], longer[5][0])
     assert fl.same_weights(longer[8][0], final) and not fl.same_weights(longer[5][0], final)
+
+
+def test_probes_see_every_nth_epoch_and_leave_the_training_alone(tmp_path, monkeypatch):
+    import json
+
+    X, y = load_digits()
+    X, y = X[:600], y[:600]
+    monkeypatch.setattr(fl, "load_data", lambda *a, **k: (X, y, None))
+    monkeypatch.setitem(fl.DATASETS, "digits", None)
+    monkeypatch.setattr(fl, "HIDDEN", (16, 4))
+    real = fl.get_schedule
+    monkeypatch.setattr(fl, "get_schedule", lambda name, images=False: small(15) if name ==
+                        "default" else real(name, images))
+    out = tmp_path / "r.jsonl"
+    fl.main(["--dataset", "digits", "--seeds", "0", "--epochs", "--probe-every", "2",
+             "--z-dir", str(tmp_path / "z"), "--out", str(out)])
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["finetune_epochs"] for r in rows] == [0, 2, 4]
+    assert all(r["recipe"] == "probe" and 0 < r["within"] < 1 and 0 < r["ae_kmeans_acc"] <= 1
+               for r in rows)
+    assert sorted(p.name for p in (tmp_path / "z").iterdir()) == [
+        "z_digits_0_0.npy", "z_digits_0_2.npy", "z_digits_0_4.npy"]
+    # probing draws nothing from the network's generator: the same weights without it
+    plain, _, _, _ = fl.pretrain_with_copies(X, 0, set(), None, small(15), (16, 4))
+    probed, _, _, _ = fl.pretrain_with_copies(
+        X, 0, set(), None, small(15), (16, 4),
+        on_epoch=lambda e, sae: fl.probe(sae, dec_input(X, small(15)), y, k=3, n_init=2))
+    assert fl.same_weights(plain, probed)

@@ -3,6 +3,7 @@
     python benchmarks/finetune_length.py --dataset mnist-test --seeds 0 1 --epochs 0 25 44 \\
         --data-dir ../shared/data --out docs/results/finetune_length_xeon.jsonl \\
         [--image-shape 28,28] [--cache DIR] [--finetune-epochs 150 --epochs 100 125 150]
+    python benchmarks/finetune_length.py --probe-table docs/results/finetune_length_xeon.jsonl
 
 For each seed the default schedule pretrains the autoencoder exactly as
 ``DEC(random_state=seed[, image_shape=...]).fit(X)`` does, and a copy of the network and of
@@ -31,6 +32,7 @@ from __future__ import annotations
 import argparse
 import copy
 import datetime
+import json
 import pickle
 import sys
 import time
@@ -126,6 +128,24 @@ def probe(sae, Xs, y, k=10, n_init=20, seed=0):
                "inertia": float(inertia), "within": float(inertia) / total}
 
 
+def probe_table(path, at):
+    """Per seed, the probes' AE + k-means ACC at the epochs ``at``, and the largest change
+    between two neighbouring probes from epoch 25 on."""
+    rows = [json.loads(line) for line in open(path) if line.strip()]
+    rows = [r for r in rows if r["recipe"] == "probe"]
+    print("| data set, seed | " + " | ".join(f"epoch {e}" for e in at)
+          + " | largest move between neighbouring probes from epoch 25 |")
+    print("|---" * (len(at) + 2) + "|")
+    for key in dict.fromkeys((r["dataset"], r["seed"]) for r in rows):
+        rs = sorted((r for r in rows if (r["dataset"], r["seed"]) == key),
+                    key=lambda r: r["finetune_epochs"])
+        acc = {r["finetune_epochs"]: r["ae_kmeans_acc"] for r in rs}
+        late = [acc[e] for e in sorted(acc) if e >= 25]
+        jump = max((abs(b - a) for a, b in zip(late, late[1:])), default=0.0)
+        print(f"| {key[0]}, {key[1]} | " + " | ".join(
+            f"{acc[e]:.3f}" if e in acc else "" for e in at) + f" | {jump:.3f} |")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sets = {**DATASETS, **EXTRA}
@@ -141,8 +161,15 @@ def main(argv=None):
                     help="run the Adam stage this many epochs at its rate (copies past its end)")
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--cache", default=None, help="clustering_arms.py's cache of default AEs")
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--probe-table", default=None,
+                    help="print the probes of a records file at the epochs --at, and stop")
+    ap.add_argument("--at", type=int, nargs="+", default=[0, 25, 45, 75, 100, 125, 150])
     args = ap.parse_args(argv)
+    if args.probe_table:
+        return probe_table(args.probe_table, args.at)
+    if args.out is None:
+        ap.error("--out is required")
     shape = tuple(int(v) for v in args.image_shape.split(",")) if args.image_shape else None
     X, y, _ = load_data(args.dataset, args.data_dir, n_samples=sets[args.dataset])
     X = np.asarray(X)

@@ -90,3 +90,16 @@ def test_probes_see_every_nth_epoch_and_leave_the_training_alone(tmp_path, monke
         X, 0, set(), None, small(15), (16, 4),
         on_epoch=lambda e, sae: fl.probe(sae, dec_input(X, small(15)), y, k=3, n_init=2))
     assert fl.same_weights(plain, probed)
+
+
+def test_the_probe_table(tmp_path, capsys):
+    import json
+
+    path = tmp_path / "r.jsonl"
+    accs = {0: 0.5, 25: 0.7, 30: 0.6, 35: 0.72}
+    path.write_text("".join(json.dumps({"recipe": "probe", "dataset": "d", "seed": 1,
+                                        "finetune_epochs": e, "ae_kmeans_acc": a}) + "\n"
+                            for e, a in accs.items()) + json.dumps({"recipe": "ft0ep"}) + "\n")
+    fl.main(["--probe-table", str(path), "--at", "0", "35"])
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last == "| d, 1 | 0.500 | 0.720 | 0.120 |"

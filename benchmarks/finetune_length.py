@@ -136,7 +136,7 @@ def probe_table(path, at):
     print("| data set, seed | " + " | ".join(f"epoch {e}" for e in at)
           + " | largest move between neighbouring probes from epoch 25 |")
     print("|---" * (len(at) + 2) + "|")
-    for key in dict.fromkeys((r["dataset"], r["seed"]) for r in rows):
+    for key in sorted(dict.fromkeys((r["dataset"], r["seed"]) for r in rows)):
         rs = sorted((r for r in rows if (r["dataset"], r["seed"]) == key),
                     key=lambda r: r["finetune_epochs"])
         acc = {r["finetune_epochs"]: r["ae_kmeans_acc"] for r in rs}

@@ -95,7 +95,8 @@ def load_data(name: PathLike, data_dir: Optional[PathLike] = None,
     data_dir : str or Path, optional
         Where the named data sets live.
     labels : str or Path, optional
-        A ``.npy`` of the true labels, replacing the data set's own.
+        The true labels (a ``.npy``, or a text table with one per line:
+        :func:`~dec_np.datasets.load_labels`), replacing the data set's own.
     n_samples : int, optional
         Keep a random subset of this many rows (in their original order).
     seed : int

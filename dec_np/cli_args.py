@@ -45,10 +45,12 @@ class _Help(argparse.HelpFormatter):
 def _common(p: argparse.ArgumentParser, data: bool = True) -> None:
     if data:
         p.add_argument("--dataset", default="digits",
-                       help="mnist, mnist-test, fashion-mnist, usps, digits or FILE.npy/.npz")
-        p.add_argument("--labels", metavar="FILE.npy",
-                       help="the true labels, one integer per row of a data file (to score "
-                            "the clustering; default: the data set's own, if any)")
+                       help="mnist, mnist-test, fashion-mnist, usps, digits or a file: .npy, "
+                            ".npz, or a .csv/.tsv/.txt table of numbers (optionally .gz)")
+        p.add_argument("--labels", metavar="FILE",
+                       help="the true labels, one integer per row of a data file, in a .npy or "
+                            "a .csv/.tsv/.txt with one per line (to score the clustering; "
+                            "default: the data set's own, if any)")
         p.add_argument("--data-dir", help="folder holding mnist/, fashion-mnist/, usps/ "
                                           "(default $DEC_NP_DATA or ~/.cache/dec_np)")
         p.add_argument("--n-samples", type=_positive_int, metavar="N",

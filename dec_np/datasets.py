@@ -418,7 +418,7 @@ def load_dataset(name: PathLike, data_dir: Optional[PathLike] = None,
                  scaling: Scaling = "unit", subset: Optional[Subset] = None,
                  download: bool = True,
                  progress: bool = True) -> Tuple[np.ndarray, Optional[np.ndarray]]:
-    """Load a dataset by name, or from a ``.npy`` / ``.npz`` file.
+    """Load a dataset by name, or from a ``.npy`` / ``.npz`` file or a text table.
 
     A file is checked as :class:`dec_np.DEC` checks its input (real, finite numbers, at least
     one row), so what loads here is what the estimator accepts: a 2-D array is
@@ -433,7 +433,9 @@ def load_dataset(name: PathLike, data_dir: Optional[PathLike] = None,
     ----------
     name : str or Path
         "mnist" (70,000), "mnist-test" (10,000), "fashion-mnist", "usps", "digits", or a path
-        to a ``.npy`` (X only) or ``.npz`` file (key ``X``, optional ``y``).
+        to a ``.npy`` (X only) or ``.npz`` file (key ``X``, optional ``y``), or to a ``.csv``,
+        ``.tsv`` or ``.txt`` table (comma, tab or whitespace between the numbers; optionally
+        gzipped; X only, one row per line, a first line of column names skipped).
     data_dir : str or Path, optional
         Where MNIST, Fashion-MNIST and USPS live (ignored by "digits" and files); default
         ``$DEC_NP_DATA``, else ``~/.cache/dec_np``.
@@ -488,10 +490,78 @@ def load_dataset(name: PathLike, data_dir: Optional[PathLike] = None,
         raise ValueError(f"subset= applies to mnist, fashion-mnist and usps, not {name!r}")
     if key == "digits":
         return load_digits(scaling=scaling)
-    if key.endswith((".npy", ".npz")):
+    if key.endswith((".npy", ".npz")) or _text_table_kind(name) is not None:
         return _load_array_file(Path(name), scaling)
     raise ValueError(f"unknown dataset {name!r}: use 'mnist', 'mnist-test', 'fashion-mnist', "
-                     "'usps', 'digits' or a path to a .npy/.npz file")
+                     "'usps', 'digits' or a path to a .npy, .npz, .csv, .tsv or .txt file")
+
+
+#: the text tables :func:`load_dataset` and :func:`load_labels` read, by suffix (also
+#: gzipped, e.g. ``data.csv.gz``), and the delimiter of each (None: any whitespace)
+TEXT_TABLES = {".csv": ",", ".tsv": "\t", ".txt": None}
+
+
+def _text_table_kind(path: PathLike) -> Optional[str]:
+    """The suffix of :data:`TEXT_TABLES` that ``path`` ends with (before a ``.gz``), or None."""
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    return suffixes[-1] if suffixes and suffixes[-1] in TEXT_TABLES else None
+
+
+def _is_header(line: str, delimiter: Optional[str]) -> bool:
+    """Whether a table's first line names its columns: a cell that is not a number."""
+    for cell in (line.split(delimiter) if delimiter else line.split()):
+        try:
+            float(cell.strip())
+        except ValueError:
+            return True
+    return False
+
+
+def _read_text_table(path: PathLike, what: str = "data") -> np.ndarray:
+    """A table of numbers from a .csv, .tsv or .txt file (optionally gzipped) as a 2-D
+    float64 array: one row per line; a first line of column names is skipped.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file; its suffix gives the delimiter (:data:`TEXT_TABLES`).
+    what : str, default "data"
+        What the file holds, for messages.
+
+    Returns
+    -------
+    ndarray of shape (n_rows, n_columns), float64
+
+    Raises
+    ------
+    FileNotFoundError
+        For a missing file.
+    ValueError
+        For a file that is not text, a cell that is not a number or rows of unequal length;
+        the message names the file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such {what} file")
+    delimiter = TEXT_TABLES[_text_table_kind(path) or ".txt"]
+    opener: Any = gzip.open if path.suffix.lower() == ".gz" else open
+    try:
+        with opener(path, "rt", encoding="utf-8") as fh:
+            first = fh.readline()
+            header = bool(first.strip()) and _is_header(first, delimiter)
+            if not (first.strip() and not header) and not any(line.strip() for line in fh):
+                return np.zeros((0, 1))  # no line of numbers: the caller's check names it
+        with opener(path, "rt", encoding="utf-8") as fh:
+            return np.loadtxt(fh, delimiter=delimiter, skiprows=int(header), ndmin=2,
+                              dtype=np.float64)
+    except (OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:
+        raise ValueError(f"{path}: not a readable text table of {what} ({exc})") from None
+    except ValueError as exc:
+        reason = str(exc).split(";")[0]  # NumPy's own advice after ";" names its arguments
+        raise ValueError(f"{path}: {what} must be numbers, the same count on every line "
+                         f"({reason})") from None
 
 
 def _read_array(path: PathLike, what: str = "data") -> Any:
@@ -502,12 +572,14 @@ def _read_array(path: PathLike, what: str = "data") -> Any:
 
 
 def load_labels(path: PathLike, n_samples: Optional[int] = None) -> np.ndarray:
-    """Read true labels from a ``.npy`` file: one integer per sample.
+    """Read true labels from a ``.npy`` file or a text table: one integer per sample.
 
     Parameters
     ----------
     path : str or Path
-        A ``.npy`` holding a 1-D array (or an (n, 1) column) of integers.
+        A ``.npy`` holding a 1-D array (or an (n, 1) column) of integers, or a ``.csv``,
+        ``.tsv`` or ``.txt`` file (optionally gzipped) with one integer per line and an
+        optional first line naming the column.
     n_samples : int, optional
         How many labels there must be.
 
@@ -522,7 +594,8 @@ def load_labels(path: PathLike, n_samples: Optional[int] = None) -> np.ndarray:
         For an empty or damaged file, a 0-d array, values that are not integers, or the wrong
         count; the message names the file.
     """
-    y = _read_array(path, "labels")
+    y = (_read_text_table(path, "labels") if _text_table_kind(path) else
+         _read_array(path, "labels"))
     if isinstance(y, dict):
         raise ValueError(f"{path}: labels must be a .npy array, not an .npz archive")
     return _check_labels(y, path, n_samples)
@@ -565,7 +638,7 @@ def _unit_range(X: np.ndarray) -> np.ndarray:
 
 
 def _load_array_file(path: Path, scaling: Scaling) -> Tuple[np.ndarray, Optional[np.ndarray]]:
-    loaded = _read_array(path)
+    loaded = _read_text_table(path) if _text_table_kind(path) else _read_array(path)
     if isinstance(loaded, dict):
         if "X" not in loaded:
             raise ValueError(f"{path}: an .npz needs a key 'X' (found {sorted(loaded)})")

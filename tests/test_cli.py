@@ -68,6 +68,24 @@ def test_fit_a_data_file_with_labels(tmp_path, capsys):
     assert not (tmp_path / "run" / "fit_state.npz").exists()  # finished: the state is gone
 
 
+def test_fit_a_csv_table_with_csv_labels(tmp_path, capsys):
+    X, y = load_digits(scaling="none")
+    header = ",".join(f"pixel{i}" for i in range(X.shape[1]))
+    np.savetxt(tmp_path / "X.csv", X[:200], fmt="%g", delimiter=",", header=header, comments="")
+    np.savetxt(tmp_path / "y.csv", y[:200], fmt="%d", header="digit", comments="")
+    args = ["fit", "--dataset", str(tmp_path / "X.csv"), "--labels", str(tmp_path / "y.csv"),
+            "--fast", "--quiet", "--no-figures", "--out", str(tmp_path / "run"), "--n-clusters", "4"]
+    assert main(args) == 0
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["n_samples"] == 200 and 0 < metrics["dec"]["acc"] <= 1
+    np.save(tmp_path / "X.npy", X[:200] / 16.0)  # the table was read and scaled as this array
+    assert main(["fit", "--dataset", str(tmp_path / "X.npy"), "--labels", str(tmp_path / "y.csv"),
+                 "--fast", "--quiet", "--no-figures", "--out", str(tmp_path / "run2"),
+                 "--n-clusters", "4"]) == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "run" / "labels.npy"),
+                                  np.load(tmp_path / "run2" / "labels.npy"))
+
+
 def test_pretrain_then_fit_with_that_autoencoder(tmp_path, capsys):
     sae = tmp_path / "sae.npz"
     assert main(["pretrain", "--fast", "--quiet", "--n-samples", "300", "--out", str(sae)]) == 0

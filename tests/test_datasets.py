@@ -486,3 +486,54 @@ def test_a_gzip_bomb_in_the_data_folder_is_read_no_further_than_its_header_says(
     finally:
         tracemalloc.stop()
     assert peak < 8 << 20                         # not the 64 MiB the stream inflates to
+
+
+# ----------------------------------------------------------------------------- text tables
+@pytest.mark.parametrize("name, text", [
+    ("x.csv", "f1,f2,f3\n1,2,3\n4,5,6\n"),         # a header row of column names
+    ("x.csv", "1, 2, 3\n4,5,6\n"),                  # spaces around commas
+    ("x.tsv", "1\t2\t3\n4\t5\t6\n"),
+    ("x.txt", "1 2  3\n\n4 5 6\n"),                 # any whitespace; blank lines skipped
+    ("x.CSV", "a,b,c\n1,2,3\n4,5,6\n"),
+])
+def test_text_tables_load_as_their_arrays(tmp_path, name, text):
+    (tmp_path / name).write_text(text)
+    X, y = load_dataset(tmp_path / name, scaling="none")
+    np.testing.assert_array_equal(X, [[1, 2, 3], [4, 5, 6]])
+    assert X.dtype == np.float32 and y is None
+
+
+def test_a_gzipped_table_and_its_labels(tmp_path):
+    with gzip.open(tmp_path / "x.csv.gz", "wt") as fh:
+        fh.write("0,10\n5,20\n")
+    X, _ = load_dataset(tmp_path / "x.csv.gz")  # "unit": min..max to [0, 1]
+    np.testing.assert_allclose(X, [[0.0, 0.5], [0.25, 1.0]])
+    (tmp_path / "y.csv").write_text("label\n3\n1\n")
+    np.testing.assert_array_equal(datasets.load_labels(tmp_path / "y.csv", 2), [3, 1])
+    (tmp_path / "y.txt").write_text("0.0\n1.5\n")
+    with pytest.raises(ValueError, match="integers"):
+        datasets.load_labels(tmp_path / "y.txt")
+    (tmp_path / "y2.txt").write_text("0 1\n1 0\n")
+    with pytest.raises(ValueError, match="1-D"):
+        datasets.load_labels(tmp_path / "y2.txt")
+
+
+@pytest.mark.parametrize("name, content, match", [
+    ("e.csv", "", "no rows"),
+    ("h.csv", "a,b\n", "no rows"),
+    ("r.csv", "1,2\n3\n", r"r\.csv: data must be numbers, the same count on every line"),
+    ("w.csv", "1,2\n3,x\n", r"w\.csv: data must be numbers"),
+    ("n.csv", "1,nan\n", "NaN or inf"),
+    ("g.csv.gz", b"not gzip", r"g\.csv\.gz: not a readable text table"),
+    ("b.txt", b"\xff\xfe\x00", r"b\.txt: not a readable text table"),
+])
+def test_bad_text_tables_name_the_file(tmp_path, name, content, match):
+    path = tmp_path / name
+    path.write_bytes(content.encode() if isinstance(content, str) else content)
+    with pytest.raises(ValueError, match=match):
+        load_dataset(path)
+
+
+def test_a_missing_table_is_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError, match="missing.csv"):
+        load_dataset(tmp_path / "missing.csv")

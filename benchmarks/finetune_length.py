@@ -49,7 +49,6 @@ except ImportError:  # run from a checkout without installing
 from recipes import DATASETS, EXTRA, _commit, _done, _machine, emit  # noqa: E402
 
 from dec_np import DEC, StackedAutoencoder  # noqa: E402
-from dec_np.augment import shifter  # noqa: E402
 from dec_np.cli import dec_input, load_data  # noqa: E402
 from dec_np.kmeans import kmeans  # noqa: E402
 from dec_np.metrics import cluster_accuracy, nmi  # noqa: E402
@@ -96,9 +95,6 @@ def pretrain_with_copies(X, seed, epochs, image_shape=None, schedule="default", 
     own = stage_steps(Xs.shape[0], kw["iterations"], kw["batch_size"], kw.get("min_epochs"),
                       kw.get("max_epochs"))
     own_epoch = own // per_epoch if own % per_epoch == 0 else None
-    if finetune_epochs is not None:
-        kw.update(iterations=int(finetune_epochs) * per_epoch, min_epochs=None,
-                  max_epochs=None, lr_epochs=None)
 
     def keep(epoch, loss):
         if epoch in epochs or epoch == own_epoch:
@@ -106,9 +102,11 @@ def pretrain_with_copies(X, seed, epochs, image_shape=None, schedule="default", 
         if on_epoch is not None:
             on_epoch(epoch, sae)
 
-    if images and s.get("augment"):  # as run_schedule shifts images
-        kw["augment"] = shifter(tuple(image_shape), **dict(s["augment"]))
-    sae.finetune(Xs, callback=keep, **kw)
+    finetune = dict(s["finetune"], callback=keep)  # run_schedule passes a stage's keys on
+    if finetune_epochs is not None:
+        finetune.update(iterations=int(finetune_epochs) * per_epoch, min_epochs=None,
+                        max_epochs=None, lr_epochs=None)
+    run_schedule(sae, Xs, dict(s, layerwise=None, finetune=finetune), False, image_shape)
     return sae, copies, time.perf_counter() - t0, own_epoch
 
 

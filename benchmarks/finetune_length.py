@@ -3,6 +3,8 @@
     python benchmarks/finetune_length.py --dataset mnist-test --seeds 0 1 --epochs 0 25 44 \\
         --data-dir ../shared/data --out docs/results/finetune_length_xeon.jsonl \\
         [--image-shape 28,28] [--cache DIR] [--finetune-epochs 150 --epochs 100 125 150]
+    python benchmarks/finetune_length.py ... --finetune-epochs 44 --epochs 44 --decay-at 30 \
+        --gamma 0.1 [--lr 0.001]
     python benchmarks/finetune_length.py --probe-table docs/results/finetune_length_xeon.jsonl
 
 For each seed the default schedule pretrains the autoencoder exactly as
@@ -16,7 +18,9 @@ k-means and the default clustering phase (``augment="auto"``, ``max_iter="auto"`
 ``benchmarks/clustering_arms.py`` does from a finished autoencoder.  With
 ``--finetune-epochs E`` the Adam stage runs E epochs at that same rate (no floor, no cap of
 lr x epochs), so that copies after the default's own last epoch (75 on 10,000 rows) are
-those of longer stages; the copies up to it are the default's, as before.
+those of longer stages; the copies up to it are the default's, as before.  ``--lr`` runs the
+Adam stage at another rate, ``--decay-at D --gamma G`` multiplies its rate by G every D epochs
+(the optimiser's ``step_size``); the records' ``recipe`` then carries both (``ft44ep-d30g0.1``).
 
 One JSON line per copy, in the form of ``benchmarks/recipes.py run``'s records (``recipe`` is
 ``ft<e>ep``; ``pretrain_s`` is the layer-wise stage and the e epochs, as timed in this run),
@@ -67,7 +71,8 @@ def same_weights(a, b):
 
 
 def pretrain_with_copies(X, seed, epochs, image_shape=None, schedule="default", hidden=HIDDEN,
-                         finetune_epochs=None, on_epoch=None):
+                         finetune_epochs=None, on_epoch=None, lr=None, decay_at=None,
+                         gamma=0.1):
     """The pretraining of ``seed``, with copies after the Adam epochs in ``epochs``.
 
     With ``finetune_epochs`` the Adam stage runs that many epochs at the rate the schedule
@@ -76,7 +81,10 @@ def pretrain_with_copies(X, seed, epochs, image_shape=None, schedule="default", 
     finished autoencoder, ``{e: (copy, seconds to that point)}``, the pretraining's seconds
     and the epoch at which the schedule's own Adam stage ends (None if not at an epoch's end).
     ``on_epoch(e, sae)``, if given, sees the network after the layer-wise stage (e = 0) and
-    after every Adam epoch; it must not change it or draw from its generator.
+    after every Adam epoch; it must not change it or draw from its generator.  ``lr`` replaces
+    the Adam stage's rate, and ``decay_at`` (epochs) multiplies it by ``gamma`` every that many
+    epochs (the optimiser's ``step_size``); copies up to ``decay_at`` are then those of a
+    constant rate.
     """
     images = image_shape is not None
     s = get_schedule(schedule, images)
@@ -106,7 +114,13 @@ def pretrain_with_copies(X, seed, epochs, image_shape=None, schedule="default", 
     if finetune_epochs is not None:
         finetune.update(iterations=int(finetune_epochs) * per_epoch, min_epochs=None,
                         max_epochs=None, lr_epochs=None)
-    run_schedule(sae, Xs, dict(s, layerwise=None, finetune=finetune), False, image_shape)
+    rest = dict(s, layerwise=None, finetune=finetune)
+    if lr is not None:  # this rate on any number of rows, with no cap of lr x epochs
+        finetune.update(lr=float(lr), lr_epochs=None)
+        rest["lr_below"] = None
+    if decay_at is not None:
+        finetune.update(lr_step=int(decay_at) * per_epoch, gamma=float(gamma))
+    run_schedule(sae, Xs, rest, False, image_shape)
     return sae, copies, time.perf_counter() - t0, own_epoch
 
 
@@ -157,6 +171,10 @@ def main(argv=None):
     ap.add_argument("--image-shape", default=None, help="H,W: fit the rows as images")
     ap.add_argument("--finetune-epochs", type=int, default=None,
                     help="run the Adam stage this many epochs at its rate (copies past its end)")
+    ap.add_argument("--lr", type=float, default=None, help="the Adam stage's rate instead")
+    ap.add_argument("--decay-at", type=int, default=None,
+                    help="multiply the Adam stage's rate by --gamma every this many epochs")
+    ap.add_argument("--gamma", type=float, default=0.1)
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--cache", default=None, help="clustering_arms.py's cache of default AEs")
     ap.add_argument("--out", default=None)
@@ -172,8 +190,11 @@ def main(argv=None):
     X, y, _ = load_data(args.dataset, args.data_dir, n_samples=sets[args.dataset])
     X = np.asarray(X)
     commit = _commit()
+    tag = "".join([f"-lr{args.lr:g}" if args.lr is not None else "",
+                   f"-d{args.decay_at}g{args.gamma:g}" if args.decay_at is not None else ""])
     for seed in args.seeds:
-        todo = [e for e in args.epochs if not _done(args.out, f"ft{e}ep", args.dataset, seed, shape)]
+        todo = [e for e in args.epochs
+                if not _done(args.out, f"ft{e}ep{tag}", args.dataset, seed, shape)]
         probing = args.probe_every is not None and not _done(args.out, "probe", args.dataset,
                                                               seed, shape)
         if not todo and not probing:
@@ -198,7 +219,8 @@ def main(argv=None):
 
         with host_threads(1):
             final, copies, pre_s, own = pretrain_with_copies(
-                X, seed, set(todo), shape, finetune_epochs=args.finetune_epochs, on_epoch=look)
+                X, seed, set(todo), shape, finetune_epochs=args.finetune_epochs, on_epoch=look,
+                lr=args.lr, decay_at=args.decay_at, gamma=args.gamma)
         repeats = None
         cached = Path(args.cache) / f"sae_{args.dataset}_{seed}.pkl" if args.cache else None
         if shape is None and own in copies and cached is not None and cached.exists():
@@ -211,9 +233,11 @@ def main(argv=None):
             model.fit(X, y, generator=copy.deepcopy(sae.rng))
             dec_s = time.perf_counter() - t0
             h = model.history_
-            emit({"recipe": f"ft{e}ep", "dataset": args.dataset, "n": int(X.shape[0]),
+            emit({"recipe": f"ft{e}ep{tag}", "dataset": args.dataset, "n": int(X.shape[0]),
                   "seed": seed, "image_shape": None if shape is None else list(shape),
                   "finetune_epochs": e, "finetune_steps": e * per_epoch,
+                  "finetune_lr": args.lr, "decay_at": args.decay_at,
+                  "gamma": None if args.decay_at is None else args.gamma,
                   "ae_kmeans_acc": h["acc"][0], "dec_acc": h["acc"][-1],
                   "n_iter": model.n_iter_, "max_iter": model.max_iter_,
                   "augment": model.augment_, "pretrain_s": sae_s, "dec_s": dec_s,

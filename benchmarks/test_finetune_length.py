@@ -103,3 +103,25 @@ def test_the_probe_table(tmp_path, capsys):
     fl.main(["--probe-table", str(path), "--at", "0", "35"])
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last == "| d, 1 | 0.500 | 0.720 | 0.120 |"
+
+
+def test_a_decayed_stage_is_the_constant_one_up_to_its_first_decay_and_then_slower():
+    X, _ = load_digits()
+    X = X[:600]  # 3 batches of 256 per epoch
+    s = small(15)
+    _, const, _, _ = fl.pretrain_with_copies(X, 2, {2, 6}, None, s, (16, 4), finetune_epochs=6)
+    _, decayed, _, _ = fl.pretrain_with_copies(X, 2, {2, 6}, None, s, (16, 4), finetune_epochs=6,
+                                               decay_at=2, gamma=0.1)
+    assert fl.same_weights(const[2][0], decayed[2][0])  # the first 2 epochs at the same rate
+    assert not fl.same_weights(const[6][0], decayed[6][0])
+
+    def moved(a, b):
+        return sum(float(np.abs(a.params[k] - b.params[k]).sum()) for k in a.params)
+
+    # at a tenth of the rate after epoch 2 and a hundredth after 4, the last epochs move the
+    # weights less than four more epochs at the constant rate do
+    assert moved(decayed[6][0], decayed[2][0]) < moved(const[6][0], const[2][0])
+    # and a rate given replaces the schedule's own from the first step
+    _, other, _, _ = fl.pretrain_with_copies(X, 2, {2}, None, s, (16, 4), finetune_epochs=6,
+                                             lr=1e-3)
+    assert not fl.same_weights(other[2][0], const[2][0])

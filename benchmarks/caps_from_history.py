@@ -31,11 +31,18 @@ def acc_at(history, cap):
 
 
 def table(rows, tag, caps, reference=2520):
-    """Markdown lines: per data set and cap, the paired differences from ``reference``."""
+    """Markdown lines: per data set and cap, the paired differences from ``reference``.
+
+    Rows fitted as images (an ``image_shape``) are a data set of their own, "NAME (images)";
+    a seed recorded twice in one group is a ValueError.
+    """
     by_set = {}
     for r in rows:
         if r.get("recipe") == tag and r.get("history"):
-            by_set.setdefault(r["dataset"], []).append(r)
+            name = r["dataset"] + (" (images)" if r.get("image_shape") else "")
+            if any(o["seed"] == r["seed"] for o in by_set.get(name, [])):
+                raise ValueError(f"seed {r['seed']} of {name} is recorded twice under {tag!r}")
+            by_set.setdefault(name, []).append(r)
     lines = [f"| data set | seeds | cap | ACC at the cap - ACC at {reference:,}: median "
              "[min, max] | seeds lower |", "|---|---|---|---|---|"]
     for ds in sorted(by_set):

@@ -31,3 +31,14 @@ def test_the_table_pairs_each_seed_with_itself():
     lines = caps.table(rows, "none", [140], reference=420)
     assert lines[2] == "| d | 0,1 | 140 | -0.0200 [-0.0500, +0.0100] | 1 of 2 |"
     assert len(lines) == 3
+
+
+def test_images_are_their_own_set_and_a_seed_counts_once():
+    rows = [{"recipe": "none", "dataset": "d", "seed": 0, "history": HISTORY},
+            {"recipe": "none", "dataset": "d", "seed": 0, "image_shape": [2, 2],
+             "history": {"iteration": [0, 140, 280, 420], "acc": [0.5, 0.6, 0.6, 0.9]}}]
+    lines = caps.table(rows, "none", [280], reference=420)
+    assert lines[2:] == ["| d | 0 | 280 | +0.0500 [+0.0500, +0.0500] | 0 of 1 |",
+                         "| d (images) | 0 | 280 | -0.3000 [-0.3000, -0.3000] | 1 of 1 |"]
+    with pytest.raises(ValueError, match="twice"):
+        caps.table(rows + rows[:1], "none", [280], reference=420)

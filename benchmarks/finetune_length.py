@@ -3,7 +3,7 @@
     python benchmarks/finetune_length.py --dataset mnist-test --seeds 0 1 --epochs 0 25 44 \\
         --data-dir ../shared/data --out docs/results/finetune_length_xeon.jsonl \\
         [--image-shape 28,28] [--cache DIR] [--finetune-epochs 150 --epochs 100 125 150]
-    python benchmarks/finetune_length.py ... --finetune-epochs 44 --epochs 44 --decay-at 30 \
+    python benchmarks/finetune_length.py ... --finetune-epochs 44 --epochs 44 --decay-at 30 \\
         --gamma 0.1 [--lr 0.001]
     python benchmarks/finetune_length.py --probe-table docs/results/finetune_length_xeon.jsonl
 
